@@ -1,0 +1,3 @@
+from relkit.cli import main
+
+raise SystemExit(main())

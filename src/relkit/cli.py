@@ -1,0 +1,74 @@
+"""Command line: parse arguments, hand over to a command module, map errors to exit codes.
+
+No release logic lives here. Each command is a module in `relkit.commands` exposing
+`register(subparsers)`, which adds its parser and sets `handler` to a function taking the
+parsed arguments and returning an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from relkit import __version__
+from relkit.errors import EXIT_FAILED, EXIT_USAGE, RelkitError
+
+__all__ = ["main"]
+
+# Order is the order of `relkit --help`.
+COMMAND_MODULES: tuple[str, ...] = ("relkit.commands.config_cmd",)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # argparse prints usage plus the error; keep the one-line contract and exit 2.
+        sys.stderr.write(f"relkit: error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="relkit", description="Release automation for conventional commits.")
+    parser.add_argument("--version", action="version", version=f"relkit {__version__}")
+    parser.add_argument(
+        "-C",
+        "--repo",
+        default=".",
+        metavar="DIR",
+        help="repository to work on (default: current directory)",
+    )
+    parser.add_argument("--config", default=None, metavar="FILE", help="config file to use")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers.required = True
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except RelkitError as exc:
+        sys.stderr.write(f"relkit: error: {exc.message}\n")
+        if exc.hint:
+            sys.stderr.write(f"relkit: hint: {exc.hint}\n")
+        if _in_github_actions():
+            sys.stdout.write(f"::error::{exc.message}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("relkit: interrupted\n")
+        return EXIT_FAILED
+    return code
+
+
+def _in_github_actions() -> bool:
+    import os
+
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

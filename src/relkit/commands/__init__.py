@@ -1,0 +1,1 @@
+"""One module per `relkit` sub-command; each exposes `register(subparsers)`."""

@@ -1,0 +1,277 @@
+"""Typed configuration with every default in one place.
+
+Where it comes from: `relkit.toml` at the repository root, or `[tool.relkit]` in
+`pyproject.toml`. A dedicated `relkit.toml` is explicit, so it wins; when both hold relkit
+settings we refuse rather than silently ignore one of them. Unknown keys and wrong types are
+a one-line `ConfigError` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from relkit.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_COMMIT_TYPES",
+    "BundleConfig",
+    "ChangelogConfig",
+    "ChartConfig",
+    "CommitType",
+    "ComponentConfig",
+    "GitHubConfig",
+    "PromoteConfig",
+    "PromoteEdit",
+    "RelkitConfig",
+    "SigningConfig",
+    "VersionFile",
+    "load_config",
+]
+
+Bump = Literal["major", "minor", "patch", "none"]
+
+
+class _Section(BaseModel):
+    # Frozen: the config is read once and shared; forbid: a typo is an error, not a no-op.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CommitType(_Section):
+    """How one conventional-commit type is shown and how far it bumps the version."""
+
+    section: str | None = None  # None: never shown in the changelog
+    bump: Bump = "none"
+
+
+DEFAULT_COMMIT_TYPES: dict[str, CommitType] = {
+    "feat": CommitType(section="Features", bump="minor"),
+    "fix": CommitType(section="Bug Fixes", bump="patch"),
+    "perf": CommitType(section="Performance", bump="patch"),
+    "revert": CommitType(section="Reverts", bump="patch"),
+    "refactor": CommitType(section="Refactoring"),
+    "docs": CommitType(section="Documentation"),
+    "build": CommitType(section="Build"),
+    "deps": CommitType(section="Dependencies", bump="patch"),
+    "ci": CommitType(section=None),
+    "test": CommitType(section=None),
+    "style": CommitType(section=None),
+    "chore": CommitType(section=None),
+}
+
+
+class VersionFile(_Section):
+    """A file whose version is bumped by `relkit cut`.
+
+    Exactly one of `key` (a dotted key path in a YAML or TOML file, by extension) or
+    `pattern` (a regular expression with a named group `version`) says where.
+    """
+
+    path: str
+    key: str | None = None
+    pattern: str | None = None
+
+    @model_validator(mode="after")
+    def _one_locator(self) -> VersionFile:
+        if (self.key is None) == (self.pattern is None):
+            raise ValueError("set exactly one of 'key' or 'pattern'")
+        if self.pattern is not None:
+            try:
+                compiled = re.compile(self.pattern, re.MULTILINE)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from exc
+            if "version" not in compiled.groupindex:
+                raise ValueError("'pattern' needs a named group (?P<version>...)")
+        return self
+
+
+class ChangelogConfig(_Section):
+    file: str = "CHANGELOG.md"
+    mode: Literal["update", "init"] = "update"
+    template_dir: str | None = None  # templates here override the shipped ones by name
+    other_commits: Literal["list", "drop"] = "list"  # non-conventional commits
+
+
+class ComponentConfig(_Section):
+    """A monorepo component: its own paths, tags, changelog and version files."""
+
+    name: str
+    paths: list[str]
+    tag_prefix: str  # e.g. "api/" gives tags "api/v1.2.0"
+    changelog_file: str | None = None
+    version_files: list[VersionFile] = Field(default_factory=list)
+
+
+class ChartConfig(_Section):
+    path: str  # chart directory (holds Chart.yaml)
+    registry: str  # oci://host[:port]/path
+    set_version: bool = True
+    set_app_version: bool = True
+    image: str | None = None  # bundle image whose digest pins the chart's default image
+    image_values_key: str | None = None  # e.g. "image.digest"
+    helm: Literal["sdk", "cli"] = "sdk"
+
+    @field_validator("registry")
+    @classmethod
+    def _oci(cls, value: str) -> str:
+        if not value.startswith("oci://"):
+            raise ValueError("must start with oci://")
+        return value.rstrip("/")
+
+
+class BundleConfig(_Section):
+    name: str
+    path: str  # bundles/<name>/ with compose.yaml
+    registry: str | None = None  # oci://host/path; None: only written to dist/
+    images: list[str] = Field(default_factory=list)  # images released with this version
+
+    @field_validator("registry")
+    @classmethod
+    def _oci(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("oci://"):
+            raise ValueError("must start with oci://")
+        return value.rstrip("/") if value else value
+
+
+class SigningConfig(_Section):
+    mode: Literal["keyless", "key", "none"] = "keyless"
+    key_file: str | None = None
+    key_env: str = "RELKIT_SIGNING_KEY"  # PEM key in this environment variable
+    key_password_env: str = "RELKIT_SIGNING_KEY_PASSWORD"
+
+
+class GitHubConfig(_Section):
+    repository: str | None = None  # owner/name; default: $GITHUB_REPOSITORY
+    api_url: str = "https://api.github.com"
+    forge: Literal["github", "none"] = "github"
+
+
+class PromoteEdit(_Section):
+    """One change in the GitOps repository.
+
+    `value` is a template over the release plan: {version}, {tag}, {chart_version},
+    {digest:IMAGE} and {image:IMAGE} (the digest-pinned reference).
+    """
+
+    file: str
+    kind: Literal["helm-values", "kustomize", "yaml"] = "helm-values"
+    key: str | None = None  # dotted key path for helm-values / yaml
+    image: str | None = None  # kustomize images[].name to edit
+    value: str = "{digest}"
+
+
+class PromoteConfig(_Section):
+    repository: str  # owner/name of the GitOps repository
+    url: str | None = None  # git URL; default https://github.com/<repository>.git
+    base: str = "main"
+    environment: str = "staging"
+    branch: str = "relkit/promote-{environment}-{version}"
+    labels: list[str] = Field(default_factory=list)
+    reviewers: list[str] = Field(default_factory=list)
+    token_env: str = "RELKIT_GITOPS_TOKEN"
+    edits: list[PromoteEdit] = Field(default_factory=list)
+
+
+class RelkitConfig(_Section):
+    tag_format: str = "v{version}"
+    release_branches: list[str] = Field(default_factory=lambda: ["main", "master"])
+    major_on_zero: bool = False
+    prerelease_token: str = "rc"
+    exclude_patterns: list[str] = Field(default_factory=lambda: [r"^chore\(release\):"])
+    commit_types: dict[str, CommitType] = Field(default_factory=lambda: dict(DEFAULT_COMMIT_TYPES))
+    repository_url: str | None = None  # for links; default derived from the origin remote
+    changelog: ChangelogConfig = Field(default_factory=ChangelogConfig)
+    version_files: list[VersionFile] = Field(default_factory=list)
+    components: list[ComponentConfig] = Field(default_factory=list)
+    charts: list[ChartConfig] = Field(default_factory=list)
+    bundles: list[BundleConfig] = Field(default_factory=list)
+    signing: SigningConfig = Field(default_factory=SigningConfig)
+    github: GitHubConfig = Field(default_factory=GitHubConfig)
+    promote: PromoteConfig | None = None
+    dist_dir: str = "dist"
+
+    @field_validator("tag_format")
+    @classmethod
+    def _has_version(cls, value: str) -> str:
+        if "{version}" not in value:
+            raise ValueError("must contain {version}")
+        return value
+
+    @field_validator("exclude_patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from exc
+        return patterns
+
+    def component(self, name: str) -> ComponentConfig:
+        for component in self.components:
+            if component.name == name:
+                return component
+        known = ", ".join(c.name for c in self.components) or "none configured"
+        raise ConfigError(f"unknown component {name!r} (known: {known})")
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=False)
+
+
+def _error_location(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def parse_config(data: dict[str, Any], source: str) -> RelkitConfig:
+    """Validate raw settings; `source` names the file (and table) in error messages."""
+    try:
+        return RelkitConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = _error_location(tuple(first["loc"])) or "(top level)"
+        reason = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ConfigError(f"{source}: {where}: {reason}{more}") from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
+
+
+def load_config(root: Path, explicit: Path | None = None) -> RelkitConfig:
+    """Load the effective configuration for the repository at `root`."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"config file {explicit} does not exist")
+        data = _read_toml(explicit)
+        if explicit.name == "pyproject.toml":
+            return parse_config(
+                data.get("tool", {}).get("relkit", {}), "pyproject.toml [tool.relkit]"
+            )
+        return parse_config(data, explicit.name)
+    relkit_toml = root / "relkit.toml"
+    pyproject = root / "pyproject.toml"
+    from_pyproject: dict[str, Any] | None = None
+    if pyproject.is_file():
+        from_pyproject = _read_toml(pyproject).get("tool", {}).get("relkit")
+    if relkit_toml.is_file():
+        if from_pyproject is not None:
+            raise ConfigError(
+                "both relkit.toml and [tool.relkit] in pyproject.toml hold relkit settings",
+                hint="keep one of them",
+            )
+        return parse_config(_read_toml(relkit_toml), "relkit.toml")
+    if from_pyproject is not None:
+        return parse_config(from_pyproject, "pyproject.toml [tool.relkit]")
+    return RelkitConfig()

@@ -1,0 +1,166 @@
+"""Frozen value types shared by the core, the steps and the adapters.
+
+Nothing here does I/O. The pure core (conventional, versioning, changelog) and the
+adapters (git, registry, github...) meet on these types.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from functools import total_ordering
+
+from relkit.errors import UsageError
+
+__all__ = [
+    "Artifact",
+    "RawCommit",
+    "StepOutcome",
+    "StepRecord",
+    "TagRef",
+    "Version",
+]
+
+# semver.org 2.0.0 regular expression (the "official" one), without the leading "v".
+_SEMVER = re.compile(
+    r"^(?P<major>0|[1-9]\d*)\.(?P<minor>0|[1-9]\d*)\.(?P<patch>0|[1-9]\d*)"
+    r"(?:-(?P<pre>(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)"
+    r"(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+(?P<build>[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+)
+
+
+@total_ordering
+@dataclass(frozen=True)
+class Version:
+    """A semantic version. Ordering follows semver precedence (build metadata ignored)."""
+
+    major: int
+    minor: int
+    patch: int
+    prerelease: tuple[str, ...] = ()
+    build: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> Version:
+        """Parse `1.2.3`, `1.2.3-rc.1+build.5`; a leading `v` is accepted."""
+        candidate = text[1:] if text[:1] in ("v", "V") else text
+        match = _SEMVER.match(candidate)
+        if match is None:
+            raise UsageError(
+                f"{text!r} is not a semantic version", hint="use MAJOR.MINOR.PATCH, e.g. 1.2.0"
+            )
+        pre = match.group("pre")
+        build = match.group("build")
+        return cls(
+            int(match.group("major")),
+            int(match.group("minor")),
+            int(match.group("patch")),
+            tuple(pre.split(".")) if pre else (),
+            tuple(build.split(".")) if build else (),
+        )
+
+    @classmethod
+    def is_valid(cls, text: str) -> bool:
+        candidate = text[1:] if text[:1] in ("v", "V") else text
+        return _SEMVER.match(candidate) is not None
+
+    @property
+    def is_prerelease(self) -> bool:
+        return bool(self.prerelease)
+
+    @property
+    def core(self) -> Version:
+        """The version without pre-release and build parts (`1.3.0-rc.2` → `1.3.0`)."""
+        return Version(self.major, self.minor, self.patch)
+
+    def __str__(self) -> str:
+        text = f"{self.major}.{self.minor}.{self.patch}"
+        if self.prerelease:
+            text += "-" + ".".join(self.prerelease)
+        if self.build:
+            text += "+" + ".".join(self.build)
+        return text
+
+    def _precedence_key(self) -> tuple[int, int, int, int, tuple[tuple[int, int, str], ...]]:
+        # A version without pre-release ranks above any of its pre-releases; numeric
+        # identifiers rank below alphanumeric ones (semver §11).
+        pre = tuple(
+            (0, int(part), "") if part.isdigit() else (1, 0, part) for part in self.prerelease
+        )
+        return (self.major, self.minor, self.patch, 0 if self.prerelease else 1, pre)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Version):
+            return NotImplemented
+        return self._precedence_key() < other._precedence_key()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Version):
+            return NotImplemented
+        return self._precedence_key() == other._precedence_key()
+
+    def __hash__(self) -> int:
+        return hash(self._precedence_key())
+
+
+@dataclass(frozen=True)
+class RawCommit:
+    """One commit as git reports it, before any conventional-commit parsing."""
+
+    sha: str
+    message: str
+    author_name: str
+    author_email: str
+    committed_at: datetime
+    parents: tuple[str, ...] = ()
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.parents) > 1
+
+    @property
+    def short_sha(self) -> str:
+        return self.sha[:7]
+
+
+@dataclass(frozen=True)
+class TagRef:
+    """A tag and the commit it points at (annotated tags are peeled)."""
+
+    name: str
+    sha: str
+    annotated: bool = False
+
+
+class StepOutcome(StrEnum):
+    DONE = "done"
+    ALREADY_DONE = "already done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    PLANNED = "planned"  # dry-run: what publish would do
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """Something a release produced: a file in dist/, an OCI artifact, a release, a PR."""
+
+    kind: str  # chart | bundle | signature | sigstore-bundle | sums | digests | release | pr
+    name: str
+    path: str | None = None
+    digest: str | None = None
+    url: str | None = None
+    reference: str | None = None  # e.g. oci://host/repo:tag@sha256:...
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """What one publish step did, for the run record and the step summary."""
+
+    name: str
+    outcome: StepOutcome
+    detail: str = ""
+    duration_s: float = 0.0
+    artifacts: tuple[Artifact, ...] = field(default_factory=tuple)
