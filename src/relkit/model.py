@@ -16,7 +16,9 @@ from relkit.errors import UsageError
 
 __all__ = [
     "Artifact",
+    "ImagePin",
     "RawCommit",
+    "ReleasePlan",
     "StepOutcome",
     "StepRecord",
     "TagRef",
@@ -164,3 +166,49 @@ class StepRecord:
     detail: str = ""
     duration_s: float = 0.0
     artifacts: tuple[Artifact, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class ImagePin:
+    """A container image of the release and the digest it resolved to in its registry."""
+
+    reference: str  # as configured/written, e.g. "localhost:5000/acme/web:1.2.0"
+    digest: str  # "sha256:..." (a multi-arch index keeps the index digest)
+
+    @property
+    def repository(self) -> str:
+        """`host/path` without tag or digest."""
+        name = self.reference.split("@", 1)[0]
+        slash = name.rfind("/")
+        colon = name.rfind(":")
+        return name[:colon] if colon > slash else name
+
+    @property
+    def pinned(self) -> str:
+        """`name:tag@sha256:...`: readable and immutable."""
+        return f"{self.reference.split('@', 1)[0]}@{self.digest}"
+
+
+@dataclass(frozen=True)
+class ReleasePlan:
+    """Everything the publish steps need, computed without any remote write."""
+
+    version: Version
+    tag: str
+    commit: str
+    committed_at: datetime  # the tagged commit's time: reproducible archive mtimes
+    previous_tag: str | None
+    notes: str  # rendered release notes (Markdown): the GitHub Release body
+    repository: str | None = None  # owner/name of the released repository, if known
+    images: tuple[ImagePin, ...] = ()
+
+    @property
+    def prerelease(self) -> bool:
+        return self.version.is_prerelease
+
+    def image(self, name: str) -> ImagePin:
+        """Find a release image by full reference, repository, or last path segment."""
+        for pin in self.images:
+            if name in (pin.reference, pin.repository, pin.repository.rsplit("/", 1)[-1]):
+                return pin
+        raise KeyError(name)

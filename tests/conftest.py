@@ -1,0 +1,5 @@
+"""Shared fixtures come from plugin modules in tests/fixtures/, one per real component."""
+
+from __future__ import annotations
+
+pytest_plugins: list[str] = []
