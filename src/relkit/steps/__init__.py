@@ -1,0 +1,1 @@
+"""Publish steps, one module per step; each looks at remote state, acts, and records."""

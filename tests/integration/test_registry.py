@@ -1,0 +1,233 @@
+"""The registry adapter against a real CNCF Distribution (plain and htpasswd)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from relkit.adapters.registry import (
+    DOCKER_MANIFEST,
+    OCI_INDEX,
+    OCI_MANIFEST,
+    DockerConfig,
+    NotFoundError,
+    Reference,
+    RegistryClient,
+    digest_of,
+    manifest_exists,
+    resolve_digest,
+    resolve_many,
+)
+from relkit.errors import RelkitError
+from tests.fixtures.registry import RegistryServer, push_test_image, push_test_index
+
+
+def _open_client() -> RegistryClient:
+    return RegistryClient(DockerConfig({}))
+
+
+def test_resolve_digest_of_pushed_image_matches_manifest_bytes(registry: RegistryServer) -> None:
+    digest = push_test_image(registry.host, "acme/web", "1.0.0")
+    with _open_client() as client:
+        assert client.resolve_digest(f"{registry.host}/acme/web:1.0.0") == digest
+        manifest = client.get_manifest(f"{registry.host}/acme/web:1.0.0")
+    assert manifest.media_type == OCI_MANIFEST
+    assert digest_of(manifest.content) == digest
+    assert manifest.json["layers"][0]["mediaType"] == "application/vnd.oci.image.layer.v1.tar+gzip"
+
+
+def test_pushing_the_same_image_twice_gives_the_same_digest(registry: RegistryServer) -> None:
+    first = push_test_image(registry.host, "acme/same", "1.0.0")
+    second = push_test_image(registry.host, "acme/same", "1.0.0")
+    other = push_test_image(registry.host, "acme/same", "1.0.1")
+    assert first == second
+    assert other != first
+
+
+def test_multi_arch_index_keeps_the_index_digest(registry: RegistryServer) -> None:
+    index_digest = push_test_index(registry.host, "acme/multi", "2.0.0")
+    with _open_client() as client:
+        resolved = client.resolve_digest(f"{registry.host}/acme/multi:2.0.0")
+        index = client.get_manifest(f"{registry.host}/acme/multi:2.0.0")
+        children = [entry["digest"] for entry in index.json["manifests"]]
+        platforms = [entry["platform"]["architecture"] for entry in index.json["manifests"]]
+        child = client.get_manifest(f"{registry.host}/acme/multi@{children[0]}")
+    assert resolved == index_digest
+    assert index.is_index and index.media_type == OCI_INDEX
+    assert platforms == ["amd64", "arm64"]
+    assert index_digest not in children
+    assert child.digest == children[0]
+    assert child.media_type == OCI_MANIFEST
+
+
+def test_docker_v2_manifest_is_resolved(registry: RegistryServer) -> None:
+    # Older build tools push Docker schema-2 manifests; the Accept header must include them.
+    with registry.client() as client:
+        name = f"{registry.host}/acme/legacy"
+        config = b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'
+        config_digest = client.push_blob(name, config)
+        manifest = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": DOCKER_MANIFEST,
+                "config": {
+                    "mediaType": "application/vnd.docker.container.image.v1+json",
+                    "digest": config_digest,
+                    "size": len(config),
+                },
+                "layers": [],
+            }
+        ).encode()
+        pushed = client.push_manifest(f"{name}:old", manifest, DOCKER_MANIFEST)
+        fetched = client.get_manifest(f"{name}:old")
+    assert fetched.media_type == DOCKER_MANIFEST
+    assert fetched.digest == pushed
+
+
+def test_pinned_reference_is_verified_by_digest(registry: RegistryServer) -> None:
+    digest = push_test_image(registry.host, "acme/pinned", "1.0.0")
+    with _open_client() as client:
+        assert client.resolve_digest(f"{registry.host}/acme/pinned:1.0.0@{digest}") == digest
+        wrong = "sha256:" + "1" * 64
+        assert not client.manifest_exists(f"{registry.host}/acme/pinned@{wrong}")
+
+
+def test_resolve_many_in_parallel(registry: RegistryServer) -> None:
+    expected = {
+        f"{registry.host}/acme/many{i}:1.0.0": push_test_image(
+            registry.host, f"acme/many{i}", "1.0.0"
+        )
+        for i in range(6)
+    }
+    expected[f"{registry.host}/acme/multi-many:1.0.0"] = push_test_index(
+        registry.host, "acme/multi-many", "1.0.0"
+    )
+    with _open_client() as client:
+        assert resolve_many(list(expected), client=client, workers=4) == expected
+
+
+def test_resolve_many_names_the_unknown_image(registry: RegistryServer) -> None:
+    known = f"{registry.host}/acme/known:1.0.0"
+    push_test_image(registry.host, "acme/known", "1.0.0")
+    missing = f"{registry.host}/acme/missing:9.9.9"
+    with _open_client() as client, pytest.raises(RelkitError) as caught:
+        resolve_many([known, missing], client=client)
+    message = str(caught.value)
+    assert missing in message
+    assert "not found" in message
+    assert "\n" not in message
+
+
+def test_unknown_tag_is_not_found_error(registry: RegistryServer) -> None:
+    push_test_image(registry.host, "acme/tagged", "1.0.0")
+    with _open_client() as client, pytest.raises(NotFoundError) as caught:
+        client.resolve_digest(f"{registry.host}/acme/tagged:nope")
+    assert f"{registry.host}/acme/tagged:nope" in caught.value.message
+    assert caught.value.hint
+
+
+def test_list_tags(registry: RegistryServer) -> None:
+    for tag in ("1.0.0", "1.1.0", "2.0.0"):
+        push_test_image(registry.host, "acme/tags", tag)
+    with _open_client() as client:
+        assert sorted(client.list_tags(f"{registry.host}/acme/tags")) == ["1.0.0", "1.1.0", "2.0.0"]
+        assert client.list_tags(f"{registry.host}/acme/never-pushed") == []
+
+
+def test_registry_down_is_one_line_error(unreachable_registry: str) -> None:
+    image = f"{unreachable_registry}/acme/web:1.0.0"
+    with _open_client() as client, pytest.raises(RelkitError) as caught:
+        client.resolve_digest(image)
+    assert caught.value.message == (
+        f"registry {unreachable_registry} is not reachable for {image}: connection refused"
+    )
+    assert caught.value.hint
+
+
+def test_tls_error_is_reported_with_insecure_hint(registry: RegistryServer) -> None:
+    # Forcing HTTPS against the plain-HTTP registry: a TLS handshake failure. We reach it
+    # through a non-loopback name for the same address so the https default applies.
+    port = registry.host.rsplit(":", 1)[1]
+    image = f"127.0.0.1.nip.invalid:{port}/acme/web:1.0.0"
+    with _open_client() as client, pytest.raises(RelkitError) as caught:
+        client.resolve_digest(image)
+    # No DNS for .invalid: a transport error, still one line and naming the image.
+    assert image in caught.value.message
+
+
+# --------------------------------------------------------------------------- auth
+
+
+def test_auth_registry_with_docker_config(
+    auth_registry: RegistryServer, docker_config: Path
+) -> None:
+    digest = push_test_image(auth_registry.host, "acme/private", "1.0.0", auth=auth_registry.auth)
+    assert os.environ["DOCKER_CONFIG"] == str(docker_config)
+    # No explicit client: credentials come from $DOCKER_CONFIG/config.json.
+    assert resolve_digest(f"{auth_registry.host}/acme/private:1.0.0") == digest
+    assert manifest_exists(f"{auth_registry.host}/acme/private:1.0.0")
+
+
+def test_username_password_entries_are_read(tmp_path: Path, auth_registry: RegistryServer) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(
+        json.dumps(
+            {
+                "auths": {
+                    f"https://{auth_registry.host}": {
+                        "username": auth_registry.username,
+                        "password": auth_registry.password,
+                    }
+                }
+            }
+        )
+    )
+    config = DockerConfig.load(path)
+    assert config.credentials(auth_registry.host) == auth_registry.auth
+    # Secrets never show in the repr.
+    assert str(auth_registry.password) not in repr(config)
+
+
+def test_wrong_credentials_are_one_line_error_without_secret(
+    auth_registry: RegistryServer,
+) -> None:
+    push_test_image(auth_registry.host, "acme/private", "1.0.0", auth=auth_registry.auth)
+    image = f"{auth_registry.host}/acme/private:1.0.0"
+    bad = RegistryClient(DockerConfig({}), credentials={auth_registry.host: ("relkit", "wrong-pw")})
+    with bad, pytest.raises(RelkitError) as caught:
+        bad.resolve_digest(image)
+    text = str(caught.value)
+    assert caught.value.message == (
+        f"registry {auth_registry.host} rejected the credentials for {image} (HTTP 401)"
+    )
+    assert "wrong-pw" not in text
+    assert "\n" not in text
+
+
+def test_missing_credentials_say_login(auth_registry: RegistryServer) -> None:
+    image = f"{auth_registry.host}/acme/private:1.0.0"
+    with _open_client() as client, pytest.raises(RelkitError) as caught:
+        client.resolve_digest(image)
+    assert (
+        caught.value.message == f"registry {auth_registry.host} requires authentication for {image}"
+    )
+    assert "docker login" in str(caught.value.hint)
+
+
+def test_push_to_auth_registry_without_credentials_pushes_nothing(
+    auth_registry: RegistryServer,
+) -> None:
+    with _open_client() as client, pytest.raises(RelkitError):
+        client.push_blob(f"{auth_registry.host}/acme/nothing", b"data")
+    with auth_registry.client() as client:
+        assert client.list_tags(f"{auth_registry.host}/acme/nothing") == []
+
+
+def test_reference_parse_roundtrip_of_pushed_ref(registry: RegistryServer) -> None:
+    ref = Reference.parse(f"{registry.host}/acme/web:1.0.0")
+    assert ref.registry == registry.host
+    assert ref.repository == "acme/web"
+    assert str(ref) == f"{registry.host}/acme/web:1.0.0"
