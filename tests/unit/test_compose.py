@@ -1,0 +1,174 @@
+"""Compose interpolation, image discovery and the comment-preserving pin rewrite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from relkit.bundle.compose import find_compose_file, parse_compose, pin_compose
+from relkit.bundle.interpolate import interpolate, parse_env_file
+from relkit.bundle.reference import is_pinned, repository_of, split_digest
+from relkit.errors import UsageError
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "bundles" / "example"
+GOLDEN = ROOT / "tests" / "golden" / "bundle"
+WEB = "sha256:" + "a" * 64
+WORKER = "sha256:" + "b" * 64
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "expected"),
+    [
+        ("${A}", {"A": "x"}, "x"),
+        ("$A/b", {"A": "x"}, "x/b"),
+        ("${A:-d}", {"A": ""}, "d"),
+        ("${A:-d}", {}, "d"),
+        ("${A-d}", {"A": ""}, ""),
+        ("${A-d}", {}, "d"),
+        ("${A:+alt}", {"A": "x"}, "alt"),
+        ("${A:+alt}", {"A": ""}, ""),
+        ("${A+alt}", {"A": ""}, "alt"),
+        ("${A:?boom}", {"A": "x"}, "x"),
+        ("$$A", {}, "$A"),
+        ("cost $$5", {}, "cost $5"),
+        ("${A:-${B:-deep}}/x", {}, "deep/x"),
+        (
+            "${REGISTRY:-localhost:5000}/acme/web:${VERSION:-1.0.0}",
+            {},
+            "localhost:5000/acme/web:1.0.0",
+        ),
+    ],
+)
+def test_interpolation(text: str, env: dict[str, str], expected: str) -> None:
+    assert interpolate(text, env, where="t") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "message"),
+    [
+        ("${A}", {}, "variable A is not set"),
+        ("${A:?must be set}", {"A": ""}, "variable A: must be set"),
+        ("${A?}", {}, "required variable is missing"),
+        ("${A", {}, "unclosed"),
+        ("${1A}", {}, "invalid variable name"),
+        ("${A/x}", {"A": "x"}, "invalid interpolation format"),
+        ("$-", {}, "invalid interpolation format"),
+    ],
+)
+def test_interpolation_errors(text: str, env: dict[str, str], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        interpolate(text, env, where="compose.yaml")
+
+
+def test_env_file_parsing() -> None:
+    text = (
+        "# comment\n\nexport A=1\nB = two words # trailing\nC='single # kept'\n"
+        'D="dq \\"x\\""\nE=\nF=a#b\n'
+    )
+    assert parse_env_file(text, ".env.example") == {
+        "A": "1",
+        "B": "two words",
+        "C": "single # kept",
+        "D": 'dq "x"',
+        "E": "",
+        "F": "a#b",
+    }
+
+
+def test_env_file_bad_line_is_named() -> None:
+    with pytest.raises(UsageError, match=r"^\.env\.example:2: not a KEY=VALUE line"):
+        parse_env_file("A=1\nnot a line\n", ".env.example")
+
+
+def test_reference_helpers() -> None:
+    assert repository_of("localhost:5000/acme/web:1.0") == "localhost:5000/acme/web"
+    assert repository_of(f"localhost:5000/acme/web@{WEB}") == "localhost:5000/acme/web"
+    assert split_digest(f"a/b:1@{WEB}") == ("a/b:1", WEB)
+    assert is_pinned(f"a/b:1@{WEB}")
+    assert not is_pinned("a/b:1@sha256:abc")
+
+
+def test_example_images_are_found_and_interpolated() -> None:
+    text = (EXAMPLE / "compose.yaml").read_text()
+    env = parse_env_file((EXAMPLE / ".env.example").read_text(), ".env.example")
+    images = parse_compose(text, "compose.yaml", {**env, "REGISTRY": "reg.example:5000"})
+    assert [(i.service, i.reference) for i in images] == [
+        ("web", "reg.example:5000/acme/web:1.0.0"),
+        ("worker", "reg.example:5000/acme/worker:1.0.0"),
+    ]
+
+
+def test_pinning_keeps_comments_and_formatting_golden() -> None:
+    text = (EXAMPLE / "compose.yaml").read_text()
+    images = parse_compose(text, "compose.yaml", {})
+    pinned = pin_compose(
+        text,
+        "compose.yaml",
+        images,
+        {
+            "web": f"localhost:5000/acme/web:1.0.0@{WEB}",
+            "worker": f"localhost:5000/acme/worker:1.0.0@{WORKER}",
+        },
+    )
+    assert pinned == (GOLDEN / "compose.pinned.yaml").read_text()
+    # Only the two image values changed: every other line is byte-identical.
+    changed = [
+        (a, b) for a, b in zip(text.splitlines(), pinned.splitlines(), strict=True) if a != b
+    ]
+    assert len(changed) == 2
+    assert all("image:" in a and "image:" in b for a, b in changed)
+
+
+@pytest.mark.parametrize("quote", ["", "'", '"'])
+def test_pinning_keeps_quote_style(quote: str) -> None:
+    text = f"services:\n  db:\n    image: {quote}postgres:16{quote}  # the database\n"
+    images = parse_compose(text, "c.yaml", {})
+    new = pin_compose(text, "c.yaml", images, {"db": f"postgres:16@{WEB}"})
+    assert new == f"services:\n  db:\n    image: {quote}postgres:16@{WEB}{quote}  # the database\n"
+
+
+def test_flow_mapping_is_pinned() -> None:
+    text = "services:\n  db: {image: postgres:16, restart: always}\n"
+    images = parse_compose(text, "c.yaml", {})
+    new = pin_compose(text, "c.yaml", images, {"db": f"postgres:16@{WEB}"})
+    assert new == f"services:\n  db: {{image: postgres:16@{WEB}, restart: always}}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("services: [\n", "not valid YAML at line"),
+        ("services:\n  a:\n    image: x\n  a:\n    image: y\n", "not valid YAML"),
+        ("version: '3'\n", "no services defined"),
+        ("services:\n  a:\n    build: .\n", "service 'a' has no image"),
+        ("services:\n  a:\n    image: 5\n", "image must be a string"),
+        (
+            "x-base: &base\n  image: x:1\nservices:\n  a:\n    <<: *base\n",
+            "inherits image: through a YAML merge key",
+        ),
+    ],
+)
+def test_bad_compose_files(text: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message) as info:
+        parse_compose(text, "compose.yaml", {})
+    assert "\n" not in str(info.value)
+    assert str(info.value).startswith("compose.yaml: ")
+
+
+@pytest.mark.parametrize("value", ["&anchor x:1", ">-\n      x:1"], ids=["anchor", "block"])
+def test_unsupported_scalar_styles_are_refused(value: str) -> None:
+    text = f"services:\n  a:\n    image: {value}\n"
+    images = parse_compose(text, "c.yaml", {})
+    with pytest.raises(UsageError, match="image value style not supported"):
+        pin_compose(text, "c.yaml", images, {"a": f"x:1@{WEB}"})
+
+
+def test_compose_file_lookup_order(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="has no compose file"):
+        find_compose_file(tmp_path)
+    (tmp_path / "docker-compose.yml").write_text("services: {}\n")
+    assert find_compose_file(tmp_path).name == "docker-compose.yml"
+    (tmp_path / "compose.yaml").write_text("services: {}\n")
+    assert find_compose_file(tmp_path).name == "compose.yaml"
