@@ -2,4 +2,8 @@
 
 from __future__ import annotations
 
-pytest_plugins: list[str] = ["tests.fixtures.gitrepo", "tests.fixtures.registry"]
+pytest_plugins: list[str] = [
+    "tests.fixtures.gitrepo",
+    "tests.fixtures.registry",
+    "tests.fixtures.sigstore",
+]

@@ -1,0 +1,253 @@
+"""Sigstore keyless signing and verification with sigstore-python.
+
+Signing: an OIDC identity token (explicit, or GitHub Actions' ambient one) buys a
+short-lived Fulcio certificate for an ephemeral key; the signature is logged in Rekor and
+everything a verifier needs is written as one Sigstore bundle (format v0.3, JSON), the
+`NAME.sigstore.json` that `cosign verify-blob --bundle` also reads.
+
+Trust: Sigstore's public-good instance (fetched and verified over TUF) unless a
+ClientTrustConfig JSON file (trusted root + signing config) names a private instance; the
+tests use one pointing at a local Fulcio/Rekor.
+
+The identity token is a bearer secret: it is never logged, and any text that could echo it
+(a server's error body) has it masked before it reaches a `RelkitError`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from cryptography.x509 import (
+    Certificate,
+    OtherName,
+    RFC822Name,
+    SubjectAlternativeName,
+    UniformResourceIdentifier,
+)
+
+# Private modules, but these are the exceptions sigstore-python's public `Signer` lets
+# escape for a refused certificate request or log entry; the version is pinned.
+from sigstore._internal.fulcio.client import ExpiredCertificate, FulcioClientError
+from sigstore._internal.rekor import RekorClientError
+from sigstore.errors import Error as SigstoreError
+from sigstore.errors import VerificationError
+from sigstore.hashes import Hashed
+from sigstore.models import Bundle, ClientTrustConfig
+from sigstore.oidc import ExpiredIdentity, IdentityToken
+from sigstore.sign import SigningContext
+from sigstore.verify import Verifier
+from sigstore.verify.policy import Identity, OIDCIssuer, VerificationPolicy
+from sigstore_models.common.v1 import HashAlgorithm
+
+from relkit.errors import RelkitError, UsageError
+from relkit.signing.identity import VerifiedIdentity
+from relkit.signing.keys import sha256_of
+
+__all__ = [
+    "SIGSTORE_AUDIENCE",
+    "load_trust_config",
+    "sign_blob_keyless",
+    "verify_blob_keyless",
+]
+
+_log = logging.getLogger(__name__)
+
+SIGSTORE_AUDIENCE = "sigstore"  # the `aud` Fulcio expects in an identity token
+
+# Sigstore's "other name" SAN (used for non-URI, non-email identities).
+_OTHERNAME_OID = "1.3.6.1.4.1.57264.1.7"
+
+
+def load_trust_config(trust_config: Path | None) -> ClientTrustConfig:
+    """The trust config in `trust_config`, or public-good Sigstore's (over TUF) if None."""
+    if trust_config is None:
+        try:
+            return ClientTrustConfig.production()
+        except (SigstoreError, OSError) as exc:
+            raise RelkitError(
+                f"cannot fetch the Sigstore public-good trust root: {_first_line(exc)}",
+                hint="check network access to tuf-repo-cdn.sigstore.dev",
+            ) from None
+    try:
+        return ClientTrustConfig.from_json(trust_config.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot read trust config {trust_config}: {exc.strerror}") from None
+    except (SigstoreError, ValueError) as exc:
+        raise UsageError(
+            f"trust config {trust_config} is not a Sigstore ClientTrustConfig: {_first_line(exc)}",
+            hint="expected JSON with mediaType application/vnd.dev.sigstore.clienttrustconfig"
+            ".v0.1+json, a trustedRoot and a signingConfig",
+        ) from None
+
+
+def _hashed(data: bytes | Path) -> Hashed:
+    # Pre-hash so large files are streamed rather than read into memory.
+    return Hashed(algorithm=HashAlgorithm.SHA2_256, digest=sha256_of(data))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def _masked(text: str, secret: str) -> str:
+    return text.replace(secret, "***") if secret else text
+
+
+def sign_blob_keyless(
+    data: bytes | Path, *, identity_token: str | None, trust_config: Path | None
+) -> str:
+    """Sign `data` with Sigstore; return the bundle JSON (v0.3) to write as `X.sigstore.json`.
+
+    `identity_token` is a raw OIDC JWT with audience `sigstore`; callers that want the
+    ambient GitHub Actions token fetch it first (`relkit.signing.ambient`).
+    """
+    if not identity_token:
+        raise RelkitError(
+            "keyless signing needs an OIDC identity token, and none was found",
+            hint="in GitHub Actions grant the job 'permissions: id-token: write'; "
+            "elsewhere use signing.mode = 'key'",
+        )
+    try:
+        token = IdentityToken(identity_token, client_id=SIGSTORE_AUDIENCE)
+    except SigstoreError as exc:
+        raise RelkitError(
+            f"the OIDC identity token was refused: {_first_line(exc)}",
+            hint="the token must be a JWT for audience 'sigstore' that has not expired",
+        ) from None
+    config = load_trust_config(trust_config)
+    try:
+        context = SigningContext.from_trust_config(config)
+        with context.signer(token, cache=True) as signer:
+            bundle = signer.sign_artifact(_hashed(data))
+    except (ExpiredIdentity, ExpiredCertificate):
+        raise RelkitError(
+            "the OIDC identity token expired before signing finished",
+            hint="request a fresh token and retry",
+        ) from None
+    except FulcioClientError as exc:
+        raise RelkitError(
+            f"Fulcio refused the signing certificate: {_masked(_first_line(exc), identity_token)}",
+            hint="check the token's issuer and audience are accepted by this Fulcio",
+        ) from None
+    except RekorClientError as exc:
+        raise RelkitError(
+            f"Rekor refused the log entry: {_masked(_first_line(exc), identity_token)}"
+        ) from None
+    except (SigstoreError, OSError) as exc:
+        raise RelkitError(
+            f"keyless signing failed: {_masked(_first_line(exc), identity_token)}",
+            hint="check network access to the Fulcio and Rekor of the trust config",
+        ) from None
+    _log.info("signed with Sigstore as %s (issuer %s)", token.identity, token.issuer)
+    return bundle.to_json()
+
+
+class _IdentityRegexp:
+    """Match the certificate identity with a regexp, like cosign's --certificate-identity-regexp.
+
+    Like cosign (Go's regexp.MatchString) the search is unanchored: anchor with ^...$.
+    """
+
+    def __init__(self, pattern: str, issuer: str) -> None:
+        self._pattern = re.compile(pattern)
+        self._issuer = OIDCIssuer(issuer)
+
+    def verify(self, cert: Certificate) -> None:
+        self._issuer.verify(cert)
+        if not any(self._pattern.search(san) for san in _identities(cert)):
+            raise VerificationError(
+                f"certificate identity does not match {self._pattern.pattern!r}"
+            )
+
+
+def _identities(cert: Certificate) -> list[str]:
+    """Every identity in the certificate's SAN: URIs, emails and Sigstore other names."""
+    san = cert.extensions.get_extension_for_class(SubjectAlternativeName).value
+    names: list[str] = list(san.get_values_for_type(UniformResourceIdentifier))
+    names += san.get_values_for_type(RFC822Name)
+    names += [
+        other.value.decode("utf-8", "replace")
+        for other in san.get_values_for_type(OtherName)
+        if other.type_id.dotted_string == _OTHERNAME_OID
+    ]
+    return names
+
+
+def _parse_bundle(bundle_json: str | bytes) -> tuple[Bundle, dict[str, Any]]:
+    try:
+        raw = json.loads(bundle_json)
+        bundle = Bundle.from_json(bundle_json)
+    except (SigstoreError, ValueError) as exc:
+        raise RelkitError(
+            f"the Sigstore bundle is malformed: {_first_line(exc)}",
+            hint="pass the NAME.sigstore.json written next to the signed file",
+        ) from None
+    return bundle, raw
+
+
+def verify_blob_keyless(
+    data: bytes | Path,
+    bundle_json: str | bytes,
+    *,
+    identity: str | None = None,
+    identity_regexp: str | None = None,
+    issuer: str,
+    trust_config: Path | None = None,
+) -> VerifiedIdentity:
+    """Verify a Sigstore bundle over `data` for an expected signer; raise `RelkitError` if not.
+
+    Give exactly one of `identity` (exact certificate identity) or `identity_regexp`.
+    Checks the certificate chain to the trust root, its SCT, the Rekor entry and inclusion
+    proof, the identity and issuer, and the signature over `data`.
+    """
+    if (identity is None) == (identity_regexp is None):
+        raise UsageError("give exactly one of the expected identity or identity regexp")
+    if identity_regexp is not None:
+        try:
+            policy: VerificationPolicy = _IdentityRegexp(identity_regexp, issuer)
+        except re.error as exc:
+            raise UsageError(f"identity regexp {identity_regexp!r} is invalid: {exc}") from None
+    else:
+        assert identity is not None
+        policy = Identity(identity=identity, issuer=issuer)
+    bundle, raw = _parse_bundle(bundle_json)
+    verifier = Verifier(trusted_root=load_trust_config(trust_config).trusted_root)
+    try:
+        verifier.verify_artifact(_hashed(data), bundle, policy)
+    except VerificationError as exc:
+        raise RelkitError(
+            f"Sigstore bundle verification failed: {_first_line(exc)}",
+            hint=_verification_hint(str(exc)),
+        ) from None
+    except SigstoreError as exc:
+        raise RelkitError(f"Sigstore bundle verification failed: {_first_line(exc)}") from None
+    matched = identity if identity is not None else _matching_identity(bundle, identity_regexp)
+    entry = raw["verificationMaterial"]["tlogEntries"][0]
+    return VerifiedIdentity(
+        identity=matched,
+        issuer=issuer,
+        log_index=int(entry["logIndex"]),
+        integrated_time=int(entry.get("integratedTime", 0)),
+    )
+
+
+def _matching_identity(bundle: Bundle, identity_regexp: str | None) -> str:
+    assert identity_regexp is not None
+    pattern = re.compile(identity_regexp)
+    return next(san for san in _identities(bundle.signing_certificate) if pattern.search(san))
+
+
+def _verification_hint(reason: str) -> str:
+    lowered = reason.lower()
+    if "san" in lowered or "identity" in lowered:
+        return "the file was signed by a different identity than the one expected"
+    if "issuer" in lowered or "1.3.6.1.4.1.57264.1.1" in reason:
+        return "the signing certificate was issued for a different OIDC issuer"
+    if "signature is invalid" in lowered or "digest mismatch" in lowered:
+        return "the file was changed after signing"
+    return "the bundle or the file was changed, or it comes from another Sigstore instance"
