@@ -18,7 +18,12 @@ from relkit.errors import EXIT_FAILED, EXIT_USAGE, RelkitError
 __all__ = ["main"]
 
 # Order is the order of `relkit --help`.
-COMMAND_MODULES: tuple[str, ...] = ("relkit.commands.config_cmd",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "relkit.commands.config_cmd",
+    "relkit.commands.version",
+    "relkit.commands.changelog",
+    "relkit.commands.notes",
+)
 
 
 class _Parser(argparse.ArgumentParser):

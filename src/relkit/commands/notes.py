@@ -1,0 +1,32 @@
+"""`relkit notes VERSION`: print the release notes of one released version."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from relkit.commands._common import repo_config, repo_root
+from relkit.errors import EXIT_OK
+from relkit.history import release_notes
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "notes",
+        help="print the release notes of one version",
+        description="Print the release notes (the GitHub Release body) of a released version.",
+    )
+    parser.add_argument("version", metavar="VERSION", help="a tag (v1.2.0) or version (1.2.0)")
+    parser.add_argument("--component", metavar="NAME", help="a monorepo component")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    notes = release_notes(
+        repo_root(args), repo_config(args), args.version, component=args.component
+    )
+    sys.stdout.write(notes)
+    return EXIT_OK
