@@ -1,0 +1,279 @@
+"""Build a self-host bundle: pin every image by digest, add digests.txt, README and
+SHA256SUMS, and write a reproducible `NAME-VERSION.tar.gz` to dist/.
+
+Nothing lands in dist/ until everything has succeeded: files are written to a scratch
+directory inside dist/ and moved into place at the end, so a failure (unknown image,
+registry down, malformed YAML) leaves dist/ as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from relkit.bundle.archive import BundleFile, build_tar_gz, collect_tree
+from relkit.bundle.compose import ComposeImage, find_compose_file, parse_compose, pin_compose
+from relkit.bundle.interpolate import parse_env_file
+from relkit.bundle.reference import is_pinned, repository_of, split_digest
+from relkit.bundle.sums import DIGESTS_FILE, SUMS_FILE, render_digests, render_sha256sums
+from relkit.config import BundleConfig, SigningConfig
+from relkit.errors import RelkitError, UsageError
+from relkit.model import ImagePin, ReleasePlan
+from relkit.signing.identity import (
+    DEFAULT_RELEASE_WORKFLOW,
+    GITHUB_ACTIONS_ISSUER,
+    release_workflow_identity,
+)
+from relkit.templating import TemplateRenderer
+
+__all__ = [
+    "ENV_EXAMPLE",
+    "BuiltBundle",
+    "PinnedCompose",
+    "Resolver",
+    "build_bundle",
+    "bundle_top",
+    "pin_bundle_images",
+    "release_image_references",
+    "render_readme",
+]
+
+ENV_EXAMPLE = ".env.example"
+README = "README.md"
+
+Resolver = Callable[[Iterable[str]], Mapping[str, str]]
+"""{reference: sha256 digest} for many references at once (`registry.resolve_many`)."""
+
+
+@dataclass(frozen=True)
+class BuiltBundle:
+    """A built bundle in dist/: the archive, its side files, and the images it pins."""
+
+    name: str
+    version: str
+    archive: Path
+    sha256sums: Path
+    digests: Path
+    pins: tuple[ImagePin, ...]
+    digest: str  # sha256:… of the archive bytes
+
+    @property
+    def top(self) -> str:
+        return f"{self.name}-{self.version}"
+
+
+@dataclass(frozen=True)
+class PinnedCompose:
+    """The compose file with its images pinned, and the pins."""
+
+    file_name: str
+    text: str
+    pins: tuple[ImagePin, ...]
+
+
+def bundle_top(bundle: BundleConfig, plan: ReleasePlan) -> str:
+    """`NAME-VERSION`: the archive's top directory and file name stem."""
+    return f"{bundle.name}-{plan.version}"
+
+
+def release_image_references(bundle: BundleConfig, plan: ReleasePlan) -> list[str]:
+    """`bundle.images` with `{version}` / `{tag}` filled in from the plan."""
+    references = []
+    for template in bundle.images:
+        rendered = template.replace("{version}", str(plan.version)).replace("{tag}", plan.tag)
+        if "{" in rendered or "}" in rendered:
+            raise UsageError(
+                f"bundle {bundle.name}: image {template!r} has an unknown placeholder",
+                hint="only {version} and {tag} are filled in",
+            )
+        references.append(rendered)
+    return references
+
+
+def _targets(
+    bundle: BundleConfig, images: tuple[ComposeImage, ...], release: list[str], source: str
+) -> dict[str, str]:
+    """service → reference to resolve. Release images replace the compose tag."""
+    targets = {image.service: image.reference for image in images}
+    for reference in release:
+        users = [i for i in images if repository_of(i.reference) == repository_of(reference)]
+        if not users:
+            raise UsageError(
+                f"bundle {bundle.name}: release image {reference} is not used by any service"
+                f" in {source}",
+                hint="check bundles[].images against the compose file's image: values",
+            )
+        for image in users:
+            targets[image.service] = reference
+    return targets
+
+
+def pin_bundle_images(
+    bundle: BundleConfig, plan: ReleasePlan, source_dir: Path, resolver: Resolver
+) -> PinnedCompose:
+    """Resolve every service image and return the compose text pinned by digest.
+
+    Images already pinned (`name:tag@sha256:…`) are checked against the registry and left
+    as written; everything else is rewritten to `name:tag@sha256:…`.
+    """
+    compose_path = find_compose_file(source_dir)
+    source = f"{bundle.path.rstrip('/')}/{compose_path.name}"
+    text = _read_text(compose_path)
+    env_path = source_dir / ENV_EXAMPLE
+    env = parse_env_file(_read_text(env_path), ENV_EXAMPLE) if env_path.is_file() else {}
+    images = parse_compose(text, source, env)
+    targets = _targets(bundle, images, release_image_references(bundle, plan), source)
+
+    # A pinned reference is checked by its tag (does the tag still point there?); one
+    # without tag (`name@sha256:…`) by the digest itself (does it exist?).
+    queries: dict[str, str] = {}
+    for service, reference in targets.items():
+        name, digest = split_digest(reference)
+        if digest is not None and not is_pinned(reference):
+            raise UsageError(f"{source}: service {service!r}: {reference!r} has a bad digest")
+        has_tag = ":" in name.rsplit("/", 1)[-1]
+        queries[service] = name if digest is None or has_tag else reference
+    resolved = resolver(sorted(set(queries.values())))
+
+    pins: list[ImagePin] = []
+    rewrites: dict[str, str] = {}
+    by_service = {image.service: image for image in images}
+    for service, reference in sorted(targets.items()):
+        name, pinned_digest = split_digest(reference)
+        digest = resolved.get(queries[service])
+        if digest is None:
+            raise RelkitError(f"{source}: service {service!r}: image {reference} did not resolve")
+        if pinned_digest is not None and pinned_digest != digest:
+            raise RelkitError(
+                f"{source}: service {service!r}: image {name} is pinned to {pinned_digest}"
+                f" but the registry has {digest}",
+                hint="update the pin, or remove it and let relkit pin the image",
+            )
+        pin = ImagePin(reference=name, digest=digest)
+        pins.append(pin)
+        unchanged = pinned_digest is not None and reference == by_service[service].written
+        if not unchanged:
+            rewrites[service] = pin.pinned
+    pinned_text = pin_compose(text, source, images, rewrites)
+    return PinnedCompose(compose_path.name, pinned_text, tuple(pins))
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path.name} is not UTF-8 text") from None
+    except OSError as exc:
+        raise RelkitError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def render_readme(
+    bundle: BundleConfig,
+    plan: ReleasePlan,
+    pins: tuple[ImagePin, ...],
+    *,
+    signing: SigningConfig,
+    source_readme: str | None,
+    has_env_example: bool,
+    renderer: TemplateRenderer | None = None,
+) -> str:
+    """The bundle's README.md: what it is, how to verify it, how to start it."""
+    top = bundle_top(bundle, plan)
+    identity = (
+        release_workflow_identity(plan.repository, DEFAULT_RELEASE_WORKFLOW, plan.tag)
+        if plan.repository
+        else "https://github.com/OWNER/REPO/.github/workflows/release.yml@refs/tags/" + plan.tag
+    )
+    oci_reference = f"{bundle.registry}/{bundle.name}:{plan.version}" if bundle.registry else None
+    return (renderer or TemplateRenderer()).render(
+        "bundle_README.md.j2",
+        {
+            "name": bundle.name,
+            "version": str(plan.version),
+            "tag": plan.tag,
+            "commit": plan.commit,
+            "repository": plan.repository,
+            "top": top,
+            "archive": f"{top}.tar.gz",
+            "pins": pins,
+            "signing": signing.mode,
+            "identity": identity,
+            "issuer": GITHUB_ACTIONS_ISSUER,
+            "oci_reference": oci_reference,
+            "source_readme": source_readme,
+            "has_env_example": has_env_example,
+        },
+    )
+
+
+def build_bundle(
+    bundle: BundleConfig,
+    plan: ReleasePlan,
+    *,
+    repo_root: Path,
+    dist_dir: Path,
+    resolver: Resolver,
+    signing: SigningConfig | None = None,
+    renderer: TemplateRenderer | None = None,
+) -> BuiltBundle:
+    """Pin, render and archive the bundle; write it and its side files to `dist_dir`."""
+    source_dir = repo_root / bundle.path
+    if not source_dir.is_dir():
+        raise UsageError(
+            f"bundle {bundle.name}: directory {bundle.path} does not exist",
+            hint="check bundles[].path in the relkit config",
+        )
+    pinned = pin_bundle_images(bundle, plan, source_dir, resolver)
+    files = collect_tree(source_dir)
+    files[pinned.file_name] = BundleFile(pinned.text.encode("utf-8"))
+    source_readme = files[README].data.decode("utf-8", "replace") if README in files else None
+    readme = render_readme(
+        bundle,
+        plan,
+        pinned.pins,
+        signing=signing or SigningConfig(),
+        source_readme=source_readme,
+        has_env_example=ENV_EXAMPLE in files,
+        renderer=renderer,
+    )
+    files[README] = BundleFile(readme.encode("utf-8"))
+    digests_text = render_digests(pin.pinned for pin in pinned.pins)
+    files[DIGESTS_FILE] = BundleFile(digests_text.encode("utf-8"))
+    sums_text = render_sha256sums({path: entry.data for path, entry in files.items()})
+    files[SUMS_FILE] = BundleFile(sums_text.encode("utf-8"))
+
+    top = bundle_top(bundle, plan)
+    archive = build_tar_gz(files, top=top, mtime=int(plan.committed_at.timestamp()))
+    outputs = {
+        f"{top}.tar.gz": archive,
+        f"{top}.{SUMS_FILE}": sums_text.encode("utf-8"),
+        f"{top}.{DIGESTS_FILE}": digests_text.encode("utf-8"),
+    }
+    _write_all(dist_dir, outputs)
+    return BuiltBundle(
+        name=bundle.name,
+        version=str(plan.version),
+        archive=dist_dir / f"{top}.tar.gz",
+        sha256sums=dist_dir / f"{top}.{SUMS_FILE}",
+        digests=dist_dir / f"{top}.{DIGESTS_FILE}",
+        pins=pinned.pins,
+        digest=f"sha256:{hashlib.sha256(archive).hexdigest()}",
+    )
+
+
+def _write_all(dist_dir: Path, outputs: Mapping[str, bytes]) -> None:
+    """Write every file to a scratch dir in dist/, then move them all into place."""
+    dist_dir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".relkit-bundle-", dir=dist_dir))
+    try:
+        for name, data in outputs.items():
+            (scratch / name).write_bytes(data)
+        for name in outputs:
+            os.replace(scratch / name, dist_dir / name)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
