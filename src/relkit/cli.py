@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "relkit.commands.version",
     "relkit.commands.changelog",
     "relkit.commands.notes",
+    "relkit.commands.cut",
 )
 
 

@@ -22,10 +22,15 @@ from relkit.errors import RelkitError
 __all__ = [
     "GitRepo",
     "GitResult",
+    "RemoteState",
     "Runner",
+    "add_args",
+    "commit_args",
+    "push_args",
     "push_error",
     "redact",
     "subprocess_runner",
+    "tag_args",
 ]
 
 
@@ -38,6 +43,14 @@ class GitResult:
     @property
     def ok(self) -> bool:
         return self.returncode == 0
+
+
+@dataclass(frozen=True)
+class RemoteState:
+    """The remote's view: its branch tip (None: no such branch yet) and the tag's presence."""
+
+    branch_sha: str | None
+    has_tag: bool
 
 
 Runner = Callable[[Sequence[str], Path, Mapping[str, str]], GitResult]
@@ -118,45 +131,33 @@ class GitRepo:
     def has_remote(self, remote: str) -> bool:
         return remote in self._out("remote").split()
 
-    def fetch(self, remote: str, branch: str) -> None:
-        """Update `<remote>/<branch>` (a branch the remote does not have is not an error)."""
-        refspec = f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}"
-        result = self.run("fetch", "--quiet", "--no-tags", remote, refspec, check=False)
-        if not result.ok and "couldn't find remote ref" not in result.stderr:
-            raise RelkitError(
-                f"git fetch {remote} failed: {_one_line(result.stderr)}",
-                hint="check the remote and your network/credentials, or use --no-push",
-            )
+    def remote_state(self, remote: str, branch: str, tag: str) -> RemoteState:
+        """Where the remote's branch is and whether it has the tag: one `git ls-remote`.
 
-    def upstream_of(self, branch: str, remote: str) -> str | None:
-        """The branch's configured upstream, else `<remote>/<branch>` if it exists."""
+        Read-only on purpose (no fetch): `--dry-run` must not change even remote-tracking
+        refs, and the answer is the remote's current state rather than the last fetch's.
+        """
         result = self.run(
-            "rev-parse", "--abbrev-ref", "--symbolic-full-name", f"{branch}@{{upstream}}",
-            check=False,
+            "ls-remote", remote, f"refs/heads/{branch}", f"refs/tags/{tag}",
+            what=f"git ls-remote {remote}",
         )  # fmt: skip
-        if result.ok and result.stdout.strip():
-            return result.stdout.strip()
-        candidate = f"{remote}/{branch}"
-        exists = self.run(
-            "rev-parse", "--verify", "--quiet", f"refs/remotes/{candidate}", check=False
-        )
-        return candidate if exists.ok else None
+        branch_sha: str | None = None
+        has_tag = False
+        for line in result.stdout.splitlines():
+            sha, _, ref = line.partition("\t")
+            if ref == f"refs/heads/{branch}":
+                branch_sha = sha
+            elif ref in (f"refs/tags/{tag}", f"refs/tags/{tag}^{{}}"):
+                has_tag = True
+        return RemoteState(branch_sha, has_tag)
 
-    def behind_count(self, upstream: str) -> int:
-        """Commits on `upstream` that HEAD does not have."""
-        return int(self._out("rev-list", "--count", f"HEAD..{upstream}"))
+    def contains(self, sha: str) -> bool:
+        """Whether `sha` is a commit in HEAD's history (unknown objects: False)."""
+        known = self.run("cat-file", "-e", f"{sha}^{{commit}}", check=False).ok
+        return known and self.run("merge-base", "--is-ancestor", sha, "HEAD", check=False).ok
 
     def tag_exists_locally(self, tag: str) -> bool:
         return self.run("rev-parse", "--verify", "--quiet", f"refs/tags/{tag}", check=False).ok
-
-    def tag_exists_on_remote(self, remote: str, tag: str) -> bool:
-        result = self.run(
-            "ls-remote", "--tags", remote, f"refs/tags/{tag}", what=f"git ls-remote {remote}"
-        )
-        return any(
-            line.split("\t", 1)[-1] in (f"refs/tags/{tag}", f"refs/tags/{tag}^{{}}")
-            for line in result.stdout.splitlines()
-        )
 
     def signs_tags(self) -> bool:
         """True when git is configured to sign tags (`tag.gpgSign`)."""
@@ -167,23 +168,17 @@ class GitRepo:
 
     def commit_paths(self, paths: Sequence[str], message: str) -> str:
         """Stage exactly `paths` and commit them; returns the new commit's sha."""
-        self.run("add", "--", *paths)
-        # Only these paths: anything else staged by hand stays out of the release commit.
-        self.run("commit", "--quiet", "--message", message, "--", *paths, what="git commit")
+        self.run(*add_args(paths))
+        self.run(*commit_args(paths, message), what="git commit")
         return self.head()
 
     def create_tag(self, name: str, message: str, *, sign: bool) -> None:
         """Annotated tag at HEAD; signed (`-s`, using git's gpg.format/signing key) if asked."""
-        mode = "--sign" if sign else "--annotate"
-        self.run("tag", mode, "--message", message, name, what=f"git tag {name}")
+        self.run(*tag_args(name, message, sign=sign), what=f"git tag {name}")
 
     def push_atomic(self, remote: str, branch: str, tag: str) -> GitResult:
         """Push the branch and the tag in one transaction; returns git's result unchecked."""
-        return self.run(
-            "push", "--atomic", "--porcelain", remote,
-            f"refs/heads/{branch}:refs/heads/{branch}", f"refs/tags/{tag}:refs/tags/{tag}",
-            check=False,
-        )  # fmt: skip
+        return self.run(*push_args(remote, branch, tag), check=False)
 
     # -- undo ---------------------------------------------------------------------------
 
@@ -193,6 +188,30 @@ class GitRepo:
     def reset_to(self, sha: str) -> None:
         """Drop the release commit. `--keep` refuses rather than lose uncommitted changes."""
         self.run("reset", "--quiet", "--keep", sha, what="git reset")
+
+
+# The argument lists of the writes, shared with `relkit cut --dry-run` so that what it prints
+# is exactly what runs.
+
+
+def add_args(paths: Sequence[str]) -> list[str]:
+    return ["add", "--", *paths]
+
+
+def commit_args(paths: Sequence[str], message: str) -> list[str]:
+    # Only these paths: anything else staged by hand stays out of the release commit.
+    return ["commit", "--quiet", "--message", message, "--", *paths]
+
+
+def tag_args(name: str, message: str, *, sign: bool) -> list[str]:
+    return ["tag", "--sign" if sign else "--annotate", "--message", message, name]
+
+
+def push_args(remote: str, branch: str, tag: str) -> list[str]:
+    return [
+        "push", "--atomic", "--porcelain", remote,
+        f"refs/heads/{branch}:refs/heads/{branch}", f"refs/tags/{tag}:refs/tags/{tag}",
+    ]  # fmt: skip
 
 
 def push_error(result: GitResult) -> str:
