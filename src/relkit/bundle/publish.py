@@ -1,0 +1,336 @@
+"""Publish a bundle: build → sign → push as an OCI artifact → move into dist/.
+
+Idempotent by content. The archive is reproducible, so its digest identifies the release's
+bundle: if the registry already holds a bundle layer with the same digest under this
+version, nothing is signed or pushed again (ALREADY_DONE) and the published signature is
+fetched into dist/; a *different* digest under a released version is an error unless
+forced. Signatures are not compared: keyless ones differ on every run by design.
+
+dist/ is touched only at the very end: everything is built and signed in a scratch
+directory, so a failure leaves dist/ as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from relkit.adapters import oci_artifact
+from relkit.adapters.registry import NotFoundError, Reference, RegistryClient, resolve_many
+from relkit.adapters.signing import KEY_SUFFIX, KEYLESS_SUFFIX, sign_file
+from relkit.bundle.build import (
+    BuiltBundle,
+    Resolver,
+    build_bundle,
+    bundle_top,
+    release_image_references,
+)
+from relkit.bundle.compose import find_compose_file
+from relkit.config import BundleConfig, SigningConfig
+from relkit.errors import RelkitError, UsageError
+from relkit.model import Artifact, ReleasePlan, StepOutcome, StepRecord
+
+__all__ = [
+    "ANNOTATION_ARCHIVE_DIGEST",
+    "ANNOTATION_DIGESTS",
+    "ARTIFACT_TYPE",
+    "KEY_SIGNATURE_MEDIA_TYPE",
+    "LAYER_MEDIA_TYPE",
+    "SIGSTORE_BUNDLE_MEDIA_TYPE",
+    "TRUST_CONFIG_ENV",
+    "PublishedBundle",
+    "bundle_oci_reference",
+    "describe_bundle",
+    "publish_bundle",
+]
+
+ARTIFACT_TYPE = "application/vnd.relkit.bundle.v1"
+LAYER_MEDIA_TYPE = "application/vnd.relkit.bundle.layer.v1.tar+gzip"
+KEY_SIGNATURE_MEDIA_TYPE = "application/vnd.relkit.bundle.signature.v1+base64"
+# Sigstore's own media type for a v0.3 bundle, so Sigstore-aware tools recognize the layer.
+SIGSTORE_BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
+ANNOTATION_DIGESTS = "dev.relkit.bundle.digests"
+ANNOTATION_ARCHIVE_DIGEST = "dev.relkit.bundle.archive.digest"
+# Where a non-public-good Sigstore (tests, private deployments) is described.
+TRUST_CONFIG_ENV = "RELKIT_SIGSTORE_TRUST_CONFIG"
+
+
+@dataclass(frozen=True)
+class PublishedBundle:
+    """Where the bundle went: dist/ files and, when a registry is configured, its reference."""
+
+    built: BuiltBundle
+    signature: Path | None
+    reference: str | None  # oci://host/repo:tag@sha256:… of the artifact manifest
+    outcome: StepOutcome
+
+
+def bundle_oci_reference(bundle: BundleConfig, plan: ReleasePlan) -> str | None:
+    """`oci://REGISTRY/PATH/NAME:VERSION`; None when the bundle goes to dist/ only.
+
+    A `+build` part is not allowed in an OCI tag, so it becomes `_` (Helm's convention).
+    """
+    if bundle.registry is None:
+        return None
+    return f"{bundle.registry}/{bundle.name}:{str(plan.version).replace('+', '_')}"
+
+
+def describe_bundle(
+    bundle: BundleConfig,
+    plan: ReleasePlan,
+    *,
+    repo_root: Path,
+    dist_dir: Path,
+    signing: SigningConfig,
+) -> list[str]:
+    """What `publish_bundle` would do (for --dry-run); reads local files only."""
+    source = repo_root / bundle.path
+    compose = find_compose_file(source) if source.is_dir() else None
+    if compose is None:
+        raise UsageError(f"bundle {bundle.name}: directory {bundle.path} does not exist")
+    top = bundle_top(bundle, plan)
+    actions = [f"pin every image in {bundle.path.rstrip('/')}/{compose.name} by digest"]
+    release = release_image_references(bundle, plan)
+    if release:
+        actions.append(f"use release images {', '.join(release)}")
+    actions.append(f"build {dist_dir / (top + '.tar.gz')} (mtime {plan.committed_at.isoformat()})")
+    if signing.mode == "key":
+        actions.append(f"sign it with the configured key ({top}.tar.gz{KEY_SUFFIX})")
+    elif signing.mode == "keyless":
+        actions.append(f"sign it with Sigstore keyless ({top}.tar.gz{KEYLESS_SUFFIX})")
+    reference = bundle_oci_reference(bundle, plan)
+    if reference:
+        actions.append(f"push it as {ARTIFACT_TYPE} to {reference} (skip if already there)")
+    return actions
+
+
+def _published_layer(reference: str, client: RegistryClient) -> str | None:
+    """The bundle layer digest the registry holds under `reference`, or None."""
+    try:
+        manifest = client.get_manifest(Reference.parse(reference))
+    except NotFoundError:
+        return None
+    for layer in manifest.json.get("layers") or []:
+        if layer.get("mediaType") == LAYER_MEDIA_TYPE:
+            return str(layer.get("digest"))
+    raise RelkitError(
+        f"{reference} exists but is not a relkit bundle (no {LAYER_MEDIA_TYPE} layer)",
+        hint="choose another registry path for bundles",
+    )
+
+
+def _annotations(built: BuiltBundle, plan: ReleasePlan) -> dict[str, str]:
+    annotations = {
+        oci_artifact.ANNOTATION_VERSION: str(plan.version),
+        oci_artifact.ANNOTATION_REVISION: plan.commit,
+        oci_artifact.ANNOTATION_CREATED: plan.committed_at.isoformat(),
+        oci_artifact.ANNOTATION_TITLE: built.archive.name,
+        ANNOTATION_DIGESTS: " ".join(sorted(pin.pinned for pin in built.pins)),
+        ANNOTATION_ARCHIVE_DIGEST: built.digest,
+    }
+    if plan.repository:
+        annotations[oci_artifact.ANNOTATION_SOURCE] = f"https://github.com/{plan.repository}"
+    return annotations
+
+
+def _artifact_files(built: BuiltBundle, signature: Path | None) -> list[oci_artifact.ArtifactFile]:
+    files = [oci_artifact.ArtifactFile(built.archive, LAYER_MEDIA_TYPE)]
+    if signature is not None:
+        media_type = (
+            SIGSTORE_BUNDLE_MEDIA_TYPE
+            if signature.name.endswith(KEYLESS_SUFFIX)
+            else KEY_SIGNATURE_MEDIA_TYPE
+        )
+        files.append(oci_artifact.ArtifactFile(signature, media_type))
+    return files
+
+
+def _fetch_signature(
+    reference: str, archive_name: str, scratch: Path, client: RegistryClient
+) -> Path | None:
+    """The signature published with an existing bundle, downloaded into `scratch`."""
+    pulled = oci_artifact.pull_artifact(reference, scratch / "published", client=client)
+    for path in pulled.files:
+        if path.name in (archive_name + KEY_SUFFIX, archive_name + KEYLESS_SUFFIX):
+            target = scratch / path.name
+            os.replace(path, target)
+            return target
+    return None
+
+
+def publish_bundle(
+    bundle: BundleConfig,
+    plan: ReleasePlan,
+    *,
+    repo_root: Path,
+    dist_dir: Path,
+    signing: SigningConfig,
+    env: Mapping[str, str],
+    resolver: Resolver | None = None,
+    client: RegistryClient | None = None,
+    trust_config: Path | None = None,
+    identity_token: str | None = None,
+    force: bool = False,
+) -> StepRecord:
+    """Build, sign, push and write the bundle; a no-op when the same bundle is published."""
+    published = _publish(
+        bundle,
+        plan,
+        repo_root=repo_root,
+        dist_dir=dist_dir,
+        signing=signing,
+        env=env,
+        resolver=resolver,
+        client=client,
+        trust_config=trust_config,
+        identity_token=identity_token,
+        force=force,
+    )
+    return _record(bundle, published)
+
+
+def _publish(
+    bundle: BundleConfig,
+    plan: ReleasePlan,
+    *,
+    repo_root: Path,
+    dist_dir: Path,
+    signing: SigningConfig,
+    env: Mapping[str, str],
+    resolver: Resolver | None,
+    client: RegistryClient | None,
+    trust_config: Path | None,
+    identity_token: str | None,
+    force: bool,
+) -> PublishedBundle:
+    if trust_config is None and env.get(TRUST_CONFIG_ENV):
+        trust_config = Path(env[TRUST_CONFIG_ENV])
+    active = client or RegistryClient()
+    dist_dir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".relkit-publish-", dir=dist_dir))
+    try:
+        resolve = resolver or (lambda refs: resolve_many(refs, client=active))
+        built = build_bundle(
+            bundle, plan, repo_root=repo_root, dist_dir=scratch, resolver=resolve, signing=signing
+        )
+        reference = bundle_oci_reference(bundle, plan)
+        existing = _published_layer(reference, active) if reference else None
+        outcome = StepOutcome.DONE
+        pushed_reference: str | None = None
+        done_in_dist, old_signature = (
+            _signed_in_dist(dist_dir, built, signing) if reference is None else (False, None)
+        )
+        if reference and existing == built.digest:
+            outcome = StepOutcome.ALREADY_DONE
+            signature = _fetch_signature(reference, built.archive.name, scratch, active)
+            pushed_reference = f"{reference}@{active.resolve_digest(reference)}"
+        elif done_in_dist:
+            # dist/-only bundle, already built and signed from the same content: keep it.
+            outcome = StepOutcome.ALREADY_DONE
+            signature = None
+            if old_signature is not None:
+                signature = scratch / old_signature.name
+                shutil.copyfile(old_signature, signature)
+        else:
+            if reference and existing is not None and not force:
+                raise RelkitError(
+                    f"bundle {bundle.name} {plan.version} is already published at {reference}"
+                    f" with different content ({existing}, this build: {built.digest})",
+                    hint="released versions are immutable: release a new version"
+                    " (or --force to overwrite)",
+                )
+            signature = sign_file(
+                built.archive,
+                signing,
+                env=env,
+                trust_config=trust_config,
+                identity_token=identity_token,
+            )
+            if reference:
+                pushed = oci_artifact.push_artifact(
+                    reference,
+                    _artifact_files(built, signature),
+                    artifact_type=ARTIFACT_TYPE,
+                    annotations=_annotations(built, plan),
+                    client=active,
+                )
+                pushed_reference = pushed.reference
+        final = _move_into(dist_dir, built, signature)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if client is None:
+            active.close()
+    return PublishedBundle(
+        built=final,
+        signature=dist_dir / signature.name if signature else None,
+        reference=pushed_reference,
+        outcome=outcome,
+    )
+
+
+def _signed_in_dist(
+    dist_dir: Path, built: BuiltBundle, signing: SigningConfig
+) -> tuple[bool, Path | None]:
+    """(done, signature): dist/ already holds this exact archive, signed as `signing` asks."""
+    existing = dist_dir / built.archive.name
+    if not existing.is_file() or existing.read_bytes() != built.archive.read_bytes():
+        return False, None
+    if signing.mode == "none":
+        return True, None
+    suffix = KEY_SUFFIX if signing.mode == "key" else KEYLESS_SUFFIX
+    signature = dist_dir / (built.archive.name + suffix)
+    return (True, signature) if signature.is_file() else (False, None)
+
+
+def _move_into(dist_dir: Path, built: BuiltBundle, signature: Path | None) -> BuiltBundle:
+    paths = [built.archive, built.sha256sums, built.digests]
+    if signature is not None:
+        paths.append(signature)
+    else:
+        # An old signature next to a new, unsigned archive would be a lie; drop it.
+        for suffix in (KEY_SUFFIX, KEYLESS_SUFFIX):
+            (dist_dir / (built.archive.name + suffix)).unlink(missing_ok=True)
+    for path in paths:
+        os.replace(path, dist_dir / path.name)
+    return BuiltBundle(
+        name=built.name,
+        version=built.version,
+        archive=dist_dir / built.archive.name,
+        sha256sums=dist_dir / built.sha256sums.name,
+        digests=dist_dir / built.digests.name,
+        pins=built.pins,
+        digest=built.digest,
+    )
+
+
+def _record(bundle: BundleConfig, published: PublishedBundle) -> StepRecord:
+    built = published.built
+    artifacts = [
+        Artifact(
+            "bundle",
+            built.archive.name,
+            path=str(built.archive),
+            digest=built.digest,
+            reference=published.reference,
+        ),
+        Artifact("sums", built.sha256sums.name, path=str(built.sha256sums)),
+        Artifact("digests", built.digests.name, path=str(built.digests)),
+    ]
+    if published.signature is not None:
+        kind = (
+            "sigstore-bundle" if published.signature.name.endswith(KEYLESS_SUFFIX) else "signature"
+        )
+        artifacts.append(Artifact(kind, published.signature.name, path=str(published.signature)))
+    where = published.reference or str(built.archive)
+    verb = "already published" if published.outcome is StepOutcome.ALREADY_DONE else "published"
+    return StepRecord(
+        name=f"bundle:{bundle.name}",
+        outcome=published.outcome,
+        detail=f"{built.archive.name} {verb} ({built.digest}) at {where};"
+        f" {len(built.pins)} image(s) pinned",
+        artifacts=tuple(artifacts),
+    )
