@@ -1,0 +1,193 @@
+"""Promote: move the environment in the GitOps repository to exactly this release's values.
+
+Clone the base branch shallowly, apply the configured edits, and then do only what is
+missing: nothing when the environment already holds these values ("already promoted"); push
+relkit's branch only when its content differs; update the PR for that branch when there is
+one, open it otherwise. A newer release already promoted is never rolled back unless asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from relkit.adapters.gitops_repo import GitOpsRepo, display_url, gitops_token
+from relkit.config import PromoteConfig
+from relkit.model import Artifact, ReleasePlan, StepOutcome, StepRecord
+from relkit.promote.body import render_pr_body
+from relkit.promote.changes import check_downgrade, plan_promotion
+from relkit.promote.edits import edit_location
+from relkit.promote.naming import branch_name, commit_message, title
+from relkit.promote.values import ValueContext, render_value
+
+__all__ = [
+    "STEP_NAME",
+    "PullRequestLike",
+    "PullRequests",
+    "describe_promotion",
+    "gitops_url",
+    "promote",
+]
+
+STEP_NAME = "promote"
+
+
+class PullRequestLike(Protocol):
+    """What the step reads of a pull request (`relkit.adapters.github.PullRequest`)."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+
+
+class PullRequests(Protocol):
+    """The pull-request part of `relkit.adapters.github.GitHubClient` this step uses."""
+
+    def find_open_pull(self, repo: str, head_branch: str, base: str) -> PullRequestLike | None: ...
+    def create_pull(
+        self, repo: str, *, head_branch: str, base: str, title: str, body: str, draft: bool = ...
+    ) -> PullRequestLike: ...
+    def update_pull(self, repo: str, number: int, *, title: str, body: str) -> PullRequestLike: ...
+    def add_labels(self, repo: str, number: int, labels: list[str]) -> None: ...
+    def request_reviewers(self, repo: str, number: int, reviewers: list[str]) -> None: ...
+
+
+def gitops_url(config: PromoteConfig, env: Mapping[str, str]) -> str:
+    """`promote.url`, else the repository on the GitHub server CI runs against."""
+    if config.url:
+        return config.url
+    server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+    return f"{server}/{config.repository}.git"
+
+
+def promote(
+    plan: ReleasePlan,
+    config: PromoteConfig,
+    *,
+    github: PullRequests | None,
+    workdir: Path,
+    chart_version: str | None,
+    release_url: str | None,
+    allow_downgrade: bool,
+    env: Mapping[str, str],
+    artifacts: Sequence[Artifact] = (),
+    template_dir: Path | None = None,
+) -> StepRecord:
+    """Run the promotion; `github=None` (`--forge none`) pushes the branch without a PR.
+
+    `artifacts` are the earlier steps' records (chart, bundle, signatures): the PR body links
+    them and says how to verify the bundle.
+    """
+    branch = branch_name(config, plan)
+    url = gitops_url(config, env)
+    repo = GitOpsRepo(url, workdir / "gitops", token=gitops_token(env, config.token_env), env=env)
+    repo.clone(config.base)
+    promotion = plan_promotion(config, ValueContext(plan, chart_version), repo.read)
+    if not promotion.changed:
+        return StepRecord(STEP_NAME, StepOutcome.ALREADY_DONE, "already promoted")
+    check_downgrade(promotion, allow_downgrade)
+
+    for change in promotion.files:
+        repo.write(change.file, change.new_text)
+    repo.commit(
+        branch,
+        [change.file for change in promotion.files],
+        commit_message(promotion, plan),
+        date=plan.committed_at,
+    )
+    remote = repo.remote_branch(branch)
+    pushed = not repo.remote_tree_equals_head(remote)
+    if pushed:
+        repo.push(remote)
+
+    if github is None:
+        where = f"branch {branch} on {display_url(url)}"
+        return StepRecord(
+            STEP_NAME,
+            StepOutcome.DONE if pushed else StepOutcome.ALREADY_DONE,
+            f"pushed {where} (no PR: forge none)" if pushed else f"{where} already up to date",
+            artifacts=(Artifact(kind="branch", name=branch, url=display_url(url)),),
+        )
+
+    body = render_pr_body(
+        promotion,
+        plan,
+        release_url=release_url,
+        chart_version=chart_version,
+        artifacts=artifacts,
+        template_dir=template_dir,
+    )
+    pull, pr_action = _open_or_update(github, config, branch, title(promotion, plan), body)
+    # Adding labels and requesting reviewers are idempotent on GitHub; doing it on every run
+    # completes a run that failed between opening the PR and labelling it.
+    if config.labels:
+        github.add_labels(config.repository, pull.number, list(config.labels))
+    if config.reviewers:
+        github.request_reviewers(config.repository, pull.number, list(config.reviewers))
+    changed = pushed or pr_action != "unchanged"
+    detail = {
+        "opened": f"opened PR #{pull.number}",
+        "updated": f"updated PR #{pull.number}",
+        "unchanged": f"PR #{pull.number} already up to date",
+    }[pr_action]
+    if pushed and pr_action == "unchanged":
+        detail = f"pushed {branch}; PR #{pull.number} already up to date"
+    return StepRecord(
+        STEP_NAME,
+        StepOutcome.DONE if changed else StepOutcome.ALREADY_DONE,
+        detail,
+        artifacts=(Artifact(kind="pr", name=f"{config.repository}#{pull.number}", url=pull.url),),
+    )
+
+
+def _open_or_update(
+    github: PullRequests, config: PromoteConfig, branch: str, pr_title: str, body: str
+) -> tuple[PullRequestLike, str]:
+    existing = github.find_open_pull(config.repository, branch, config.base)
+    if existing is None:
+        created = github.create_pull(
+            config.repository, head_branch=branch, base=config.base, title=pr_title, body=body
+        )
+        return created, "opened"
+    if existing.title == pr_title and existing.body == body:
+        return existing, "unchanged"
+    updated = github.update_pull(config.repository, existing.number, title=pr_title, body=body)
+    return updated, "updated"
+
+
+def describe_promotion(
+    plan: ReleasePlan,
+    config: PromoteConfig,
+    *,
+    forge: str,
+    chart_version: str | None,
+    env: Mapping[str, str],
+) -> list[str]:
+    """What `promote` would do, for --dry-run (reads nothing remote)."""
+    branch = branch_name(config, plan)
+    url = display_url(gitops_url(config, env))
+    lines = [f"clone {url} (branch {config.base}, depth 1)"]
+    for index, edit in enumerate(config.edits):
+        where = f"promote.edits[{index}].value"
+        value = render_value(edit.value, ValueContext(plan, chart_version, where))
+        lines.append(f"set {edit.file}: {edit_location(edit, value)} = {value}")
+    lines.append(f"push branch {branch} (only if its content differs)")
+    if forge == "none":
+        lines.append("no PR (forge none)")
+    else:
+        extras = []
+        if config.labels:
+            extras.append("labels " + ", ".join(config.labels))
+        if config.reviewers:
+            extras.append("reviewers " + ", ".join(config.reviewers))
+        suffix = f" with {'; '.join(extras)}" if extras else ""
+        lines.append(
+            f"open or update the PR {branch} -> {config.base} in {config.repository}{suffix}"
+        )
+    return lines
