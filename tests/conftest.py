@@ -4,6 +4,7 @@ from __future__ import annotations
 
 pytest_plugins: list[str] = [
     "tests.fixtures.gitrepo",
+    "tests.fixtures.github",
     "tests.fixtures.registry",
     "tests.fixtures.sigstore",
 ]

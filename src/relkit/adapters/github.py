@@ -1,0 +1,692 @@
+"""GitHub REST client: releases, release assets and pull requests, on githubkit.
+
+githubkit does the HTTP, the auth flows (token, GitHub App installation) and validates every
+response against GitHub's OpenAPI models; this module adds what relkit needs on top:
+
+- one retry policy: backoff on 5xx and network errors, primary and secondary rate limits
+  honoured (`Retry-After`, `x-ratelimit-reset`) within a bounded total wait (`max_wait_s`);
+- every failure becomes one `RelkitError` line naming the operation and the HTTP status —
+  never the token;
+- small frozen dataclasses instead of githubkit models, so callers do not depend on them.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import random
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+from githubkit import AppInstallationAuthStrategy, GitHub, TokenAuthStrategy
+from githubkit.exception import (
+    GitHubException,
+    PrimaryRateLimitExceeded,
+    RateLimitExceeded,
+    RequestError,
+    RequestFailed,
+    RequestTimeout,
+)
+from githubkit.retry import RetryOption
+from githubkit_schemas.latest.models import PullRequest as GhPullRequest
+from githubkit_schemas.latest.models import PullRequestSimple as GhPullRequestSimple
+from githubkit_schemas.latest.models import Release as GhRelease
+from githubkit_schemas.latest.models import ReleaseAsset as GhReleaseAsset
+from pydantic import ValidationError
+
+from relkit.errors import ConfigError, RelkitError
+
+__all__ = [
+    "DEFAULT_API_URL",
+    "GitHubApiError",
+    "GitHubClient",
+    "PullRequest",
+    "Release",
+    "ReleaseAsset",
+    "content_type_for",
+]
+
+DEFAULT_API_URL = "https://api.github.com"
+_PER_PAGE = 100
+# Methods that may be re-sent after a network error: re-sending them cannot create a
+# second object. A POST whose connection dropped is not re-sent; the caller's idempotent
+# step (look, then act) finishes the work on its next run instead.
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_MAX_RATE_LIMIT_RETRIES = 20
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    number: int
+    url: str  # html_url, for people
+    head_branch: str
+    base: str
+    state: str
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class ReleaseAsset:
+    id: int
+    name: str
+    size: int
+    content_type: str
+    digest: str | None  # "sha256:<hex>" where GitHub reports it (2025+), else None
+    api_url: str
+    download_url: str  # browser_download_url
+
+
+@dataclass(frozen=True)
+class Release:
+    id: int
+    tag: str
+    name: str | None
+    body: str
+    draft: bool
+    prerelease: bool
+    html_url: str
+    upload_url: str  # RFC 6570 template on the uploads host
+    assets: tuple[ReleaseAsset, ...] = ()
+
+    def asset(self, name: str) -> ReleaseAsset | None:
+        return next((a for a in self.assets if a.name == name), None)
+
+
+class GitHubApiError(RelkitError):
+    """GitHub answered with an error status; `status` and the 422 `error_codes` are kept."""
+
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        *,
+        status: int = 0,
+        error_codes: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message, hint)
+        self.status = status
+        self.error_codes = error_codes
+
+    @property
+    def already_exists(self) -> bool:
+        return self.status == 422 and "already_exists" in self.error_codes
+
+
+# Types GitHub's web UI and `gh` use for release assets; mimetypes knows none of these.
+_CONTENT_TYPES = {
+    ".tgz": "application/gzip",
+    ".gz": "application/gzip",
+    ".sig": "application/octet-stream",
+    ".pem": "application/x-pem-file",
+    ".sigstore": "application/json",
+    ".json": "application/json",
+    ".txt": "text/plain",
+    ".md": "text/markdown",
+    ".yaml": "application/yaml",
+    ".yml": "application/yaml",
+}
+
+
+def content_type_for(path: Path) -> str:
+    """The Content-Type an asset is uploaded with (`SHA256SUMS` and friends are text)."""
+    suffix = "".join(path.suffixes[-1:]).lower()
+    if suffix in _CONTENT_TYPES:
+        return _CONTENT_TYPES[suffix]
+    if path.name.upper() in ("SHA256SUMS", "SHA512SUMS", "CHECKSUMS"):
+        return "text/plain"
+    guessed, _ = mimetypes.guess_type(path.name)
+    return guessed or "application/octet-stream"
+
+
+class _RetryPolicy:
+    """githubkit retry decision: what to retry, how long to wait, when to give up.
+
+    The wait budget (`max_wait_s`) is per request: a long run is never failed by the sum of
+    short, successful waits, while a single request never blocks for more than the budget.
+    """
+
+    def __init__(self, *, retries: int, backoff_s: float, max_wait_s: float) -> None:
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.max_wait_s = max_wait_s
+        self.waited_s = 0.0
+        self.gave_up_wait_s: float | None = None
+
+    def __call__(self, exc: GitHubException, retry_count: int) -> RetryOption:
+        if retry_count == 0:
+            self.waited_s = 0.0
+            self.gave_up_wait_s = None
+        delay = self._delay(exc, retry_count)
+        if delay is None:
+            return RetryOption(False)
+        if self.waited_s + delay > self.max_wait_s:
+            self.gave_up_wait_s = delay
+            return RetryOption(False)
+        self.waited_s += delay
+        log.info("GitHub: %s; retrying in %.1fs", _describe(exc), delay)
+        return RetryOption(True, timedelta(seconds=delay))
+
+    def _delay(self, exc: GitHubException, retry_count: int) -> float | None:
+        if isinstance(exc, RateLimitExceeded):
+            if retry_count >= _MAX_RATE_LIMIT_RETRIES:
+                return None
+            # A reset already in the past still needs a moment for the window to roll over.
+            return max(float(exc.retry_after.total_seconds()), 0.05)
+        if retry_count >= self.retries:
+            return None
+        # Jitter keeps parallel CI jobs from retrying in lockstep.
+        backoff = self.backoff_s * (2.0**retry_count) * (1 + random.random() / 4)  # noqa: S311
+        if isinstance(exc, RequestFailed):
+            return backoff if exc.response.status_code >= 500 else None
+        if isinstance(exc, RequestError):
+            request = _request_of(exc)
+            if request is not None and request.method.upper() in _IDEMPOTENT:
+                return backoff
+        return None
+
+
+def _request_of(exc: RequestError[Any]) -> httpx.Request | None:
+    try:
+        request = exc.exc.request
+    except (AttributeError, RuntimeError):  # httpx raises RuntimeError when unset
+        return None
+    return request if isinstance(request, httpx.Request) else None
+
+
+def _describe(exc: GitHubException) -> str:
+    if isinstance(exc, RequestFailed):
+        return f"HTTP {exc.response.status_code}"
+    if isinstance(exc, RequestError):
+        return f"network error ({type(exc.exc).__name__})"
+    return type(exc).__name__
+
+
+def _split_repo(repo: str) -> tuple[str, str]:
+    owner, sep, name = repo.partition("/")
+    if not sep or not owner or not name or "/" in name:
+        raise ConfigError(
+            f"GitHub repository {repo!r} is not owner/name", hint="e.g. acme/web-platform"
+        )
+    return owner, name
+
+
+class GitHubClient:
+    """Operations relkit performs on GitHub. Every method raises `RelkitError` on failure."""
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        api_url: str = DEFAULT_API_URL,
+        max_wait_s: float = 60.0,
+        retries: int = 3,
+        backoff_s: float = 1.0,
+        timeout_s: float = 30.0,
+    ) -> None:
+        if not token:
+            raise ConfigError("GitHub token is empty", hint="set GITHUB_TOKEN or GH_TOKEN")
+        self._init(TokenAuthStrategy(token), api_url, max_wait_s, retries, backoff_s, timeout_s)
+        self._secret = token
+
+    def _init(
+        self,
+        auth: TokenAuthStrategy | AppInstallationAuthStrategy,
+        api_url: str,
+        max_wait_s: float,
+        retries: int,
+        backoff_s: float,
+        timeout_s: float,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.max_wait_s = max_wait_s
+        self._policy = _RetryPolicy(retries=retries, backoff_s=backoff_s, max_wait_s=max_wait_s)
+        self._gh: GitHub[Any] = GitHub(
+            auth,
+            base_url=self.api_url + "/",
+            user_agent="relkit",
+            timeout=timeout_s,
+            http_cache=False,  # a release run must see GitHub's current state, not a cache
+            auto_retry=self._policy,
+        )
+
+    @classmethod
+    def from_env(
+        cls,
+        env: Mapping[str, str],
+        api_url: str = DEFAULT_API_URL,
+        token_env_names: Iterable[str] = ("GITHUB_TOKEN", "GH_TOKEN"),
+        *,
+        max_wait_s: float = 60.0,
+        retries: int = 3,
+        backoff_s: float = 1.0,
+    ) -> GitHubClient:
+        """A client authenticated by the first token variable set, or as a GitHub App.
+
+        The App is used when RELKIT_GITHUB_APP_ID, RELKIT_GITHUB_APP_PRIVATE_KEY (PEM text,
+        or a path to a PEM file) and RELKIT_GITHUB_APP_INSTALLATION_ID are all set; githubkit
+        then mints and renews the installation token itself.
+        """
+        names = tuple(token_env_names)
+        for name in names:
+            if env.get(name):
+                return cls(
+                    env[name],
+                    api_url=api_url,
+                    max_wait_s=max_wait_s,
+                    retries=retries,
+                    backoff_s=backoff_s,
+                )
+        app_keys = (
+            "RELKIT_GITHUB_APP_ID",
+            "RELKIT_GITHUB_APP_PRIVATE_KEY",
+            "RELKIT_GITHUB_APP_INSTALLATION_ID",
+        )
+        if all(env.get(k) for k in app_keys):
+            app_id, key, installation = (env[k] for k in app_keys)
+            if not installation.isdigit():
+                raise ConfigError(
+                    "RELKIT_GITHUB_APP_INSTALLATION_ID is not a number",
+                    hint="copy the id from the App installation's settings URL",
+                )
+            if "-----BEGIN" not in key:
+                key_path = Path(key)
+                if not key_path.is_file():
+                    raise ConfigError(
+                        "RELKIT_GITHUB_APP_PRIVATE_KEY is neither a PEM key nor a key file",
+                        hint="pass the PEM text or the path of the downloaded .pem file",
+                    )
+                key = key_path.read_text()
+            client = cls.__new__(cls)
+            client._init(
+                AppInstallationAuthStrategy(app_id, key, int(installation)),
+                api_url,
+                max_wait_s,
+                retries,
+                backoff_s,
+                30.0,
+            )
+            client._secret = key
+            return client
+        raise ConfigError(
+            f"no GitHub credentials: none of {', '.join(names)} is set",
+            hint="export GITHUB_TOKEN (or a GitHub App via RELKIT_GITHUB_APP_ID, "
+            "RELKIT_GITHUB_APP_PRIVATE_KEY, RELKIT_GITHUB_APP_INSTALLATION_ID)",
+        )
+
+    def __repr__(self) -> str:
+        return f"GitHubClient(api_url={self.api_url!r})"  # never the token
+
+    # ------------------------------------------------------------------ error mapping
+
+    def _call(self, op: str, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except RateLimitExceeded as exc:
+            kind = "primary" if isinstance(exc, PrimaryRateLimitExceeded) else "secondary"
+            wait = self._policy.gave_up_wait_s
+            more = f"; waiting {wait:.0f}s more" if wait is not None else ""
+            raise GitHubApiError(
+                self._scrub(
+                    f"GitHub {op} failed: {kind} rate limit exceeded "
+                    f"(HTTP {exc.response.status_code}){more} would exceed "
+                    f"max_wait_s={self.max_wait_s:g}s"
+                ),
+                hint="retry after the limit resets, or raise the wait budget",
+                status=exc.response.status_code,
+            ) from None
+        except RequestFailed as exc:
+            raise self._status_error(op, exc) from None
+        except RequestTimeout:
+            raise RelkitError(
+                f"GitHub {op} failed: timed out talking to {urlsplit(self.api_url).netloc}",
+                hint="check the network or GitHub's status page, then re-run",
+            ) from None
+        except RequestError as exc:
+            raise RelkitError(
+                f"GitHub {op} failed: network error ({type(exc.exc).__name__})",
+                hint="re-run: every GitHub step resumes where it stopped",
+            ) from None
+        except ValidationError as exc:
+            raise RelkitError(
+                f"GitHub {op} failed: unexpected response shape ({exc.error_count()} errors)",
+                hint="is api_url a GitHub (Enterprise) REST API?",
+            ) from None
+
+    def _status_error(self, op: str, exc: RequestFailed) -> GitHubApiError:
+        status = exc.response.status_code
+        try:
+            payload = exc.response.raw_response.json()
+        except ValueError:
+            payload = {}
+        payload = payload if isinstance(payload, dict) else {}
+        message = str(payload.get("message") or exc.response.raw_response.reason_phrase)
+        raw_errors = payload.get("errors")
+        errors: list[Any] = raw_errors if isinstance(raw_errors, list) else []
+        codes = tuple(str(e.get("code")) for e in errors if isinstance(e, dict))
+        details = [
+            str(e.get("message") or f"{e.get('field')} {e.get('code')}")
+            for e in errors
+            if isinstance(e, dict)
+        ]
+        text = f"GitHub {op} failed: HTTP {status} {message}"
+        if details:
+            text += f" ({'; '.join(details)})"
+        hints = {
+            401: "the token is invalid or expired: check GITHUB_TOKEN / GH_TOKEN",
+            403: "the token lacks permission (contents: write, pull-requests: write)",
+            404: "check the repository name and that the token can see it",
+        }
+        return GitHubApiError(
+            self._scrub(text), hints.get(status), status=status, error_codes=codes
+        )
+
+    def _scrub(self, text: str) -> str:
+        # GitHub never echoes credentials, but a message must not leak one even if it did.
+        secret = getattr(self, "_secret", "")
+        return text.replace(secret, "***") if secret else text
+
+    # ------------------------------------------------------------------ repositories
+
+    def default_branch(self, repo: str) -> str:
+        owner, name = _split_repo(repo)
+        data = self._call(
+            f"get repository {repo}",
+            lambda: self._gh.rest.repos.get(owner, name).parsed_data,
+        )
+        return data.default_branch
+
+    # ------------------------------------------------------------------ releases
+
+    def find_release(self, repo: str, tag: str) -> Release | None:
+        """The release for `tag`, published or draft, or None.
+
+        "Get a release by tag" never returns drafts (they have no tag yet), so when it
+        answers 404 the release list is searched for a draft with that tag_name.
+        """
+        owner, name = _split_repo(repo)
+        try:
+            found = self._call(
+                f"get release {tag} of {repo}",
+                lambda: self._gh.rest.repos.get_release_by_tag(owner, name, tag).parsed_data,
+            )
+            return _release(found)
+        except GitHubApiError as err:
+            if err.status != 404:
+                raise
+        drafts = [r for r in self.list_releases(repo) if r.tag == tag]
+        # Oldest first: a crashed run may have left two drafts; always complete the same one.
+        return min(drafts, key=lambda r: r.id) if drafts else None
+
+    def list_releases(self, repo: str) -> list[Release]:
+        owner, name = _split_repo(repo)
+        return self._call(
+            f"list releases of {repo}",
+            lambda: [
+                _release(r)
+                for r in self._gh.rest.paginate(
+                    self._gh.rest.repos.list_releases, owner=owner, repo=name, per_page=_PER_PAGE
+                )
+            ],
+        )
+
+    def create_release(
+        self,
+        repo: str,
+        *,
+        tag: str,
+        name: str,
+        body: str,
+        prerelease: bool,
+        draft: bool = True,
+        target_commitish: str | None = None,
+    ) -> Release:
+        owner, repo_name = _split_repo(repo)
+        extra: dict[str, Any] = {}
+        if target_commitish:
+            extra["target_commitish"] = target_commitish
+        return self._call(
+            f"create release {tag} in {repo}",
+            lambda: _release(
+                self._gh.rest.repos.create_release(
+                    owner,
+                    repo_name,
+                    tag_name=tag,
+                    name=name,
+                    body=body,
+                    draft=draft,
+                    prerelease=prerelease,
+                    **extra,
+                ).parsed_data
+            ),
+        )
+
+    def update_release(
+        self,
+        repo: str,
+        release_id: int,
+        *,
+        name: str | None = None,
+        body: str | None = None,
+        draft: bool | None = None,
+        prerelease: bool | None = None,
+        make_latest: bool | None = None,
+    ) -> Release:
+        """PATCH the release; `make_latest` is sent as GitHub's "true"/"false" strings."""
+        owner, repo_name = _split_repo(repo)
+        fields: dict[str, Any] = {}
+        if name is not None:
+            fields["name"] = name
+        if body is not None:
+            fields["body"] = body
+        if draft is not None:
+            fields["draft"] = draft
+        if prerelease is not None:
+            fields["prerelease"] = prerelease
+        if make_latest is not None:
+            fields["make_latest"] = "true" if make_latest else "false"
+        return self._call(
+            f"update release {release_id} in {repo}",
+            lambda: _release(
+                self._gh.rest.repos.update_release(
+                    owner, repo_name, release_id, **fields
+                ).parsed_data
+            ),
+        )
+
+    def list_assets(self, repo: str, release_id: int) -> list[ReleaseAsset]:
+        owner, name = _split_repo(repo)
+        return self._call(
+            f"list assets of release {release_id} in {repo}",
+            lambda: [
+                _asset(a)
+                for a in self._gh.rest.paginate(
+                    self._gh.rest.repos.list_release_assets,
+                    owner=owner,
+                    repo=name,
+                    release_id=release_id,
+                    per_page=_PER_PAGE,
+                )
+            ],
+        )
+
+    def upload_asset(
+        self,
+        release: Release,
+        path: Path,
+        *,
+        name: str | None = None,
+        content_type: str | None = None,
+    ) -> ReleaseAsset:
+        """Upload `path` to the release's `upload_url` (the separate uploads host).
+
+        githubkit's generated `upload_release_asset` posts to the API host; github.com and
+        GitHub Enterprise serve uploads elsewhere (uploads.github.com, /api/uploads), so the
+        request goes through githubkit's generic `request` to the URL GitHub handed out.
+        """
+        asset_name = name or path.name
+        url = release.upload_url.split("{", 1)[0]
+        data = path.read_bytes()
+        ctype = content_type or content_type_for(path)
+        return self._call(
+            f"upload asset {asset_name} to release {release.tag}",
+            lambda: _asset(
+                self._gh.request(
+                    "POST",
+                    url,
+                    params={"name": asset_name},
+                    content=data,
+                    headers={"Content-Type": ctype},
+                    response_model=GhReleaseAsset,
+                ).parsed_data
+            ),
+        )
+
+    def delete_asset(self, repo: str, asset_id: int) -> None:
+        owner, name = _split_repo(repo)
+        self._call(
+            f"delete asset {asset_id} in {repo}",
+            lambda: self._gh.rest.repos.delete_release_asset(owner, name, asset_id),
+        )
+
+    def download_asset(self, repo: str, asset_id: int) -> bytes:
+        """The asset's bytes, through the API (works for drafts and private repositories).
+
+        `Accept: application/octet-stream` makes GitHub redirect to its storage host; httpx
+        follows it and drops the Authorization header on the way (different origin).
+        """
+        owner, name = _split_repo(repo)
+        return self._call(
+            f"download asset {asset_id} in {repo}",
+            lambda: (
+                self._gh.request(
+                    "GET",
+                    f"repos/{owner}/{name}/releases/assets/{asset_id}",
+                    headers={"Accept": "application/octet-stream"},
+                ).raw_response.content
+            ),
+        )
+
+    # ------------------------------------------------------------------ pull requests
+
+    def find_open_pull(self, repo: str, head_branch: str, base: str) -> PullRequest | None:
+        owner, name = _split_repo(repo)
+        pulls = self._call(
+            f"list pull requests of {repo}",
+            lambda: list(
+                self._gh.rest.paginate(
+                    self._gh.rest.pulls.list,
+                    owner=owner,
+                    repo=name,
+                    state="open",
+                    head=f"{owner}:{head_branch}",
+                    base=base,
+                    per_page=_PER_PAGE,
+                )
+            ),
+        )
+        # Filter again: the head filter is the API's, the guarantee is ours.
+        for pr in pulls:
+            if pr.head.ref == head_branch and pr.base.ref == base:
+                return _pull(pr)
+        return None
+
+    def create_pull(
+        self,
+        repo: str,
+        *,
+        head_branch: str,
+        base: str,
+        title: str,
+        body: str,
+        draft: bool = False,
+    ) -> PullRequest:
+        """Open a PR; a 422 "already exists" surfaces as `GitHubApiError` (status 422)."""
+        owner, name = _split_repo(repo)
+        return self._call(
+            f"create pull request {head_branch} -> {base} in {repo}",
+            lambda: _pull(
+                self._gh.rest.pulls.create(
+                    owner,
+                    name,
+                    head=f"{owner}:{head_branch}",
+                    base=base,
+                    title=title,
+                    body=body,
+                    draft=draft,
+                ).parsed_data
+            ),
+        )
+
+    def update_pull(self, repo: str, number: int, *, title: str, body: str) -> PullRequest:
+        owner, name = _split_repo(repo)
+        return self._call(
+            f"update pull request #{number} in {repo}",
+            lambda: _pull(
+                self._gh.rest.pulls.update(owner, name, number, title=title, body=body).parsed_data
+            ),
+        )
+
+    def add_labels(self, repo: str, number: int, labels: list[str]) -> None:
+        if not labels:
+            return
+        owner, name = _split_repo(repo)
+        self._call(
+            f"add labels to #{number} in {repo}",
+            lambda: self._gh.rest.issues.add_labels(owner, name, number, labels=labels),
+        )
+
+    def request_reviewers(self, repo: str, number: int, reviewers: list[str]) -> None:
+        if not reviewers:
+            return
+        owner, name = _split_repo(repo)
+        self._call(
+            f"request reviewers on #{number} in {repo}",
+            lambda: self._gh.rest.pulls.request_reviewers(owner, name, number, reviewers=reviewers),
+        )
+
+
+def _asset(a: GhReleaseAsset) -> ReleaseAsset:
+    return ReleaseAsset(
+        id=a.id,
+        name=a.name,
+        size=a.size,
+        content_type=a.content_type,
+        digest=a.digest or None,
+        api_url=a.url,
+        download_url=a.browser_download_url,
+    )
+
+
+def _release(r: GhRelease) -> Release:
+    return Release(
+        id=r.id,
+        tag=r.tag_name,
+        name=r.name,
+        body=r.body or "",
+        draft=r.draft,
+        prerelease=r.prerelease,
+        html_url=r.html_url,
+        upload_url=r.upload_url,
+        assets=tuple(_asset(a) for a in r.assets),
+    )
+
+
+def _pull(pr: GhPullRequest | GhPullRequestSimple) -> PullRequest:
+    return PullRequest(
+        number=pr.number,
+        url=pr.html_url,
+        head_branch=pr.head.ref,
+        base=pr.base.ref,
+        state=pr.state,
+        title=pr.title,
+        body=pr.body or "",
+    )
