@@ -24,6 +24,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "relkit.commands.changelog",
     "relkit.commands.notes",
     "relkit.commands.cut",
+    "relkit.commands.bundle",
+    "relkit.commands.verify",
 )
 
 

@@ -58,6 +58,8 @@ _log = logging.getLogger(__name__)
 
 SIGSTORE_AUDIENCE = "sigstore"  # the `aud` Fulcio expects in an identity token
 
+_MAX_REASON = 200
+
 # Sigstore's "other name" SAN (used for non-URI, non-email identities).
 _OTHERNAME_OID = "1.3.6.1.4.1.57264.1.7"
 
@@ -90,8 +92,11 @@ def _hashed(data: bytes | Path) -> Hashed:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
+    # Some sigstore errors carry no text and keep the reason (an HTTP status) in the cause.
+    text = str(exc).strip() or str(exc.__cause__ or "").strip() or type(exc).__name__
+    line = text.splitlines()[0]
+    # Some reasons embed whole reprs (inclusion proofs, checkpoints); keep the line readable.
+    return line if len(line) <= _MAX_REASON else line[: _MAX_REASON - 3] + "..."
 
 
 def _masked(text: str, secret: str) -> str:
@@ -244,10 +249,10 @@ def _matching_identity(bundle: Bundle, identity_regexp: str | None) -> str:
 
 def _verification_hint(reason: str) -> str:
     lowered = reason.lower()
-    if "san" in lowered or "identity" in lowered:
-        return "the file was signed by a different identity than the one expected"
-    if "issuer" in lowered or "1.3.6.1.4.1.57264.1.1" in reason:
+    if "oidcissuer" in lowered:
         return "the signing certificate was issued for a different OIDC issuer"
+    if "sans do not match" in lowered or "identity does not match" in lowered:
+        return "the file was signed by a different identity than the one expected"
     if "signature is invalid" in lowered or "digest mismatch" in lowered:
         return "the file was changed after signing"
     return "the bundle or the file was changed, or it comes from another Sigstore instance"
