@@ -174,10 +174,13 @@ def _choose_version(
     decision = computed.decision
     since = f"since {computed.previous}" if computed.previous else "in the whole history"
     if decision.releasable:
-        shas = ", ".join(c.short_sha for c in decision.reasons[:_MAX_LISTED])
-        more = "..." if len(decision.reasons) > _MAX_LISTED else ""
-        reason = f"{decision.level.label} bump from {len(decision.reasons)} commit(s) {since}"
-        reason += f": {shas}{more}"
+        first = decision.reasons[0]
+        others = len(decision.reasons) - 1
+        more = f" and {others} more" if others else ""
+        reason = (
+            f"{decision.level.label} bump {since}, "
+            f"required by {first.short_sha} ({first.header}){more}"
+        )
     else:
         reason = f"no releasable commit {since}"
     if requested is None:
@@ -316,7 +319,9 @@ def execute_cut(repo: GitRepo, plan: CutPlan) -> CutResult:
     try:
         commit = repo.commit_paths(plan.paths, plan.message)
     except RelkitError:
-        _restore(root, plan.changes)  # e.g. a commit hook refused: leave the tree as it was
+        # E.g. a commit hook refused: leave index and work tree as they were (clean).
+        repo.unstage(plan.paths)
+        _restore(root, plan.changes)
         raise
     try:
         repo.create_tag(plan.tag, plan.tag_message, sign=plan.sign)

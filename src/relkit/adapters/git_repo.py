@@ -185,6 +185,10 @@ class GitRepo:
     def delete_tag(self, name: str) -> None:
         self.run("tag", "--delete", name, what=f"git tag --delete {name}")
 
+    def unstage(self, paths: Sequence[str]) -> None:
+        """Make the index match HEAD again for `paths` (after a refused commit)."""
+        self.run("reset", "--quiet", "--", *paths, what="git reset")
+
     def reset_to(self, sha: str) -> None:
         """Drop the release commit. `--keep` refuses rather than lose uncommitted changes."""
         self.run("reset", "--quiet", "--keep", sha, what="git reset")
