@@ -83,6 +83,31 @@ def test_bundle_is_v03_hashedrekord_with_the_workflow_identity(
     assert verified.integrated_time == int(entry["integratedTime"])
 
 
+def test_bundle_verifies_with_an_independent_implementation(
+    tmp_path: Path, sigstore_services: SigstoreServices, signed: dict[str, Any]
+) -> None:
+    """sigstore-js (npm's verifier) accepts what sigstore-python made, and rejects the same."""
+    bundle, artifact = tmp_path / "blob.sigstore.json", tmp_path / "blob"
+    bundle.write_text(signed["json"])
+    artifact.write_bytes(BLOB)
+    check = sigstore_services.verify_with_sigstore_js
+    pattern = release_workflow_identity_regexp(REPO)
+
+    ok, line = check(bundle, artifact, identity_regexp=pattern, issuer=GITHUB_ACTIONS_ISSUER)
+    assert (ok, line) == (True, f"verified {IDENTITY}")
+
+    other = release_workflow_identity_regexp("acme/other")
+    ok, line = check(bundle, artifact, identity_regexp=other, issuer=GITHUB_ACTIONS_ISSUER)
+    assert not ok and "UNTRUSTED_SIGNER_ERROR" in line
+    ok, line = check(
+        bundle, artifact, identity_regexp=pattern, issuer="https://accounts.google.com"
+    )
+    assert not ok and "UNTRUSTED_SIGNER_ERROR" in line
+    artifact.write_bytes(BLOB + b"!")
+    ok, line = check(bundle, artifact, identity_regexp=pattern, issuer=GITHUB_ACTIONS_ISSUER)
+    assert not ok and "SIGNATURE_ERROR" in line
+
+
 def test_identity_regexp_matches_any_tag_of_the_release_workflow(
     sigstore_services: SigstoreServices, signed: dict[str, Any]
 ) -> None:
