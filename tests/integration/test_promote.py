@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import subprocess
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from relkit.adapters.git_repo import GitResult, subprocess_runner
+from relkit.adapters.gitops_repo import GitOpsRepo
 from relkit.config import PromoteConfig, PromoteEdit
 from relkit.errors import RelkitError
 from relkit.model import Artifact, ImagePin, ReleasePlan, StepOutcome, StepRecord, Version
@@ -253,3 +259,177 @@ def test_describe_promotion_lists_every_action(gitops: BuiltRepo) -> None:
         "open or update the PR relkit/promote-staging-1.2.0 -> main in acme/gitops"
         " with labels promotion, staging; reviewers alice, bob",
     ]
+
+
+# -- token handling over a real smart-HTTP git server ----------------------------------------
+
+
+class GitHttpServer:
+    """`git http-backend` behind a loopback HTTP server that demands a token (Basic auth)."""
+
+    def __init__(self, root: Path, token: str) -> None:
+        self.root = root
+        self.expected = "Basic " + base64.b64encode(f"x-access-token:{token}".encode()).decode()
+        self.authorizations: list[str | None] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.serve(self)
+
+            def do_POST(self) -> None:
+                server.serve(self)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def serve(self, request: BaseHTTPRequestHandler) -> None:
+        authorization = request.headers.get("Authorization")
+        self.authorizations.append(authorization)
+        if authorization != self.expected:
+            request.send_response(401)
+            request.send_header("WWW-Authenticate", 'Basic realm="gitops"')
+            request.send_header("Content-Length", "0")
+            request.end_headers()
+            return
+        path, _, query = request.path.partition("?")
+        body = request.rfile.read(int(request.headers.get("Content-Length") or 0))
+        env = git_env(
+            {
+                "PATH": os.environ["PATH"],
+                "GIT_PROJECT_ROOT": str(self.root),
+                "GIT_HTTP_EXPORT_ALL": "1",
+                "PATH_INFO": path,
+                "QUERY_STRING": query,
+                "REQUEST_METHOD": request.command,
+                "CONTENT_TYPE": request.headers.get("Content-Type", ""),
+                "CONTENT_LENGTH": str(len(body)),
+                "HTTP_CONTENT_ENCODING": request.headers.get("Content-Encoding", ""),
+                "GIT_PROTOCOL": request.headers.get("Git-Protocol", ""),
+                "REMOTE_USER": "x-access-token",  # enables receive-pack (push)
+                "REMOTE_ADDR": "127.0.0.1",
+            }
+        )
+        done = subprocess.run(
+            ["git", "http-backend"], input=body, env=env, capture_output=True, check=False
+        )
+        head, _, payload = done.stdout.partition(b"\r\n\r\n")
+        status = 200
+        headers = []
+        for line in head.decode().split("\r\n"):
+            name, _, value = line.partition(": ")
+            if name.lower() == "status":
+                status = int(value.split()[0])
+            elif name:
+                headers.append((name, value))
+        request.send_response(status)
+        for name, value in headers:
+            request.send_header(name, value)
+        request.send_header("Content-Length", str(len(payload)))
+        request.end_headers()
+        request.wfile.write(payload)
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def git_http(gitops: BuiltRepo) -> Iterator[GitHttpServer]:
+    assert gitops.remote is not None
+    server = GitHttpServer(gitops.remote.parent, TOKEN)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def secret_forms(token: str) -> list[str]:
+    return [token, base64.b64encode(f"x-access-token:{token}".encode()).decode()]
+
+
+def test_https_token_goes_in_a_header_never_the_url_or_argv(
+    gitops: BuiltRepo, git_http: GitHttpServer, run: Runner, capfd: pytest.CaptureFixture[str]
+) -> None:
+    assert gitops.remote is not None
+    url = f"{git_http.url}/{gitops.remote.name}"
+    # RELKIT_GITOPS_TOKEN wins over a GITHUB_TOKEN that may not reach the GitOps repository.
+    env = git_env({"RELKIT_GITOPS_TOKEN": TOKEN, "GITHUB_TOKEN": "ghs_releaseRepoOnly"})
+    record = run(PLAN_120, config_for(url), env=env)
+    assert record.outcome is StepOutcome.DONE
+    assert git_http.expected in git_http.authorizations  # the server did authenticate us
+    assert "relkit/promote-staging-1.2.0" in remote_branches(gitops)
+    out, err = capfd.readouterr()
+    everything = f"{record}{out}{err}"
+    for secret in secret_forms(TOKEN):
+        assert secret not in everything
+
+
+def test_github_token_is_the_fallback(
+    gitops: BuiltRepo, git_http: GitHttpServer, run: Runner
+) -> None:
+    assert gitops.remote is not None
+    record = run(
+        PLAN_120,
+        config_for(f"{git_http.url}/{gitops.remote.name}"),
+        env=git_env({"GITHUB_TOKEN": TOKEN}),
+    )
+    assert record.outcome is StepOutcome.DONE
+
+
+def test_rejected_token_error_never_shows_it(
+    gitops: BuiltRepo, git_http: GitHttpServer, run: Runner, capfd: pytest.CaptureFixture[str]
+) -> None:
+    assert gitops.remote is not None
+    wrong = "ghp_wrongSECRET0123456789"
+    url = f"{git_http.url}/{gitops.remote.name}"
+    with pytest.raises(RelkitError) as info:
+        run(PLAN_120, config_for(url), env=git_env({"RELKIT_GITOPS_TOKEN": wrong}))
+    message = str(info.value)
+    assert message.startswith(
+        f"gitops: cloning {url} (branch main) failed: the remote refused the credentials"
+    )
+    out, err = capfd.readouterr()
+    for secret in secret_forms(wrong):
+        assert secret not in f"{message}{out}{err}"
+    # A token pasted into the URL itself is redacted too.
+    leaky = url.replace("http://", f"http://x-access-token:{wrong}@")
+    with pytest.raises(RelkitError) as leaked:
+        run(PLAN_120, config_for(leaky), env=git_env({}))
+    assert wrong not in str(leaked.value)
+    assert "x-access-token:" not in str(leaked.value)
+
+
+def test_git_command_lines_never_hold_the_token(
+    gitops: BuiltRepo, git_http: GitHttpServer, tmp_path: Path
+) -> None:
+    assert gitops.remote is not None
+    seen: list[list[str]] = []
+
+    def recording(args: Sequence[str], cwd: Path, env: Mapping[str, str]) -> GitResult:
+        seen.append(list(args))
+        return subprocess_runner(args, cwd, env)
+
+    repo = GitOpsRepo(
+        f"{git_http.url}/{gitops.remote.name}",
+        tmp_path / "clone",
+        token=TOKEN,
+        env=git_env({}),
+        runner=recording,
+    )
+    repo.clone("main")
+    repo.write("staging/values.yaml", VALUES.replace("1.1.0", "1.1.1"))
+    repo.commit("relkit/x", ["staging/values.yaml"], "chore: x\n", date=PLAN_120.committed_at)
+    remote = repo.remote_branch("relkit/x")
+    repo.push(remote)
+    assert repo.remote_branch("relkit/x").sha == repo.rev_parse("HEAD")
+    assert len(seen) >= 6
+    for args in seen:
+        for secret in secret_forms(TOKEN):
+            assert all(secret not in arg for arg in args)

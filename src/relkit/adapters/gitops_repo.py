@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +27,13 @@ __all__ = ["GitOpsRepo", "RemoteBranch", "display_url", "gitops_token"]
 
 AUTHOR_NAME = "relkit"
 AUTHOR_EMAIL = "relkit@users.noreply.github.com"
+
+# git's ways of saying "no or wrong credentials" (HTTP 401/403, ssh publickey).
+_AUTH_FAILURE = re.compile(
+    r"could not read (Username|Password)|Authentication failed|\b40[13]\b|Permission denied"
+    r"|terminal prompts disabled",
+    re.IGNORECASE,
+)
 
 # Variables that would point git at another repository or config than the one we cloned
 # (set, for example, when relkit runs inside a git hook).
@@ -85,9 +93,17 @@ class GitOpsRepo:
             lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
             fatal = [line for line in lines if line.startswith(("fatal:", "error:", "remote:"))]
             reason = self._scrub((fatal or lines or [f"exit code {result.returncode}"])[-1])
+            if _AUTH_FAILURE.search(reason):
+                raise RelkitError(
+                    f"gitops: {what} failed: the remote refused the credentials ({reason})",
+                    hint=(
+                        "set the variable named by promote.token_env (default RELKIT_GITOPS_TOKEN)"
+                        " or GITHUB_TOKEN to a token with contents:write on the GitOps repository"
+                    ),
+                )
             raise RelkitError(
                 f"gitops: {what} failed: {reason}",
-                hint="check promote.url/promote.base and that the token may push to the repository",
+                hint="check promote.url and promote.base",
             )
         return result
 
