@@ -229,10 +229,38 @@ def test_pre_releases_count_up(make_repo: MakeRepo) -> None:
     assert repo.tag_sha("v1.5.0") == repo.head
 
 
-def test_release_branch_globs(make_repo: MakeRepo) -> None:
-    repo = make_repo(history({"branch": "release/1.x"}), bare_remote=True)
+def test_release_branch_globs_and_a_branch_new_to_the_remote(make_repo: MakeRepo) -> None:
+    repo = make_repo(history(), bare_remote=True)
+    repo.git("switch", "-q", "-c", "release/1.x")  # matches "release/*"; not on origin yet
+    assert "refs/heads/release/1.x" not in remote_refs(repo)
     assert cut(repo) == EXIT_OK
     assert remote_refs(repo)["refs/heads/release/1.x"] == repo.head
+
+
+@pytest.mark.parametrize(
+    "signing",
+    [
+        # git exits 0 here and writes the ssh-keygen error into the tag message.
+        {"gpg.format": "ssh", "user.signingkey": "/nonexistent/key"},
+        # A signer that fails loudly.
+        {"gpg.format": "openpgp", "gpg.program": "false"},
+    ],
+)
+def test_failed_tag_signing_rolls_back_the_commit(
+    make_repo: MakeRepo, capsys: pytest.CaptureFixture[str], signing: dict[str, str]
+) -> None:
+    repo = make_repo(history(), bare_remote=True)
+    for key, value in {**signing, "tag.gpgSign": "true"}.items():
+        repo.git("config", key, value)
+    before_local, before_remote = local_state(repo), remote_refs(repo)
+
+    assert cut(repo) == 1
+
+    err = capsys.readouterr().err
+    assert "git tag v1.5.0 failed" in err
+    assert "the release commit was rolled back" in err
+    assert local_state(repo) == before_local
+    assert remote_refs(repo) == before_remote
 
 
 def test_component_release(make_repo: MakeRepo, capsys: pytest.CaptureFixture[str]) -> None:
@@ -426,7 +454,7 @@ class FailingRunner:
         self.fail_on = fail_on
 
     def __call__(self, args: Sequence[str], cwd: Path, env: Mapping[str, str]) -> GitResult:
-        if any(list(args[1:]).__getitem__(0) == word for word in self.fail_on):
+        if args[1] in self.fail_on:
             return GitResult(128, "", f"fatal: simulated failure of git {args[1]}")
         return subprocess_runner(args, cwd, env)
 

@@ -175,6 +175,25 @@ class GitRepo:
     def create_tag(self, name: str, message: str, *, sign: bool) -> None:
         """Annotated tag at HEAD; signed (`-s`, using git's gpg.format/signing key) if asked."""
         self.run(*tag_args(name, message, sign=sign), what=f"git tag {name}")
+        if sign and not self._tag_is_signed(name):
+            # git 2.39 with an ssh signing key it cannot load exits 0 and writes the error
+            # into the tag message; a release tag that should be signed must really be.
+            self.delete_tag(name)
+            raise RelkitError(
+                f"git tag {name} failed: git created it without a signature "
+                "(check user.signingKey and gpg.format)"
+            )
+
+    def _tag_is_signed(self, name: str) -> bool:
+        body = self.run("cat-file", "tag", f"refs/tags/{name}").stdout
+        return any(
+            marker in body
+            for marker in (
+                "-----BEGIN PGP SIGNATURE-----",
+                "-----BEGIN SSH SIGNATURE-----",
+                "-----BEGIN SIGNED MESSAGE-----",  # x509 (gpgsm)
+            )
+        )
 
     def push_atomic(self, remote: str, branch: str, tag: str) -> GitResult:
         """Push the branch and the tag in one transaction; returns git's result unchecked."""
