@@ -30,7 +30,7 @@ GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com"
 DEFAULT_RELEASE_WORKFLOW = ".github/workflows/release.yml"
 
 # GitHub's rules: owner is alphanumerics and '-', repository names add '.' and '_'.
-_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*)/[A-Za-z0-9._-]+$")
+_REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*/(?!\.\.?$)[A-Za-z0-9._-]+$")
 _WORKFLOW = re.compile(r"^\.github/workflows/[A-Za-z0-9._/-]+\.ya?ml$")
 
 
