@@ -606,3 +606,44 @@ def test_bundle_build_cli_and_dry_run_description(
     assert actions[0] == "pin every image in bundles/example/compose.yaml by digest"
     assert any("Sigstore keyless" in a for a in actions)
     assert actions[-1].startswith(f"push it as {ARTIFACT_TYPE} to oci://{registry.host}/bundles/")
+
+
+def test_pipeline_step_publishes_every_bundle_once(
+    registry: RegistryServer,
+    signing_key_pair: SigningKeyPair,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from relkit.config import parse_config
+    from relkit.pipeline import PublishOptions, StepContext
+    from relkit.steps import bundle as bundle_step
+
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "no-docker-config"))
+    _push_images(registry)
+    root = _project(tmp_path, registry.host)
+    config = parse_config(
+        {
+            "bundles": [_config(registry, "it/step").model_dump()],
+            "signing": {"mode": "key"},
+        },
+        "relkit.toml",
+    )
+    context = StepContext(
+        plan=_plan(),
+        config=config,
+        root=root,
+        dist_dir=tmp_path / "dist",
+        work_dir=tmp_path / "work",
+        options=PublishOptions(),
+        # The key comes from the environment, as in CI; it must not show up in the record.
+        env={"RELKIT_SIGNING_KEY": signing_key_pair.private_pem.decode()},
+    )
+    planned = bundle_step.describe(context)
+    assert planned[0] == "acme: pin every image in bundles/example/compose.yaml by digest"
+    first = bundle_step.run(context)
+    second = bundle_step.run(context)
+    assert (first.outcome, second.outcome) == (StepOutcome.DONE, StepOutcome.ALREADY_DONE)
+    assert {a.kind for a in first.artifacts} == {"bundle", "sums", "digests", "signature"}
+    assert "PRIVATE KEY" not in repr(first) + repr(second)
+    empty = StepContext(**{**context.__dict__, "config": parse_config({}, "relkit.toml")})
+    assert bundle_step.run(empty).outcome is StepOutcome.SKIPPED
