@@ -338,8 +338,10 @@ def test_refuses_a_dirty_work_tree(make_repo: MakeRepo, capsys: pytest.CaptureFi
     repo = make_repo(history(), bare_remote=True)
     (repo.path / "notes.txt").write_text("untracked\n")
     (repo.path / "pyproject.toml").write_text(PYPROJECT + "# edited\n")
+    repo.git("mv", "chart/Chart.yaml", "chart/Chart.yml")
     err = refused(repo, capsys)
-    assert "work tree has uncommitted changes: notes.txt, pyproject.toml" in err
+    expected = "work tree has uncommitted changes: chart/Chart.yml, notes.txt, pyproject.toml"
+    assert expected in err
     assert "hint: commit or stash them first" in err
 
 

@@ -119,7 +119,15 @@ class GitRepo:
     def dirty_paths(self) -> list[str]:
         """Paths with staged, unstaged or untracked changes (ignored files do not count)."""
         out = self.run("status", "--porcelain=v1", "-z", "--untracked-files=all").stdout
-        return sorted({entry[3:] for entry in out.split("\0") if len(entry) > 3})
+        entries = iter(out.split("\0"))
+        paths: set[str] = set()
+        for entry in entries:
+            if len(entry) < 4:
+                continue
+            paths.add(entry[3:])
+            if "R" in entry[:2] or "C" in entry[:2]:
+                next(entries, None)  # a rename/copy entry is followed by its source path
+        return sorted(paths)
 
     def current_branch(self) -> str | None:
         """The checked-out branch, or None on a detached HEAD."""
