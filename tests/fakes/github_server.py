@@ -293,7 +293,8 @@ class FakeGitHub:
             server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
             server.daemon_threads = True
             self._servers[host] = server
-            thread = threading.Thread(target=server.serve_forever, daemon=True)
+            # A short poll interval keeps stop() (3 servers per test) quick.
+            thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
             thread.start()
             self._threads.append(thread)
         self.api_url = self._base("api")
