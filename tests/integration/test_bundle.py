@@ -647,3 +647,24 @@ def test_pipeline_step_publishes_every_bundle_once(
     assert "PRIVATE KEY" not in repr(first) + repr(second)
     empty = StepContext(**{**context.__dict__, "config": parse_config({}, "relkit.toml")})
     assert bundle_step.run(empty).outcome is StepOutcome.SKIPPED
+
+
+def test_verify_and_extract_from_the_registry_cli(
+    registry: RegistryServer,
+    published: Path,
+    signing_key_pair: SigningKeyPair,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "no-docker-config"))
+    reference = registry.oci(f"it/verify/{tmp_path.name.lower()}/acme:1.2.0")
+    key = str(signing_key_pair.public_path)
+    assert main(["verify", reference, "--key", key]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"verified pulled: {reference} (manifest sha256:")
+    target = tmp_path / "from-registry"
+    assert main(["bundle", "extract", reference, "--to", str(target), "--key", key]) == 0
+    assert (target / "compose.yaml").read_bytes() == read_archive(published).files["compose.yaml"]
+    assert main(["verify", registry.oci("it/verify/absent/acme:9.9.9"), "--key", key]) == 1
+    assert "not found in registry" in capsys.readouterr().err
