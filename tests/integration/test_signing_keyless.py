@@ -495,3 +495,23 @@ def test_sign_file_keyless_failures(
     produced = sign_file(blob, config, env=env, trust_config=trust, identity_token=oidc_token())
     assert produced is not None and produced.name == "blob.sigstore.json"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blob", "blob.sigstore.json"]
+
+
+def test_rekor_v1_is_preferred_when_the_signing_config_also_offers_v2(
+    tmp_path: Path, sigstore_services: SigstoreServices, oidc_token: TokenFactory
+) -> None:
+    """sigstore-python would pick the operator's highest version (v2); relkit asks for v1."""
+    config = json.loads(sigstore_services.trust_config.read_text())
+    v1 = config["signingConfig"]["rekorTlogUrls"][0]
+    # Port 9 (discard) on loopback: nothing listens, so logging to v2 would fail loudly.
+    config["signingConfig"]["rekorTlogUrls"].append(
+        {**v1, "url": "http://127.0.0.1:9", "majorApiVersion": 2}
+    )
+    trust = tmp_path / "trust_v1_v2.json"
+    trust.write_text(json.dumps(config))
+
+    bundle = sign_blob_keyless(BLOB, identity_token=oidc_token(), trust_config=trust)
+
+    entry = json.loads(bundle)["verificationMaterial"]["tlogEntries"][0]
+    assert entry["kindVersion"]["version"] == "0.0.1"
+    _verify(sigstore_services, bundle)

@@ -86,6 +86,20 @@ def load_trust_config(trust_config: Path | None) -> ClientTrustConfig:
         ) from None
 
 
+def _prefer_rekor_v1(config: ClientTrustConfig) -> ClientTrustConfig:
+    """Log to a Rekor v1 instance when the signing config offers one.
+
+    Rekor v1 entries verify with every cosign release that reads bundles (2.2+); Rekor v2
+    needs a recent one. Self-hosters run whatever cosign they have, so v1 while it lasts.
+    """
+    config.force_tlog_version = 1
+    try:
+        config.signing_config  # noqa: B018 - raises when no v1 log is configured
+    except SigstoreError:
+        config.force_tlog_version = None
+    return config
+
+
 def _hashed(data: bytes | Path) -> Hashed:
     # Pre-hash so large files are streamed rather than read into memory.
     return Hashed(algorithm=HashAlgorithm.SHA2_256, digest=sha256_of(data))
@@ -124,7 +138,7 @@ def sign_blob_keyless(
             f"the OIDC identity token was refused: {_first_line(exc)}",
             hint="the token must be a JWT for audience 'sigstore' that has not expired",
         ) from None
-    config = load_trust_config(trust_config)
+    config = _prefer_rekor_v1(load_trust_config(trust_config))
     try:
         context = SigningContext.from_trust_config(config)
         with context.signer(token, cache=True) as signer:
