@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
@@ -171,6 +172,30 @@ def test_dry_run_prints_diff_and_commands_and_changes_nothing(
     golden("dry-run.txt", capsys.readouterr().out)
     assert local_state(repo) == before_local
     assert remote_refs(repo) == before_remote
+
+
+def test_json_output_for_workflows(make_repo: MakeRepo, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = make_repo(history(), bare_remote=True)
+    before = repo.head
+    assert cut(repo, "--dry-run", "--json") == EXIT_OK
+    planned = json.loads(capsys.readouterr().out)
+    assert planned["dry_run"] is True and planned["commit"] is None
+    assert repo.head == before
+    assert cut(repo, "--json") == EXIT_OK
+    done = json.loads(capsys.readouterr().out)
+    assert done == {
+        **planned,
+        "commit": repo.head,
+        "pushed": True,
+        "dry_run": False,
+    }
+    assert done["tag"] == "v1.5.0" and done["previous_head"] == before
+    assert done["files"] == [
+        "CHANGELOG.md",
+        "chart/Chart.yaml",
+        "pyproject.toml",
+        "src/demo/__init__.py",
+    ]
 
 
 def test_no_push_commits_and_tags_locally_only(

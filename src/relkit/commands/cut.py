@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any
 
 from relkit.adapters.git_repo import GitRepo
 from relkit.commands._common import repo_config, repo_root
-from relkit.cut import CutOptions, execute_cut, plan_cut, render_dry_run
+from relkit.cut import CutOptions, CutPlan, execute_cut, plan_cut, render_dry_run
 from relkit.errors import EXIT_OK
 
 __all__ = ["register"]
@@ -37,6 +38,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--no-push", action="store_true", help="commit and tag, do not push")
     parser.add_argument("--remote", default="origin", help="remote to push to (default: origin)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.set_defaults(handler=run)
 
 
@@ -52,12 +54,19 @@ def run(args: argparse.Namespace) -> int:
         remote=args.remote,
     )
     plan = plan_cut(repo, config, options)
-    if args.dry_run:
-        sys.stdout.write(render_dry_run(plan))
-        return EXIT_OK
     for warning in plan.warnings:
         sys.stderr.write(f"relkit: warning: {warning} (--force)\n")
+    if args.dry_run:
+        if args.json:
+            print(json.dumps(_as_json(plan, commit=None, pushed=False, dry_run=True), indent=2))
+        else:
+            sys.stdout.write(render_dry_run(plan))
+        return EXIT_OK
     result = execute_cut(repo, plan)
+    if args.json:
+        report = _as_json(plan, commit=result.commit, pushed=result.pushed, dry_run=False)
+        print(json.dumps(report, indent=2))
+        return EXIT_OK
     tag_kind = "signed" if plan.sign else "annotated"
     print(f"version {plan.version}: {plan.reason}")
     print(f"committed {plan.message} ({result.commit[:7]}): {', '.join(plan.paths)}")
@@ -67,3 +76,21 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"not pushed (--no-push); to publish: {plan.push_command}")
     return EXIT_OK
+
+
+def _as_json(plan: CutPlan, *, commit: str | None, pushed: bool, dry_run: bool) -> dict[str, Any]:
+    return {
+        "version": str(plan.version),
+        "tag": plan.tag,
+        "branch": plan.branch,
+        "previous_head": plan.base_sha,
+        "commit": commit,
+        "signed": plan.sign,
+        "files": plan.paths,
+        "remote": plan.remote,
+        "pushed": pushed,
+        "dry_run": dry_run,
+        "reason": plan.reason,
+        "warnings": list(plan.warnings),
+        "commands": [["git", *command] for command in plan.commands()],
+    }
