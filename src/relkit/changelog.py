@@ -178,8 +178,11 @@ def release_context(release: Release, links: Links) -> dict[str, Any]:
 
 def render_sections(releases: Iterable[Release], links: Links, renderer: TemplateRenderer) -> str:
     """The Markdown of some release sections, newest first, one blank line apart."""
+    # Each section ends with exactly one newline whatever the template does, so inserted
+    # text is always separated from what follows by exactly one blank line.
     return "\n".join(
-        renderer.render(SECTION_TEMPLATE, {"release": release_context(r, links)}) for r in releases
+        renderer.render(SECTION_TEMPLATE, {"release": release_context(r, links)}).strip("\n") + "\n"
+        for r in releases
     )
 
 

@@ -24,6 +24,7 @@ works on plain strings from one `git log`. Numbers are in docs/bench.md.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -74,6 +75,7 @@ _ISSUE_FOOTERS = frozenset(
 _ISSUE_NUMBER = re.compile(r"(?<![\w/])#(?P<number>\d+)\b")
 # GitHub squash bodies list the squashed commits as "* <message>" paragraphs.
 _SQUASH_BULLET = re.compile(r"^\* (?=\S)", re.MULTILINE)
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _PERSON = re.compile(r"^\s*(?P<name>.*?)\s*<(?P<email>[^<>]+)>\s*$")
 
 
@@ -172,8 +174,11 @@ def parse_message(message: str) -> _Message:
     text = message.replace("\r\n", "\n").strip("\n")
     header, _, rest = text.partition("\n")
     header = header.strip()
-    paragraphs = [p.strip("\n") for p in re.split(r"\n[ \t]*\n", rest) if p.strip()]
-    body, footers = _split_footers(paragraphs)
+    if rest.strip():
+        paragraphs = [p.strip("\n") for p in _PARAGRAPH_BREAK.split(rest) if p.strip()]
+        body, footers = _split_footers(paragraphs)
+    else:  # most commits are a header alone: skip the body machinery
+        body, footers = "", []
 
     match = _HEADER.match(header)
     reverts_header: str | None = None
@@ -238,7 +243,7 @@ def parse_message(message: str) -> _Message:
         conventional=conventional,
         header=header,
         pr=pr,
-        issues=tuple(dict.fromkeys(issues)),
+        issues=tuple(dict.fromkeys(issues)) if issues else (),
         co_authors=tuple(co_authors),
         reverts=reverts,
         reverts_header=reverts_header,
@@ -247,6 +252,8 @@ def parse_message(message: str) -> _Message:
 
 def _squash_parts(message: str) -> list[str] | None:
     """The bullet messages of a squash body, when it holds at least one conventional header."""
+    if "\n* " not in message:
+        return None
     rest = message.replace("\r\n", "\n").partition("\n")[2]
     if "\n* " not in "\n" + rest:
         return None
@@ -277,7 +284,8 @@ def parse_commit(raw: RawCommit) -> list[ConventionalCommit]:
     messages: list[_Message] = []
     parts = _squash_parts(raw.message)
     if parts is None:
-        messages.append(main)
+        # The common case: one entry, nothing to merge from a squash commit.
+        return [_entry(raw, author, main, main.pr, main.issues, main.co_authors)]
     else:
         bullets = [parse_message(part) for part in parts]
         bullets = [b for b in bullets if b.conventional]
@@ -290,47 +298,62 @@ def parse_commit(raw: RawCommit) -> list[ConventionalCommit]:
         # A squash keeps the PR number, issues and co-authors of its commit for every entry.
         pr = message.pr if message.pr is not None else main.pr
         issues = tuple(dict.fromkeys((*message.issues, *main.issues)))
-        co_authors = tuple(
-            dict.fromkeys(p for p in (*message.co_authors, *main.co_authors) if p != author)
-        )
-        result.append(
-            ConventionalCommit(
-                sha=raw.sha,
-                type=message.type,
-                scope=message.scope,
-                subject=message.subject,
-                body=message.body,
-                breaking=message.breaking,
-                breaking_descriptions=message.breaking_descriptions,
-                footers=message.footers,
-                conventional=message.conventional,
-                author=author,
-                committed_at=raw.committed_at,
-                header=message.header,
-                pr=pr,
-                issues=issues,
-                co_authors=co_authors,
-                reverts=message.reverts,
-                reverts_header=message.reverts_header,
-            )
-        )
+        co_authors = tuple(dict.fromkeys((*message.co_authors, *main.co_authors)))
+        result.append(_entry(raw, author, message, pr, issues, co_authors))
     return result
 
 
-def is_excluded(header: str, patterns: Sequence[re.Pattern[str]]) -> bool:
-    return any(pattern.search(header) for pattern in patterns)
+def _entry(
+    raw: RawCommit,
+    author: Person,
+    message: _Message,
+    pr: int | None,
+    issues: tuple[int, ...],
+    co_authors: tuple[Person, ...],
+) -> ConventionalCommit:
+    return ConventionalCommit(
+        sha=raw.sha,
+        type=message.type,
+        scope=message.scope,
+        subject=message.subject,
+        body=message.body,
+        breaking=message.breaking,
+        breaking_descriptions=message.breaking_descriptions,
+        footers=message.footers,
+        conventional=message.conventional,
+        author=author,
+        committed_at=raw.committed_at,
+        header=message.header,
+        pr=pr,
+        issues=issues,
+        co_authors=tuple(p for p in co_authors if p != author) if co_authors else (),
+        reverts=message.reverts,
+        reverts_header=message.reverts_header,
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _exclusion(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    # One alternation instead of a loop over patterns: this runs once per commit.
+    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+
+
+def is_excluded(header: str, patterns: Sequence[str]) -> bool:
+    """Whether a commit header matches one of the `exclude_patterns` (regular expressions)."""
+    exclusion = _exclusion(tuple(patterns))
+    return exclusion is not None and exclusion.search(header) is not None
 
 
 def parse_commits(
     raws: Iterable[RawCommit], exclude_patterns: Sequence[str] = ()
 ) -> list[ConventionalCommit]:
     """Parse commits in the given order, dropping merges and commits matching an exclusion."""
-    compiled = [re.compile(pattern) for pattern in exclude_patterns]
+    exclusion = _exclusion(tuple(exclude_patterns))
     result: list[ConventionalCommit] = []
     for raw in raws:
-        if raw.is_merge:
-            continue
-        if compiled and is_excluded(raw.message.split("\n", 1)[0], compiled):
+        if len(raw.parents) > 1:
+            continue  # a merge: the commits it brings in are the entries
+        if exclusion is not None and exclusion.search(raw.message.split("\n", 1)[0]):
             continue
         result.extend(parse_commit(raw))
     return result
@@ -342,6 +365,8 @@ def cancel_reverts(commits: Sequence[ConventionalCommit]) -> list[ConventionalCo
     A revert names its target by sha (`This reverts commit X`, possibly abbreviated) or, failing
     that, by header (`revert: feat: add x`). A revert whose target is elsewhere stays.
     """
+    if not any(commit.type == "revert" for commit in commits):
+        return list(commits)
     dropped: set[int] = set()
     by_header: dict[str, list[int]] = {}
     for index, commit in enumerate(commits):

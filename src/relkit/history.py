@@ -80,15 +80,31 @@ class ReleaseTag:
     version: Version
 
 
-def release_tags(root: Path, scope: Scope, merged_into: str = "HEAD") -> list[ReleaseTag]:
-    """Release tags of `scope` reachable from `merged_into`, highest version first."""
+def release_tags(root: Path, scope: Scope) -> list[ReleaseTag]:
+    """Every release tag of `scope` (reachable or not), highest version first."""
     found: list[ReleaseTag] = []
-    for tag in git_history.list_tags(root, merged_into):
+    for tag in git_history.list_tags(root):
         version = scope.tag_format.parse(tag.name)
         if version is not None:
             found.append(ReleaseTag(tag.name, tag.sha, version))
-    found.sort(key=lambda t: t.version, reverse=True)
+    found.sort(key=lambda t: t.version.precedence, reverse=True)
     return found
+
+
+def _reachable(
+    root: Path, tags: Sequence[ReleaseTag], target: str, *, finals_only: bool = False
+) -> ReleaseTag | None:
+    """The highest of `tags` (sorted highest first) whose commit is an ancestor of `target`.
+
+    Tags on other branches are not releases of this line of history. One `merge-base` per
+    candidate: normally the first one is it, so this is cheap on any number of tags.
+    """
+    for tag in tags:
+        if finals_only and tag.version.is_prerelease:
+            continue
+        if tag.sha == target or git_history.is_ancestor(root, tag.sha, target):
+            return tag
+    return None
 
 
 def _links(root: Path, config: RelkitConfig) -> Links:
@@ -96,12 +112,15 @@ def _links(root: Path, config: RelkitConfig) -> Links:
     return Links(base.rstrip("/") if base else None)
 
 
-def _previous(tags: Sequence[ReleaseTag], version: Version) -> ReleaseTag | None:
-    """The release a version's notes start from: the last final (any tag for a pre-release)."""
-    for tag in tags:  # highest first
-        if tag.version < version and (version.is_prerelease or not tag.version.is_prerelease):
-            return tag
-    return None
+def _previous(
+    root: Path, tags: Sequence[ReleaseTag], version: Version, target: str
+) -> ReleaseTag | None:
+    """The release a version's notes start from: the last final one reachable from `target`
+    (for a pre-release, the last release of any kind)."""
+    # `tags` is sorted highest first: skip to the first one below `version`.
+    start = next((i for i, t in enumerate(tags) if t.version < version), len(tags))
+    below = tags[start:]
+    return _reachable(root, below, target, finals_only=not version.is_prerelease)
 
 
 def _parse(raws: Sequence[RawCommit], config: RelkitConfig) -> list[ConventionalCommit]:
@@ -121,15 +140,22 @@ def compute_next_version(
 ) -> tuple[NextVersion, list[ConventionalCommit]]:
     """The next version at HEAD and the parsed commits since the last final release."""
     scope = scope_for(config, component)
-    tags = release_tags(root, scope)
-    if git_history.resolve(root, "HEAD") is None:
+    head = git_history.resolve(root, "HEAD")
+    if head is None:
         raise UsageError(f"repository {root} has no commits", hint="commit something first")
-    finals = [t for t in tags if not t.version.is_prerelease]
-    revision = f"{finals[0].sha}..HEAD" if finals else "HEAD"
+    tags = release_tags(root, scope)
+    base = _reachable(root, tags, head, finals_only=True)
+    revision = f"{base.sha}..HEAD" if base else "HEAD"
     commits = _parse(git_history.read_commits(root, (revision,), scope.paths), config)
+    # The base is the last final release reachable from HEAD; pre-release numbers count every
+    # tag of the format (reachable or not) so a new rc never reuses an existing tag name.
+    known = [
+        *([base.version] if base else []),
+        *(t.version for t in tags if t.version.is_prerelease),
+    ]
     result = next_version(
         commits,
-        [t.version for t in tags],
+        known,
         dict(config.commit_types),
         major_on_zero=config.major_on_zero,
         pre=pre,
@@ -160,7 +186,7 @@ def _release_for(
     sha: str,
     tags: Sequence[ReleaseTag],
 ) -> ReleaseInfo:
-    previous = _previous(tags, version)
+    previous = _previous(root, tags, version, sha)
     revision = f"{previous.sha}..{sha}" if previous else sha
     commits = _parse(git_history.read_commits(root, (revision,), scope.paths), config)
     committed_at = git_history.commit_time(root, sha)
@@ -211,7 +237,7 @@ def plan_release(
         sha = git_history.resolve(root, f"refs/tags/{tag}")
         if sha is None:
             raise UsageError(f"tag {tag} does not exist", hint="run `git fetch --tags`")
-        tags = [t for t in release_tags(root, scope, sha) if t.name != tag]
+        tags = [t for t in release_tags(root, scope) if t.name != tag]
         return _release_for(root, config, scope, parsed, tag, sha, tags)
     head = git_history.resolve(root, "HEAD")
     if head is None:
@@ -243,69 +269,58 @@ def _all_releases(
     root: Path, config: RelkitConfig, scope: Scope, upcoming: Version | None
 ) -> list[Release]:
     """Every release of the history, newest first (plus `upcoming` at HEAD, if given)."""
+    # Parse while git log streams (git formats on one core, we parse on the other).
+    patterns = tuple(config.exclude_patterns)
+    entries: dict[str, list[ConventionalCommit]] = {}
+    walk: list[tuple[str, datetime]] = []
+    for raw in git_history.iter_commits(root, ("HEAD",), scope.paths):
+        entries[raw.sha] = parse_commits((raw,), patterns)
+        walk.append((raw.sha, raw.committed_at))
+    if scope.paths:
+        # Tagged commits may not touch the component's paths: walk the full order.
+        walk = git_history.topo_order(root)
     tags = release_tags(root, scope)
-    by_sha: dict[str, list[ReleaseTag]] = {}
-    for known in tags:
-        by_sha.setdefault(known.sha, []).append(known)
-    raws = git_history.read_commits(root, ("HEAD",), scope.paths)
-    # With paths, tagged commits may not touch them: walk the full order for boundaries.
-    order = git_history.topo_order(root) if scope.paths else [r.sha for r in raws]
-    by_sha_raw = {r.sha: r for r in raws}
-    commit_time = {r.sha: r.committed_at for r in raws}
+    by_sha: dict[str, ReleaseTag] = {}
+    for known in tags:  # highest version first: the first tag of a commit wins
+        by_sha.setdefault(known.sha, known)
 
-    # Group raw commits per release, newest release first.
-    groups: list[tuple[ReleaseTag | None, list[RawCommit]]] = [(None, [])]
+    # Walk newest first; a tagged commit opens the next (older) release.
+    groups: list[tuple[ReleaseTag | None, datetime | None, list[ConventionalCommit]]] = [
+        (None, walk[0][1] if walk else None, [])
+    ]
     # An upcoming final release folds the pre-releases of its history like a tagged one.
     newest_final = upcoming if upcoming is not None and not upcoming.is_prerelease else None
-    for sha in order:
-        for opening in sorted(by_sha.get(sha, ()), key=lambda t: t.version, reverse=True)[:1]:
-            if (
-                opening.version.is_prerelease
-                and newest_final is not None
-                and opening.version < newest_final
-            ):
-                continue  # folded into the final release above it
-            groups.append((opening, []))
-            if not opening.version.is_prerelease:
-                newest_final = opening.version
-        raw = by_sha_raw.get(sha)
-        if raw is not None:
-            groups[-1][1].append(raw)
+    for sha, when in walk:
+        opening = by_sha.get(sha)
+        if opening is not None:
+            version = opening.version
+            if not (version.is_prerelease and newest_final is not None and version < newest_final):
+                groups.append((opening, when, []))
+                if not version.is_prerelease:
+                    newest_final = version
+            # else: folded into the final release above it
+        found = entries.get(sha)
+        if found:
+            groups[-1][2].extend(found)
 
     releases: list[Release] = []
-    release_order = [opened for opened, _ in groups[1:] if opened is not None]
-    for index, (tag, group) in enumerate(groups):
-        previous: ReleaseTag | None = None
-        if tag is None:
-            previous = release_order[0] if release_order else None
-        elif index < len(release_order):
-            previous = release_order[index]
-        commits = _parse(group, config)
+    opened = [tag for tag, _, _ in groups[1:] if tag is not None]
+    for index, (tag, stamp, commits) in enumerate(groups):
+        # groups[0] is HEAD's unreleased work; groups[i] is opened[i - 1].
+        previous = opened[index] if index < len(opened) else None
         if tag is None:
             if upcoming is None or not commits:
                 continue
-            head = git_history.resolve(root, "HEAD")
-            when = git_history.commit_time(root, head) if head else datetime.now(UTC)
-            releases.append(
-                build_release(
-                    commits,
-                    version=upcoming,
-                    tag=scope.tag_format.render(upcoming),
-                    previous_tag=previous.name if previous else None,
-                    released_on=_date(when),
-                    commit_types=config.commit_types,
-                    other_commits=config.changelog.other_commits,
-                )
-            )
-            continue
-        when = commit_time.get(tag.sha) or git_history.commit_time(root, tag.sha)
+            version, name = upcoming, scope.tag_format.render(upcoming)
+        else:
+            version, name = tag.version, tag.name
         releases.append(
             build_release(
                 commits,
-                version=tag.version,
-                tag=tag.name,
+                version=version,
+                tag=name,
                 previous_tag=previous.name if previous else None,
-                released_on=_date(when),
+                released_on=_date(stamp) if stamp else None,
                 commit_types=config.commit_types,
                 other_commits=config.changelog.other_commits,
             )

@@ -94,6 +94,11 @@ class Version:
         )
         return (self.major, self.minor, self.patch, 0 if self.prerelease else 1, pre)
 
+    @property
+    def precedence(self) -> tuple[int, int, int, int, tuple[tuple[int, int, str], ...]]:
+        """A sort key in semver precedence: sorting 10,000 tags by key beats pairwise `<`."""
+        return self._precedence_key()
+
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Version):
             return NotImplemented

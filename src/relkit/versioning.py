@@ -185,6 +185,16 @@ def check_requested_version(
     return problems
 
 
+# semver.org 2.0.0 (as in relkit.model), inlined into the tag pattern: one regex match per
+# tag instead of three is what keeps 10,000 tags cheap.
+_SEMVER_BODY = (
+    r"(?P<major>0|[1-9]\d*)\.(?P<minor>0|[1-9]\d*)\.(?P<patch>0|[1-9]\d*)"
+    r"(?:-(?P<pre>(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)"
+    r"(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+(?P<build>[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?"
+)
+
+
 class TagFormat:
     """Release tags: `{prefix}{tag_format}` with `{version}` replaced, and back."""
 
@@ -194,18 +204,24 @@ class TagFormat:
         self.template = prefix + tag_format
         before, _, after = self.template.partition("{version}")
         self._before, self._after = before, after
-        self._pattern = re.compile(re.escape(before) + r"(?P<version>.+)" + re.escape(after))
+        self._pattern = re.compile(re.escape(before) + _SEMVER_BODY + re.escape(after))
 
     def render(self, version: Version) -> str:
         return f"{self._before}{version}{self._after}"
 
     def parse(self, tag: str) -> Version | None:
-        """The version of a tag in this format, or `None` for any other tag."""
+        """The version of a tag in this format, or `None` for any other tag.
+
+        Only the exact format counts: "vv1.2.0" or "api/v1.2.0" under "v{version}" do not.
+        """
         match = self._pattern.fullmatch(tag)
         if match is None:
             return None
-        text = match.group("version")
-        # Only the exact format counts: "vv1.2.0" or "api/v1.2.0" under "v{version}" do not.
-        if not Version.is_valid(text) or text[:1] in ("v", "V"):
-            return None
-        return Version.parse(text)
+        pre, build = match.group("pre"), match.group("build")
+        return Version(
+            int(match.group("major")),
+            int(match.group("minor")),
+            int(match.group("patch")),
+            tuple(pre.split(".")) if pre else (),
+            tuple(build.split(".")) if build else (),
+        )
