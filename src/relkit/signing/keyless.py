@@ -89,8 +89,9 @@ def load_trust_config(trust_config: Path | None) -> ClientTrustConfig:
 def _prefer_rekor_v1(config: ClientTrustConfig) -> ClientTrustConfig:
     """Log to a Rekor v1 instance when the signing config offers one.
 
-    Rekor v1 entries verify with every cosign release that reads bundles (2.2+); Rekor v2
-    needs a recent one. Self-hosters run whatever cosign they have, so v1 while it lasts.
+    Rekor v1 entries verify with every cosign release that reads Sigstore bundles (2.4+);
+    Rekor v2 entries need a much newer one. Self-hosters run whatever cosign they have, so
+    v1 while it lasts.
     """
     config.force_tlog_version = 1
     try:
