@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+import yaml
+
 from relkit.adapters.registry import DockerConfig, is_insecure, split_oci_url
 from relkit.errors import RelkitError
 
@@ -135,8 +137,9 @@ class SdkHelm:
     def dependency_update(self, chart_dir: Path) -> None:
         import helm_python as helm
 
+        plain = any(is_insecure(host, self._insecure) for host in _oci_dependency_hosts(chart_dir))
         with _sdk_errors(f"helm dependency update {chart_dir.name}"):
-            helm.dependency_update(chart_dir)
+            helm.dependency_update(chart_dir, plain_http=plain)
 
     def package(self, chart_dir: Path, destination: Path) -> Path:
         import helm_python as helm
@@ -219,6 +222,21 @@ _BASIC_IN_URL = re.compile(r"//[^/@\s:]+:[^/@\s]+@")
 def _scrub(text: str) -> str:
     # Defensive: a credential embedded in a URL (user:pass@host) must never reach a log.
     return _BASIC_IN_URL.sub("//***@", text)
+
+
+def _oci_dependency_hosts(chart_dir: Path) -> list[str]:
+    """Registry hosts of `oci://` dependencies in Chart.yaml (for plain-HTTP decisions)."""
+    try:
+        data = yaml.safe_load((chart_dir / "Chart.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return []  # Helm itself reports an unreadable Chart.yaml
+    dependencies = data.get("dependencies") if isinstance(data, dict) else None
+    hosts: list[str] = []
+    for dep in dependencies or []:
+        repository = str(dep.get("repository") or "") if isinstance(dep, dict) else ""
+        if repository.startswith("oci://"):
+            hosts.append(split_oci_url(repository)[0])
+    return hosts
 
 
 def _archive_in(destination: Path, chart_ref: str, version: str) -> Path:

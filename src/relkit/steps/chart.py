@@ -192,32 +192,62 @@ def _epoch(source_time: datetime | None) -> int:
     return int(source_time.timestamp()) if source_time is not None else DEFAULT_SOURCE_TIME
 
 
+def _local_dependencies(chart_dir: Path, data: dict[str, Any]) -> list[Path]:
+    """Directories of `file://` dependencies, resolved against the chart directory."""
+    found: list[Path] = []
+    for dep in data.get("dependencies") or []:
+        repository = str(dep.get("repository") or "") if isinstance(dep, dict) else ""
+        if repository.startswith("file://"):
+            found.append((chart_dir / repository[len("file://") :]).resolve())
+    return found
+
+
+def _copy_chart(source: Path, data: dict[str, Any], work_root: Path) -> Path:
+    """Copy the chart, and the `file://` dependencies it points at, under `work_root`.
+
+    Relative `file://../lib` links must keep working in the copy, so the chart and its
+    local dependencies are copied at the same positions relative to their common parent.
+    """
+    if work_root.exists():
+        shutil.rmtree(work_root)
+    source = source.resolve()
+    # Dependencies inside the chart directory come along with it.
+    outside = [
+        d for d in _local_dependencies(source, data) if d.is_dir() and not d.is_relative_to(source)
+    ]
+    base = Path(os.path.commonpath([source, *outside])) if outside else source.parent
+    ignore = shutil.ignore_patterns(".git")
+    for directory in [source, *outside]:
+        target = work_root / directory.relative_to(base)
+        if target.exists():
+            continue  # nested in a directory already copied
+        # symlinks=False: a chart's symlinks are followed, so the package holds real files.
+        shutil.copytree(directory, target, symlinks=False, ignore=ignore)
+    return work_root / source.relative_to(base)
+
+
 def _prepare(
     chart: ChartConfig,
     version: Version,
     source: Path,
-    work: Path,
+    work_root: Path,
     image_pin: ImagePin | None,
     epoch: int,
 ) -> tuple[Path, str]:
-    """Copy the chart into `work` and apply the release edits; returns (dir, chart name)."""
-    if work.exists():
-        shutil.rmtree(work)
-    work.parent.mkdir(parents=True, exist_ok=True)
-    # symlinks=False: a chart's symlinks are followed, so the package holds real files.
-    shutil.copytree(source, work, symlinks=False, ignore=shutil.ignore_patterns(".git"))
-    chart_yaml = work / "Chart.yaml"
-    text = chart_yaml.read_text(encoding="utf-8")
-    name = str(_safe_load(text, f"{chart.path}/Chart.yaml").get("name") or "")
+    """Copy the chart into `work_root` and apply the release edits; returns (dir, name)."""
+    original = (source / "Chart.yaml").read_text(encoding="utf-8")
+    data = _safe_load(original, f"{chart.path}/Chart.yaml")
+    name = str(data.get("name") or "")
     if not name:
         raise RelkitError(f"{chart.path}/Chart.yaml has no name", hint="set name: in Chart.yaml")
+    work = _copy_chart(source, data, work_root)
     text = set_chart_versions(
-        text,
+        original,
         version=str(version) if chart.set_version else None,
         app_version=str(version) if chart.set_app_version else None,
         file=f"{chart.path}/Chart.yaml",
     )
-    chart_yaml.write_text(text, encoding="utf-8")
+    (work / "Chart.yaml").write_text(text, encoding="utf-8")
     if image_pin is not None:
         if not chart.image_values_key:
             raise ConfigError(
@@ -236,7 +266,7 @@ def _prepare(
             ),
             encoding="utf-8",
         )
-    _stamp(work, epoch)
+    _stamp(work_root, epoch)
     return work, name
 
 
@@ -266,12 +296,11 @@ def publish_chart(
     source = _chart_dir(chart, root)
     epoch = _epoch(source_time)
     backend = helm or helm_backend(chart.helm)
-    work, name = _prepare(
-        chart, version, source, workdir / "charts" / source.name, image_pin, epoch
-    )
+    work_root = workdir / "charts" / source.name
+    work, name = _prepare(chart, version, source, work_root, image_pin, epoch)
     if _has_dependencies(work):
         backend.dependency_update(work)
-        _stamp(work, epoch)  # downloaded subcharts get fresh mtimes
+        _stamp(work_root, epoch)  # downloaded subcharts get fresh mtimes
     findings = backend.lint(work)
     warnings = [f for f in findings if f.severity == "warning"]
 

@@ -1,0 +1,3 @@
+{{- define "common.fullname" -}}
+{{ .Release.Name }}-{{ .Chart.Name }}
+{{- end -}}
