@@ -242,12 +242,19 @@ def test_sign_file_failures_name_the_setting(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blob"]
 
 
-def test_signer_repr_hides_the_key(signing_key_pair: SigningKeyPair) -> None:
-    env = {
-        "RELKIT_SIGNING_KEY": signing_key_pair.private_pem.decode(),
-        "RELKIT_SIGNING_KEY_PASSWORD": "pw-value",
-    }
+def test_signer_repr_hides_the_key() -> None:
+    private_pem, _ = generate_key_pair(b"pw-value")
+    env = {"RELKIT_SIGNING_KEY": private_pem.decode(), "RELKIT_SIGNING_KEY_PASSWORD": "pw-value"}
     signer = signer_for(SigningConfig(mode="key"), env=env)
     assert signer is not None
-    _assert_no_key_material(repr(signer), signing_key_pair.private_pem)
+    _assert_no_key_material(repr(signer), private_pem)
     assert "pw-value" not in repr(signer)
+
+
+def test_signer_for_checks_the_key_before_anything_is_signed(tmp_path: Path) -> None:
+    private_pem, _ = generate_key_pair(b"pass-one")
+    env = {"RELKIT_SIGNING_KEY": private_pem.decode(), "RELKIT_SIGNING_KEY_PASSWORD": "pass-two"}
+    with pytest.raises(RelkitError, match="wrong password") as info:
+        signer_for(SigningConfig(mode="key"), env=env)
+    assert "pass-two" not in str(info.value) and "pass-one" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []

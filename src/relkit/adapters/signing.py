@@ -129,8 +129,12 @@ def signer_for(
     if config.mode == "none":
         return None
     if config.mode == "key":
-        password = env.get(config.key_password_env) or None
-        return KeySigner(_read_key(config, env), password.encode("utf-8") if password else None)
+        password_text = env.get(config.key_password_env) or None
+        password = password_text.encode("utf-8") if password_text else None
+        key = _read_key(config, env)
+        # Load it now: a bad key or password fails before anything is built or published.
+        public_key_pem(key, password)
+        return KeySigner(key, password)
     token = identity_token or github_actions_token(env)
     return KeylessSigner(token, trust_config)
 
