@@ -668,3 +668,18 @@ def test_verify_and_extract_from_the_registry_cli(
     assert (target / "compose.yaml").read_bytes() == read_archive(published).files["compose.yaml"]
     assert main(["verify", registry.oci("it/verify/absent/acme:9.9.9"), "--key", key]) == 1
     assert "not found in registry" in capsys.readouterr().err
+
+
+def test_malformed_compose_inside_a_bundle_fails_verification_not_usage(
+    published: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from relkit.bundle.sums import render_sha256sums
+
+    files = {**read_archive(published).files, "compose.yaml": b"services: [\n"}
+    edited = _repack(
+        published,
+        {"compose.yaml": files["compose.yaml"], "SHA256SUMS": render_sha256sums(files).encode()},
+        tmp_path / "bad-compose.tar.gz",
+    )
+    assert main(["verify", str(edited), "--unsigned"]) == 1
+    assert "bundle: compose.yaml: not valid YAML at line" in capsys.readouterr().err

@@ -126,12 +126,16 @@ def _check_pins(files: dict[str, bytes]) -> tuple[str, list[str]]:
         raise RelkitError("the bundle has no compose file")
     if DIGESTS_FILE not in files:
         raise RelkitError(f"the bundle has no {DIGESTS_FILE}")
-    env = (
-        parse_env_file(files[ENV_EXAMPLE].decode("utf-8", "replace"), ENV_EXAMPLE)
-        if ENV_EXAMPLE in files
-        else {}
-    )
-    images = parse_compose(files[compose_name].decode("utf-8", "replace"), compose_name, env)
+    try:
+        env = (
+            parse_env_file(files[ENV_EXAMPLE].decode("utf-8", "replace"), ENV_EXAMPLE)
+            if ENV_EXAMPLE in files
+            else {}
+        )
+        images = parse_compose(files[compose_name].decode("utf-8", "replace"), compose_name, env)
+    except UsageError as exc:
+        # A broken file inside a bundle is a failed verification (exit 1), not bad usage.
+        raise RelkitError(f"bundle: {exc.message}") from None
     listed = set(parse_digests(files[DIGESTS_FILE].decode("utf-8", "replace")))
     for image in images:
         if not is_pinned(image.reference):
