@@ -2,6 +2,7 @@
 // on one loopback port, built from @sigstore/mock's handlers, which are meant for nock.
 //
 //   node server.mjs --trust-config OUT.json [--port 0] [--oidc-public-key KEY.pem]
+//                   [--exit-with-stdin]
 //
 // Writes a ClientTrustConfig (trusted root + signing config) for this instance to OUT.json,
 // then prints one line: "relkit-sigstore ready http://127.0.0.1:PORT".
@@ -31,6 +32,8 @@ const { values: args } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     'trust-config': { type: 'string' },
     'oidc-public-key': { type: 'string' },
+    // Exit when stdin closes: a test run that dies cannot leave the server behind.
+    'exit-with-stdin': { type: 'boolean', default: false },
   },
 });
 if (!args['trust-config']) {
@@ -139,6 +142,9 @@ async function main() {
   const stop = () => server.close(() => process.exit(0));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  if (args['exit-with-stdin']) {
+    process.stdin.on('end', stop).on('error', stop).resume();
+  }
 }
 
 function trustConfig(url, ca, ctlog, rekorKeys) {
