@@ -292,6 +292,13 @@ def test_keyless_publish_and_verify(
         verify_bundle(archive, SignaturePolicy.for_repo("evil/shop", trust_config=trust))
     with pytest.raises(RelkitError, match="verification failed"):
         verify_bundle(archive, SignaturePolicy.for_repo(REPO, tag="v9.9.9", trust_config=trust))
+    # The same through the CLI: --repo is the signer, -C/--repo the working directory.
+    cli = ["-C", str(root), "verify", str(archive), "--trust-config", str(trust)]
+    assert main([*cli, "--repo", REPO, "--tag", "v1.2.0"]) == 0
+    assert main([*cli, "--repo", "evil/shop"]) == 1
+    with pytest.raises(SystemExit) as usage:  # argparse: one signer kind only
+        main([*cli, "--repo", REPO, "--key", "x.pem"])
+    assert usage.value.code == 2
 
 
 # --------------------------------------------------------------------------- bad inputs
