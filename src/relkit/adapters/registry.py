@@ -160,7 +160,8 @@ def split_oci_url(url: str) -> tuple[str, str]:
     """`oci://host[:port]/path` → (`host[:port]`, `path`)."""
     if not url.startswith("oci://"):
         raise UsageError(f"{url!r} is not an oci:// URL", hint="use oci://host[:port]/path")
-    host, _, path = url[len("oci://") :].strip("/").partition("/")
+    host, _, path = url[len("oci://") :].partition("/")
+    path = path.strip("/")
     if not host:
         raise UsageError(f"{url!r} has no registry host", hint="use oci://host[:port]/path")
     return host, path
