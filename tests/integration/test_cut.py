@@ -219,6 +219,28 @@ def test_no_push_commits_and_tags_locally_only(
     assert remote_refs(repo)["refs/tags/v1.5.0^{}"] == repo.head
 
 
+def test_first_release_creates_the_changelog(
+    make_repo: MakeRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = {k: v for k, v in BASE_FILES.items() if k != "CHANGELOG.md"}
+    repo = make_repo(
+        [
+            {"commit": "feat: first feature", "files": files},
+            {"commit": "fix: no newline at end", "files": {"src/demo/x.py": "x = 1"}},
+        ],
+        bare_remote=True,
+    )
+    assert cut(repo, "--dry-run") == EXIT_OK
+    out = capsys.readouterr().out
+    assert "relkit cut v0.1.0 (dry run" in out
+    assert "--- /dev/null\n+++ b/CHANGELOG.md\n" in out
+    assert not (repo.path / "CHANGELOG.md").exists()
+    assert cut(repo) == EXIT_OK
+    assert repo.tag_sha("v0.1.0") == repo.head
+    assert "first feature" in (repo.path / "CHANGELOG.md").read_text()
+    assert "CHANGELOG.md" in repo.git("ls-files").split()
+
+
 def test_no_push_works_without_a_remote(make_repo: MakeRepo) -> None:
     repo = make_repo(history())
     assert cut(repo, "--no-push") == EXIT_OK
