@@ -14,11 +14,13 @@ from pathlib import Path
 import pytest
 
 from relkit.adapters.git_repo import GitResult, subprocess_runner
+from relkit.adapters.github import GitHubClient
 from relkit.adapters.gitops_repo import GitOpsRepo
 from relkit.config import PromoteConfig, PromoteEdit
 from relkit.errors import RelkitError
 from relkit.model import Artifact, ImagePin, ReleasePlan, StepOutcome, StepRecord, Version
 from relkit.steps.promote import PullRequests, describe_promotion, promote
+from tests.fakes.github_server import FakeGitHub, FakeIssue
 from tests.fixtures.gitrepo import BuiltRepo, build_repo, git_env
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "promote"
@@ -433,3 +435,169 @@ def test_git_command_lines_never_hold_the_token(
     for args in seen:
         for secret in secret_forms(TOKEN):
             assert all(secret not in arg for arg in args)
+
+
+# -- the promotion PR, against the fake GitHub ------------------------------------------------
+
+
+@pytest.fixture
+def github(fake_github: FakeGitHub) -> GitHubClient:
+    fake_github.create_repo("acme/gitops")
+    return GitHubClient(fake_github.token, api_url=fake_github.api_url, backoff_s=0.01)
+
+
+def pulls(fake: FakeGitHub) -> list[FakeIssue]:
+    return sorted(fake.repo("acme/gitops").pulls, key=lambda pull: pull.number)
+
+
+def test_opens_one_pr_with_labels_reviewers_and_body(
+    gitops: BuiltRepo, run: Runner, github: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    record = run(PLAN_120, config_for(str(gitops.remote)), github)
+    [pull] = pulls(fake_github)
+    assert record.outcome is StepOutcome.DONE
+    assert record.detail == f"opened PR #{pull.number}"
+    assert record.artifacts == (
+        Artifact(
+            kind="pr",
+            name=f"acme/gitops#{pull.number}",
+            url=f"{fake_github.web_url}/acme/gitops/pull/{pull.number}",
+        ),
+    )
+    assert (pull.head, pull.base, pull.state) == ("relkit/promote-staging-1.2.0", "main", "open")
+    assert pull.title == "chore(staging): promote app to v1.2.0"
+    assert pull.labels == ["promotion", "staging"]
+    assert pull.requested_reviewers == ["alice", "bob"]
+    if os.environ.get("RELKIT_WRITE_GOLDEN"):
+        (GOLDEN / "pr_body.md").write_text(pull.body or "")
+    assert pull.body == (GOLDEN / "pr_body.md").read_text()
+    # The PR's branch holds exactly the promoted files.
+    assert remote_file(gitops, pull.head, "staging/values.yaml") == (
+        (GOLDEN / "values.yaml").read_text()
+    )
+
+
+def test_rerun_keeps_one_pr_and_changes_nothing(
+    gitops: BuiltRepo, run: Runner, github: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    config = config_for(str(gitops.remote))
+    run(PLAN_120, config, github)
+    branch_sha = remote_git(gitops, "rev-parse", "refs/heads/relkit/promote-staging-1.2.0")
+    again = run(PLAN_120, config, github)
+    [pull] = pulls(fake_github)
+    assert again.outcome is StepOutcome.ALREADY_DONE
+    assert again.detail == f"PR #{pull.number} already up to date"
+    assert not fake_github.requests("PATCH", "*/pulls/*")
+    assert len(fake_github.requests("POST", "*/pulls")) == 1
+    assert remote_git(gitops, "rev-parse", "refs/heads/relkit/promote-staging-1.2.0") == branch_sha
+
+
+def test_edited_pr_body_is_restored(
+    gitops: BuiltRepo, run: Runner, github: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    config = config_for(str(gitops.remote))
+    run(PLAN_120, config, github)
+    [pull] = pulls(fake_github)
+    pull.body = "someone typed here"
+    record = run(PLAN_120, config, github)
+    assert (record.outcome, record.detail) == (StepOutcome.DONE, f"updated PR #{pull.number}")
+    assert pulls(fake_github)[0].body == (GOLDEN / "pr_body.md").read_text()
+
+
+def test_base_moved_pushes_the_branch_again(
+    gitops: BuiltRepo, run: Runner, github: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    config = config_for(str(gitops.remote))
+    run(PLAN_120, config, github)
+    # Someone changes another file on main: the promotion branch must be rebuilt on it.
+    (gitops.path / "staging" / "README.md").write_text("Staging is promoted by relkit.\n")
+    gitops.git("add", "staging/README.md")
+    gitops.git("commit", "-q", "-m", "docs: explain staging")
+    gitops.git("push", "-q", "origin", "main")
+    record = run(PLAN_120, config, github)
+    [pull] = pulls(fake_github)
+    assert record.outcome is StepOutcome.DONE
+    assert (
+        record.detail
+        == f"pushed relkit/promote-staging-1.2.0; PR #{pull.number} already up to date"
+    )
+    parent = remote_git(gitops, "rev-parse", "refs/heads/relkit/promote-staging-1.2.0^")
+    assert parent == remote_git(gitops, "rev-parse", "refs/heads/main")
+    readme = remote_file(gitops, "relkit/promote-staging-1.2.0", "staging/README.md")
+    assert readme == "Staging is promoted by relkit.\n"
+
+
+def test_already_promoted_opens_no_pr(
+    gitops: BuiltRepo, run: Runner, github: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    config = config_for(str(gitops.remote))
+    run(PLAN_120, config)  # --forge none, then "merged" by hand
+    merge_into_main(gitops, "relkit/promote-staging-1.2.0")
+    record = run(PLAN_120, config, github)
+    assert (record.outcome, record.detail) == (StepOutcome.ALREADY_DONE, "already promoted")
+    assert pulls(fake_github) == []
+
+
+def test_next_release_supersedes_the_open_pr(
+    gitops: BuiltRepo, run: Runner, github: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    config = config_for(str(gitops.remote))
+    run(PLAN_120, config, github)
+    record = run(PLAN_130, config, github)
+    first, second = pulls(fake_github)
+    assert record.detail == f"opened PR #{second.number}"
+    assert second.head == "relkit/promote-staging-1.3.0"
+    assert second.title == "chore(staging): promote app to v1.3.0"
+    assert second.body is not None
+    assert f"Supersedes #{first.number}: merge this one and close that one." in second.body
+    # It moves staging from what main holds (1.1.0), not from the unmerged 1.2.0 PR.
+    assert "| `staging/values.yaml` | `image.tag` | `1.1.0` | `1.3.0` |" in second.body
+    values = remote_file(gitops, second.head, "staging/values.yaml")
+    assert values == (GOLDEN / "values.yaml").read_text().replace("1.2.0", "1.3.0").replace(
+        "a" * 64, "c" * 64
+    )
+
+
+def test_fixed_branch_name_updates_the_same_pr(
+    gitops: BuiltRepo, run: Runner, github: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    config = config_for(str(gitops.remote), branch="relkit/promote-{environment}")
+    run(PLAN_120, config, github)
+    record = run(PLAN_130, config, github)
+    [pull] = pulls(fake_github)
+    assert (record.outcome, record.detail) == (StepOutcome.DONE, f"updated PR #{pull.number}")
+    assert pull.title == "chore(staging): promote app to v1.3.0"
+    assert pull.body is not None and "`1.3.0`" in pull.body and "Supersedes" not in pull.body
+    assert 'tag: "1.3.0"' in remote_file(gitops, "relkit/promote-staging", "staging/values.yaml")
+
+
+def test_downgrade_refused_with_github_opens_nothing(
+    gitops: BuiltRepo, run: Runner, github: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    config = config_for(str(gitops.remote))
+    run(PLAN_130, config)
+    merge_into_main(gitops, "relkit/promote-staging-1.3.0")
+    with pytest.raises(RelkitError, match="refusing to downgrade"):
+        run(PLAN_120, config, github)
+    assert pulls(fake_github) == []
+    record = run(PLAN_120, config, github, allow_downgrade=True)
+    [pull] = pulls(fake_github)
+    assert record.detail == f"opened PR #{pull.number}"
+    assert pull.body is not None and "(currently 1.3.0)" in pull.body
+
+
+def test_github_failure_then_rerun_completes(
+    gitops: BuiltRepo, run: Runner, github: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    # The branch is pushed, then opening the PR fails for good: a re-run opens it, once.
+    config = config_for(str(gitops.remote))
+    fake_github.inject("500", "POST", "*/pulls", times=None)
+    with pytest.raises(RelkitError) as info:
+        run(PLAN_120, config, github)
+    assert TOKEN not in str(info.value) and fake_github.token not in str(info.value)
+    assert pulls(fake_github) == []
+    fake_github.clear_faults()
+    record = run(PLAN_120, config, github)
+    [pull] = pulls(fake_github)
+    assert record.detail == f"opened PR #{pull.number}"
+    assert pull.labels == ["promotion", "staging"]

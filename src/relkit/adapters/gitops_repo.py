@@ -195,6 +195,18 @@ class GitOpsRepo:
                 return RemoteBranch(branch, sha.strip())
         return RemoteBranch(branch, None)
 
+    def remote_branches(self, pattern: str) -> list[str]:
+        """Branch names on the remote matching a `git ls-remote` glob such as `relkit/x-*`."""
+        out = self._git(
+            "ls-remote",
+            "--heads",
+            "origin",
+            f"refs/heads/{pattern}",
+            what="listing remote branches",
+        ).stdout
+        names = [line.partition("\t")[2].strip() for line in out.splitlines()]
+        return sorted(n.removeprefix("refs/heads/") for n in names if n.startswith("refs/heads/"))
+
     def remote_tree_equals_head(self, remote: RemoteBranch) -> bool:
         """Does the remote branch already hold exactly our tree (so no push is needed)?"""
         if remote.sha is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,10 +19,22 @@ TEMPLATE = "promotion_pr.md.j2"
 
 
 def notes_excerpt(notes: str, limit: int = NOTES_EXCERPT_LINES) -> tuple[str, bool]:
-    """The first `limit` lines of the notes (trailing blank lines dropped), and if it was cut."""
+    """The first `limit` lines of the notes, and whether they were cut.
+
+    Headings go two levels down (`## 1.2.0` -> `#### 1.2.0`) so the notes sit under the
+    body's own "Release notes" heading instead of competing with it.
+    """
     lines = notes.strip("\n").splitlines()
-    excerpt = "\n".join(lines[:limit]).rstrip()
-    return excerpt, len(lines) > limit
+    kept = [_demote(line) for line in lines[:limit]]
+    return "\n".join(kept).rstrip(), len(lines) > limit
+
+
+def _demote(line: str) -> str:
+    match = re.match(r"(#{1,6})(\s)", line)
+    if match is None:
+        return line
+    level = min(len(match.group(1)) + 2, 6)
+    return "#" * level + line[len(match.group(1)) :]
 
 
 def render_pr_body(
@@ -31,9 +44,13 @@ def render_pr_body(
     release_url: str | None,
     chart_version: str | None,
     artifacts: Sequence[Artifact] = (),
+    supersedes: Sequence[tuple[int, str]] = (),
     template_dir: Path | None = None,
 ) -> str:
-    """Markdown body: the changes from → to, a notes excerpt, links, how to verify."""
+    """Markdown body: the changes from → to, a notes excerpt, links, how to verify.
+
+    `supersedes` lists (number, url) of older promotion PRs this one replaces.
+    """
     notes, truncated = notes_excerpt(plan.notes)
     charts = [a for a in artifacts if a.kind == "chart"]
     bundles = [a for a in artifacts if a.kind == "bundle"]
@@ -56,5 +73,6 @@ def render_pr_body(
         "bundles": bundles,
         "images": plan.images,
         "signing": signing,
+        "supersedes": [{"number": number, "url": url} for number, url in supersedes],
     }
     return TemplateRenderer(template_dir).render(TEMPLATE, context)

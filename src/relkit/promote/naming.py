@@ -6,10 +6,17 @@ import re
 
 from relkit.config import PromoteConfig
 from relkit.errors import ConfigError
-from relkit.model import ReleasePlan
+from relkit.model import ReleasePlan, Version
 from relkit.promote.changes import Promotion
 
-__all__ = ["app_name", "branch_name", "commit_message", "title"]
+__all__ = [
+    "app_name",
+    "branch_name",
+    "commit_message",
+    "sibling_branches",
+    "title",
+    "version_of_branch",
+]
 
 _BRANCH_FIELDS = ("environment", "version", "tag")
 # git check-ref-format rules that a rendered branch could break.
@@ -50,3 +57,37 @@ def commit_message(promotion: Promotion, plan: ReleasePlan) -> str:
         lines.append(f"- {edit.file}: {edit.location}: {edit.old_value} -> {edit.new_value}")
     lines += ["", f"Promoted-by: relkit ({plan.tag} @ {plan.commit[:12]})"]
     return "\n".join(lines) + "\n"
+
+
+def sibling_branches(config: PromoteConfig) -> tuple[str, re.Pattern[str]] | None:
+    """A glob for the promotion branches of other versions, and a regex reading their version.
+
+    None when the branch name does not depend on the version: then every release reuses the
+    same branch (and PR), so there is nothing to supersede.
+    """
+    if "{version}" not in config.branch and "{tag}" not in config.branch:
+        return None
+    glob = ""
+    pattern = ""
+    for literal, name in re.findall(r"([^{]*)(?:\{([^{}]*)\})?", config.branch):
+        glob += literal
+        pattern += re.escape(literal)
+        if name == "environment":
+            glob += config.environment
+            pattern += re.escape(config.environment)
+        elif name in ("version", "tag"):
+            glob += "*"
+            pattern += r"(?P<v>\S+)" if "(?P<v>" not in pattern else r"\S+"
+    return glob, re.compile(pattern)
+
+
+def version_of_branch(pattern: re.Pattern[str], branch: str) -> Version | None:
+    """The version in a promotion branch name matched by `sibling_branches`' regex."""
+    match = pattern.fullmatch(branch)
+    if match is None:
+        return None
+    text = match.group("v")
+    for start in range(len(text)):
+        if Version.is_valid(text[start:]):
+            return Version.parse(text[start:])
+    return None

@@ -14,11 +14,17 @@ from typing import Protocol
 
 from relkit.adapters.gitops_repo import GitOpsRepo, display_url, gitops_token
 from relkit.config import PromoteConfig
-from relkit.model import Artifact, ReleasePlan, StepOutcome, StepRecord
+from relkit.model import Artifact, ReleasePlan, StepOutcome, StepRecord, Version
 from relkit.promote.body import render_pr_body
 from relkit.promote.changes import check_downgrade, plan_promotion
 from relkit.promote.edits import edit_location
-from relkit.promote.naming import branch_name, commit_message, title
+from relkit.promote.naming import (
+    branch_name,
+    commit_message,
+    sibling_branches,
+    title,
+    version_of_branch,
+)
 from relkit.promote.values import ValueContext, render_value
 
 __all__ = [
@@ -31,6 +37,9 @@ __all__ = [
 ]
 
 STEP_NAME = "promote"
+# Older promotion branches whose PRs a new one supersedes: only the most recent few are
+# looked up (one API call each), old merged branches can pile up in a GitOps repository.
+SUPERSEDE_LOOKBACK = 5
 
 
 class PullRequestLike(Protocol):
@@ -115,12 +124,14 @@ def promote(
             artifacts=(Artifact(kind="branch", name=branch, url=display_url(url)),),
         )
 
+    superseded = _superseded_pulls(github, repo, config, plan, branch)
     body = render_pr_body(
         promotion,
         plan,
         release_url=release_url,
         chart_version=chart_version,
         artifacts=artifacts,
+        supersedes=[(pull.number, pull.url) for pull in superseded],
         template_dir=template_dir,
     )
     pull, pr_action = _open_or_update(github, config, branch, title(promotion, plan), body)
@@ -144,6 +155,27 @@ def promote(
         detail,
         artifacts=(Artifact(kind="pr", name=f"{config.repository}#{pull.number}", url=pull.url),),
     )
+
+
+def _superseded_pulls(
+    github: PullRequests, repo: GitOpsRepo, config: PromoteConfig, plan: ReleasePlan, branch: str
+) -> list[PullRequestLike]:
+    """Open PRs promoting an older version to the same environment (the new PR replaces them)."""
+    siblings = sibling_branches(config)
+    if siblings is None:
+        return []
+    glob, pattern = siblings
+    older: list[tuple[Version, str]] = []
+    for other in repo.remote_branches(glob):
+        version = version_of_branch(pattern, other)
+        if other != branch and version is not None and version < plan.version:
+            older.append((version, other))
+    found = []
+    for _, other in sorted(older, reverse=True)[:SUPERSEDE_LOOKBACK]:
+        pull = github.find_open_pull(config.repository, other, config.base)
+        if pull is not None:
+            found.append(pull)
+    return sorted(found, key=lambda pull: pull.number)
 
 
 def _open_or_update(
