@@ -172,3 +172,42 @@ def test_compose_file_lookup_order(tmp_path: Path) -> None:
     assert find_compose_file(tmp_path).name == "docker-compose.yml"
     (tmp_path / "compose.yaml").write_text("services: {}\n")
     assert find_compose_file(tmp_path).name == "compose.yaml"
+
+
+def test_release_images_take_the_release_tag_by_normalized_repository(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from relkit.bundle.build import pin_bundle_images
+    from relkit.config import BundleConfig
+    from relkit.model import ReleasePlan, Version
+
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  proxy:\n    image: nginx:1.25 # front\n  db:\n    image: postgres:16\n"
+    )
+    plan = ReleasePlan(
+        version=Version.parse("2.0.0"),
+        tag="v2.0.0",
+        commit="c" * 40,
+        committed_at=datetime(2026, 1, 1, tzinfo=UTC),
+        previous_tag=None,
+        notes="",
+    )
+    bundle = BundleConfig(name="b", path=".", images=["docker.io/library/nginx:{version}"])
+    asked: list[str] = []
+
+    def resolver(references: object) -> dict[str, str]:
+        asked.extend(references)  # type: ignore[call-overload]
+        return {ref: (WEB if "nginx" in ref else WORKER) for ref in asked}
+
+    pinned = pin_bundle_images(bundle, plan, tmp_path, resolver)
+    assert asked == ["docker.io/library/nginx:2.0.0", "postgres:16"]
+    assert pinned.text == (
+        f"services:\n  proxy:\n    image: docker.io/library/nginx:2.0.0@{WEB} # front\n"
+        f"  db:\n    image: postgres:16@{WORKER}\n"
+    )
+    unknown = BundleConfig(name="b", path=".", images=["ghcr.io/acme/api:{version}"])
+    with pytest.raises(UsageError, match="release image ghcr.io/acme/api:2.0.0 is not used"):
+        pin_bundle_images(unknown, plan, tmp_path, resolver)
+    bad = BundleConfig(name="b", path=".", images=["ghcr.io/acme/api:{build}"])
+    with pytest.raises(UsageError, match="unknown placeholder"):
+        pin_bundle_images(bad, plan, tmp_path, resolver)

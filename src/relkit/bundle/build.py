@@ -16,10 +16,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from relkit.adapters.registry import Reference
 from relkit.bundle.archive import BundleFile, build_tar_gz, collect_tree
 from relkit.bundle.compose import ComposeImage, find_compose_file, parse_compose, pin_compose
 from relkit.bundle.interpolate import parse_env_file
-from relkit.bundle.reference import is_pinned, repository_of, split_digest
+from relkit.bundle.reference import is_pinned, split_digest
 from relkit.bundle.sums import DIGESTS_FILE, SUMS_FILE, render_digests, render_sha256sums
 from relkit.config import BundleConfig, SigningConfig
 from relkit.errors import RelkitError, UsageError
@@ -101,7 +102,9 @@ def _targets(
     """service → reference to resolve. Release images replace the compose tag."""
     targets = {image.service: image.reference for image in images}
     for reference in release:
-        users = [i for i in images if repository_of(i.reference) == repository_of(reference)]
+        # Compare normalized names: "nginx" and "docker.io/library/nginx" are one repository.
+        wanted = Reference.parse(reference).name
+        users = [i for i in images if Reference.parse(i.reference).name == wanted]
         if not users:
             raise UsageError(
                 f"bundle {bundle.name}: release image {reference} is not used by any service"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["DIGEST", "is_pinned", "repository_of", "split_digest", "with_tag"]
+__all__ = ["DIGEST", "is_pinned", "repository_of", "split_digest"]
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
@@ -28,7 +28,3 @@ def repository_of(reference: str) -> str:
     colon = name.rfind(":")
     return name[:colon] if colon > slash else name
 
-
-def with_tag(reference: str, tag: str) -> str:
-    """Replace (or add) the tag of a reference without digest."""
-    return f"{repository_of(reference)}:{tag}"
