@@ -208,6 +208,7 @@ class FakeRepo:
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)  # lower-case name → label
     refs: dict[str, str] = field(default_factory=dict)  # "refs/heads/main" → sha
     files: dict[str, bytes] = field(default_factory=dict)
+    topics: list[str] = field(default_factory=list)
 
     @property
     def full_name(self) -> str:
@@ -275,6 +276,7 @@ class FakeGitHub:
         self.asset_digests = asset_digests  # GitHub added assets[].digest in 2025
         self.repos: dict[str, FakeRepo] = {}
         self.calls: list[Call] = []
+        self.internal_errors: list[str] = []  # exceptions raised by routes (fake bugs)
         self.faults: list[Fault] = []
         self.hooks: list[tuple[str, str, Hook]] = []
         self.rate_used: dict[str, int] = {}
@@ -315,10 +317,13 @@ class FakeGitHub:
 
     # ---------------------------------------------------------------- test API
 
-    def create_repo(self, full_name: str, *, default_branch: str = "main") -> FakeRepo:
+    def create_repo(
+        self, full_name: str, *, default_branch: str = "main", repo_id: int | None = None
+    ) -> FakeRepo:
         owner, name = full_name.split("/", 1)
         with self._lock:
-            repo = FakeRepo(owner, name, self._next_id(), default_branch=default_branch)
+            ident = repo_id if repo_id is not None else self._next_id()
+            repo = FakeRepo(owner, name, ident, default_branch=default_branch)
             repo._fake = self
             repo.refs[f"refs/heads/{default_branch}"] = "0" * 39 + "1"
             self.repos[full_name.lower()] = repo
@@ -525,7 +530,7 @@ class FakeGitHub:
                 "allow_forking": True,
                 "is_template": False,
                 "web_commit_signoff_required": False,
-                "topics": [],
+                "topics": list(repo.topics),
                 "visibility": "private" if repo.private else "public",
                 "forks": 0,
                 "open_issues": sum(1 for i in repo.issues.values() if i.state == "open"),
@@ -538,6 +543,17 @@ class FakeGitHub:
                     "triage": True,
                     "pull": True,
                 },
+                "temp_clone_token": "",
+                "allow_squash_merge": True,
+                "allow_merge_commit": True,
+                "allow_rebase_merge": True,
+                "allow_auto_merge": False,
+                "delete_branch_on_merge": False,
+                "allow_update_branch": False,
+                "use_squash_pr_title_as_default": False,
+                "organization": self.user_json(repo.owner, "Organization"),
+                "network_count": 0,
+                "subscribers_count": 0,
             }
         )
         return data
@@ -598,7 +614,7 @@ class FakeGitHub:
             "url": f"{self.api_url}/repos/{repo.full_name}/labels/{quote(label['name'])}",
             "name": label["name"],
             "color": label["color"],
-            "default": False,
+            "default": bool(label.get("default", False)),
             "description": label.get("description"),
         }
 
@@ -632,9 +648,22 @@ class FakeGitHub:
             "author_association": "MEMBER",
             "active_lock_reason": None,
             "body": issue.body,
+            "reactions": {
+                "url": f"{u}/reactions",
+                "total_count": 0,
+                "+1": 0,
+                "-1": 0,
+                "laugh": 0,
+                "hooray": 0,
+                "confused": 0,
+                "heart": 0,
+                "rocket": 0,
+                "eyes": 0,
+            },
             "timeline_url": f"{u}/timeline",
             "performed_via_github_app": None,
             "state_reason": None,
+            "closed_by": None,
         }
         if issue.is_pull:
             pu = f"{self.api_url}/repos/{repo.full_name}/pulls/{issue.number}"
@@ -731,6 +760,9 @@ class FakeGitHub:
             )
         return data
 
+    def _git_person(self) -> Json:
+        return {"name": "Octo Cat", "email": "octocat@example.com", "date": _now()}
+
     def ref_json(self, repo: FakeRepo, ref: str) -> Json:
         sha = repo.refs[ref]
         api = f"{self.api_url}/repos/{repo.full_name}"
@@ -789,6 +821,9 @@ class FakeGitHub:
                 status, body, headers = self._route(call, login)
             except HttpError as err:
                 status, body, headers = err.status, err.body, err.headers
+            except Exception as exc:  # a bug in the fake: answer, and let the fixture fail
+                self.internal_errors.append(f"{call.method} {call.path}: {exc!r}")
+                status, body, headers = 500, {"message": f"fake GitHub bug: {exc!r}"}, {}
             call.status, call.response = status, body
             if 200 <= status < 300:
                 for method, pattern, hook in list(self.hooks):
@@ -1288,6 +1323,7 @@ def _put_file(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
     api, web = f"{fake.api_url}/repos/{repo.full_name}", f"{fake.web_url}/{repo.full_name}"
     branch = data.get("branch") or repo.default_branch
     commit_sha = hashlib.sha1(f"{path}{blob_sha}{time.time()}".encode()).hexdigest()  # noqa: S324
+    tree_sha = hashlib.sha1(f"tree {path}{blob_sha}".encode()).hexdigest()  # noqa: S324
     repo.refs[f"refs/heads/{branch}"] = commit_sha
     body = {
         "content": {
@@ -1311,6 +1347,12 @@ def _put_file(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
             "node_id": _node_id("Commit", 1),
             "url": f"{api}/git/commits/{commit_sha}",
             "html_url": f"{web}/commit/{commit_sha}",
+            "author": fake._git_person(),
+            "committer": fake._git_person(),
+            "tree": {
+                "sha": tree_sha,
+                "url": f"{api}/git/trees/{tree_sha}",
+            },
             "message": data["message"],
             "parents": [],
             "verification": {
