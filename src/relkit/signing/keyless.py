@@ -106,10 +106,11 @@ def _hashed(data: bytes | Path) -> Hashed:
     return Hashed(algorithm=HashAlgorithm.SHA2_256, digest=sha256_of(data))
 
 
-def _first_line(exc: BaseException) -> str:
+def _first_line(exc: BaseException, secret: str = "") -> str:
     # Some sigstore errors carry no text and keep the reason (an HTTP status) in the cause.
     text = str(exc).strip() or str(exc.__cause__ or "").strip() or type(exc).__name__
-    line = text.splitlines()[0]
+    # Mask before cutting, so a cut can never leave part of the secret behind.
+    line = _masked(text, secret).splitlines()[0]
     # Some reasons embed whole reprs (inclusion proofs, checkpoints); keep the line readable.
     return line if len(line) <= _MAX_REASON else line[: _MAX_REASON - 3] + "..."
 
@@ -151,16 +152,16 @@ def sign_blob_keyless(
         ) from None
     except FulcioClientError as exc:
         raise RelkitError(
-            f"Fulcio refused the signing certificate: {_masked(_first_line(exc), identity_token)}",
+            f"Fulcio refused the signing certificate: {_first_line(exc, identity_token)}",
             hint="check the token's issuer and audience are accepted by this Fulcio",
         ) from None
     except RekorClientError as exc:
         raise RelkitError(
-            f"Rekor refused the log entry: {_masked(_first_line(exc), identity_token)}"
+            f"Rekor refused the log entry: {_first_line(exc, identity_token)}"
         ) from None
     except (SigstoreError, OSError) as exc:
         raise RelkitError(
-            f"keyless signing failed: {_masked(_first_line(exc), identity_token)}",
+            f"keyless signing failed: {_first_line(exc, identity_token)}",
             hint="check network access to the Fulcio and Rekor of the trust config",
         ) from None
     _log.info("signed with Sigstore as %s (issuer %s)", token.identity, token.issuer)
