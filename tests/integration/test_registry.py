@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import socketserver
+import threading
 from pathlib import Path
 
 import pytest
@@ -22,7 +24,12 @@ from relkit.adapters.registry import (
     resolve_many,
 )
 from relkit.errors import RelkitError
-from tests.fixtures.registry import RegistryServer, push_test_image, push_test_index
+from tests.fixtures.registry import (
+    RegistryServer,
+    TokenRegistry,
+    push_test_image,
+    push_test_index,
+)
 
 
 def _open_client() -> RegistryClient:
@@ -147,15 +154,37 @@ def test_registry_down_is_one_line_error(unreachable_registry: str) -> None:
     assert caught.value.hint
 
 
-def test_tls_error_is_reported_with_insecure_hint(registry: RegistryServer) -> None:
-    # Forcing HTTPS against the plain-HTTP registry: a TLS handshake failure. We reach it
-    # through a non-loopback name for the same address so the https default applies.
-    port = registry.host.rsplit(":", 1)[1]
-    image = f"127.0.0.1.nip.invalid:{port}/acme/web:1.0.0"
-    with _open_client() as client, pytest.raises(RelkitError) as caught:
-        client.resolve_digest(image)
-    # No DNS for .invalid: a transport error, still one line and naming the image.
-    assert image in caught.value.message
+def _plain_http_server() -> tuple[socketserver.TCPServer, str]:
+    """A plain-HTTP endpoint on 127.0.0.2: loopback, but not a name relkit treats as
+    insecure, so the client speaks TLS to it and the handshake fails."""
+
+    class Answer(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            self.request.recv(1024)
+            self.request.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.2", 0), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"127.0.0.2:{server.server_address[1]}"
+
+
+def test_tls_error_is_reported_with_insecure_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RELKIT_INSECURE_REGISTRIES", raising=False)
+    server, host = _plain_http_server()
+    image = f"{host}/acme/web:1.0.0"
+    try:
+        with _open_client() as client, pytest.raises(RelkitError) as caught:
+            client.resolve_digest(image)
+        assert caught.value.message == f"TLS error talking to registry {host} for {image}"
+        assert "RELKIT_INSECURE_REGISTRIES" in str(caught.value.hint)
+        # Listed as insecure, the same endpoint is spoken to over HTTP (and answers 400).
+        monkeypatch.setenv("RELKIT_INSECURE_REGISTRIES", host)
+        with _open_client() as client, pytest.raises(RelkitError) as caught:
+            client.resolve_digest(image)
+        assert caught.value.message == f"registry {host} failed for {image}: HTTP 400"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 # --------------------------------------------------------------------------- auth
@@ -231,3 +260,46 @@ def test_reference_parse_roundtrip_of_pushed_ref(registry: RegistryServer) -> No
     assert ref.registry == registry.host
     assert ref.repository == "acme/web"
     assert str(ref) == f"{registry.host}/acme/web:1.0.0"
+
+
+# --------------------------------------------------------------------------- bearer tokens
+
+
+def test_bearer_token_flow(token_registry: TokenRegistry) -> None:
+    digest = push_test_image(token_registry.host, "acme/tok", "1.0.0", auth=token_registry.auth)
+    index = push_test_index(
+        token_registry.host, "acme/tok-multi", "1.0.0", auth=token_registry.auth
+    )
+    with token_registry.client() as client:
+        resolved = resolve_many(
+            [
+                f"{token_registry.host}/acme/tok:1.0.0",
+                f"{token_registry.host}/acme/tok-multi:1.0.0",
+            ],
+            client=client,
+        )
+    assert resolved == {
+        f"{token_registry.host}/acme/tok:1.0.0": digest,
+        f"{token_registry.host}/acme/tok-multi:1.0.0": index,
+    }
+    # Pushes asked for push scope, reads for pull only.
+    assert "repository:acme/tok:pull,push" in token_registry.scopes
+    assert "repository:acme/tok:pull" in token_registry.scopes
+
+
+def test_bearer_wrong_credentials(token_registry: TokenRegistry) -> None:
+    push_test_image(token_registry.host, "acme/tok", "1.0.0", auth=token_registry.auth)
+    image = f"{token_registry.host}/acme/tok:1.0.0"
+    bad = RegistryClient(DockerConfig({}), credentials={token_registry.host: ("relkit", "nope-pw")})
+    with bad, pytest.raises(RelkitError) as caught:
+        bad.resolve_digest(image)
+    assert caught.value.message == (
+        f"registry {token_registry.host} rejected the credentials for {image} (HTTP 401)"
+    )
+    assert "nope-pw" not in str(caught.value)
+    with _open_client() as anonymous, pytest.raises(RelkitError) as caught:
+        anonymous.resolve_digest(image)
+    assert (
+        caught.value.message
+        == f"registry {token_registry.host} requires authentication for {image}"
+    )
