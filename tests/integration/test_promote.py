@@ -16,10 +16,11 @@ import pytest
 from relkit.adapters.git_repo import GitResult, subprocess_runner
 from relkit.adapters.github import GitHubClient
 from relkit.adapters.gitops_repo import GitOpsRepo
-from relkit.config import PromoteConfig, PromoteEdit
+from relkit.config import GitHubConfig, PromoteConfig, PromoteEdit, RelkitConfig
 from relkit.errors import RelkitError
 from relkit.model import Artifact, ImagePin, ReleasePlan, StepOutcome, StepRecord, Version
-from relkit.steps.promote import PullRequests, describe_promotion, promote
+from relkit.pipeline import PublishOptions, StepContext
+from relkit.steps.promote import STEP, PullRequests, describe_promotion, promote
 from tests.fakes.github_server import FakeGitHub, FakeIssue
 from tests.fixtures.gitrepo import BuiltRepo, build_repo, git_env
 
@@ -601,3 +602,65 @@ def test_github_failure_then_rerun_completes(
     [pull] = pulls(fake_github)
     assert record.detail == f"opened PR #{pull.number}"
     assert pull.labels == ["promotion", "staging"]
+
+
+# -- as a pipeline step --------------------------------------------------------------------------
+
+
+def step_context(
+    tmp_path: Path, config: RelkitConfig, forge: str, env: dict[str, str], *previous: StepRecord
+) -> StepContext:
+    return StepContext(
+        plan=PLAN_120,
+        config=config,
+        root=tmp_path,
+        dist_dir=tmp_path / "dist",
+        work_dir=tmp_path / "work",
+        options=PublishOptions(forge=forge),
+        env=env,
+        previous=previous,
+    )
+
+
+def test_pipeline_step_uses_earlier_artifacts_and_gitops_token(
+    gitops: BuiltRepo, tmp_path: Path, fake_github: FakeGitHub
+) -> None:
+    fake_github.create_repo("acme/gitops")
+    config = RelkitConfig(
+        promote=config_for(str(gitops.remote)),
+        github=GitHubConfig(api_url=fake_github.api_url),
+    )
+    chart = StepRecord(
+        "chart",
+        StepOutcome.DONE,
+        artifacts=(
+            Artifact(
+                "chart",
+                "app",
+                reference=f"oci://localhost:5000/charts/app:0.4.0_build.1@{digest('e')}",
+            ),
+        ),
+    )
+    release = StepRecord(
+        "github-release",
+        StepOutcome.DONE,
+        artifacts=(Artifact("release", "v1.2.0", url="https://github.example/acme/app/v1.2.0"),),
+    )
+    # The GitOps token authenticates the PR calls; GITHUB_TOKEN is not even valid there.
+    env = git_env({"RELKIT_GITOPS_TOKEN": fake_github.token, "GITHUB_TOKEN": "ghs_other"})
+    context = step_context(tmp_path, config, "github", env, chart, release)
+    assert STEP.describe(context)[-1].startswith("open or update the PR")
+    record = STEP.run(context)
+    [pull] = pulls(fake_github)
+    assert record.detail == f"opened PR #{pull.number}"
+    assert pull.body is not None
+    assert "- Release: https://github.example/acme/app/v1.2.0" in pull.body
+    assert (
+        f"`oci://localhost:5000/charts/app:0.4.0_build.1@{digest('e')}` (version 0.4.0+build.1)"
+        in pull.body
+    )
+    forge_none = STEP.run(step_context(tmp_path, config, "none", env))
+    assert forge_none.outcome is StepOutcome.ALREADY_DONE  # same branch content, no PR calls
+    assert STEP.run(step_context(tmp_path, RelkitConfig(), "none", env)).outcome is (
+        StepOutcome.SKIPPED
+    )
