@@ -20,6 +20,7 @@ __all__ = ["main"]
 # Order is the order of `relkit --help`.
 COMMAND_MODULES: tuple[str, ...] = (
     "relkit.commands.config_cmd",
+    "relkit.commands.release",
     "relkit.commands.version",
     "relkit.commands.changelog",
     "relkit.commands.notes",

@@ -1,0 +1,155 @@
+"""The plan phase of `relkit release`: read git and registries, write nothing.
+
+From a tag it computes the version, the notes and the image digests, and refuses a tag that
+does not fit the history: a version lower than its commits require, or a commit that is not
+on a release branch. The result is the frozen `ReleasePlan` every publish step works from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from relkit.adapters import git_history
+from relkit.bundle.build import Resolver, pin_bundle_images
+from relkit.config import RelkitConfig
+from relkit.conventional import parse_commits
+from relkit.errors import UsageError
+from relkit.history import ReleaseInfo, plan_release, release_tags, scope_for
+from relkit.model import ImagePin, ReleasePlan
+from relkit.versioning import apply_bump, decide_bump
+
+__all__ = [
+    "build_plan",
+    "check_on_release_branch",
+    "check_version_fits",
+    "plan_summary",
+    "tag_from_env",
+]
+
+
+def tag_from_env(root: Path, config: RelkitConfig, env: Mapping[str, str]) -> str:
+    """The tag to release: GITHUB_REF's tag, else the release tag on HEAD."""
+    ref = env.get("GITHUB_REF", "")
+    if ref.startswith("refs/tags/"):
+        return ref.removeprefix("refs/tags/")
+    head = git_history.resolve(root, "HEAD")
+    scope = scope_for(config)
+    on_head = [t for t in release_tags(root, scope) if t.sha == head]
+    if not on_head:
+        raise UsageError(
+            "no release tag given and HEAD has none",
+            hint="pass --tag vX.Y.Z, run on a tag push, or tag HEAD with `relkit cut`",
+        )
+    return on_head[0].name  # highest version first
+
+
+def check_version_fits(root: Path, config: RelkitConfig, info: ReleaseInfo) -> None:
+    """Refuse a tag whose version is lower than the commits since the last final release
+    require (a breaking change tagged as a minor release, a feature as a patch)."""
+    scope = scope_for(config)
+    finals = [
+        t
+        for t in release_tags(root, scope)
+        if not t.version.is_prerelease and t.version < info.version and t.name != info.tag
+    ]
+    base = next(
+        (t for t in finals if t.sha == info.sha or git_history.is_ancestor(root, t.sha, info.sha)),
+        None,
+    )
+    revision = f"{base.sha}..{info.sha}" if base else info.sha
+
+    commits = parse_commits(
+        git_history.read_commits(root, (revision,), scope.paths), config.exclude_patterns
+    )
+    decision = decide_bump(commits, dict(config.commit_types))
+    since = base.name if base else "the start of history"
+    if not decision.releasable:
+        raise UsageError(
+            f"tag {info.tag}: no releasable commit since {since}",
+            hint="feat/fix/perf commits or breaking changes make a release",
+        )
+    required = apply_bump(
+        base.version if base else None, decision.level, major_on_zero=config.major_on_zero
+    )
+    if info.version.core < required:
+        first = decision.reasons[0]
+        raise UsageError(
+            f"tag {info.tag} is lower than {required} required by the "
+            f"{decision.level.label} change {first.short_sha} ({first.header}) since {since}",
+            hint=f"delete the tag and cut {scope.tag_format.render(required)}",
+        )
+
+
+def check_on_release_branch(root: Path, config: RelkitConfig, sha: str, tag: str) -> None:
+    """The tagged commit must be on a release branch (local or remote-tracking)."""
+    refs: list[str] = []
+    for branch in config.release_branches:
+        for ref in (f"refs/remotes/origin/{branch}", f"refs/heads/{branch}"):
+            if git_history.resolve(root, ref) is not None:
+                refs.append(ref)
+    if not refs:
+        raise UsageError(
+            f"tag {tag}: none of the release branches ({', '.join(config.release_branches)})"
+            " is present in this clone",
+            hint="fetch them (actions/checkout with fetch-depth: 0)",
+        )
+    for ref in refs:
+        tip = git_history.resolve(root, ref)
+        if tip == sha or (tip is not None and git_history.is_ancestor(root, sha, tip)):
+            return
+    raise UsageError(
+        f"tag {tag} points at {sha[:7]}, which is not on a release branch"
+        f" ({', '.join(config.release_branches)})",
+        hint="release from a commit merged into a release branch",
+    )
+
+
+def _repository(config: RelkitConfig, env: Mapping[str, str]) -> str | None:
+    return config.github.repository or env.get("GITHUB_REPOSITORY") or None
+
+
+def build_plan(
+    root: Path,
+    config: RelkitConfig,
+    tag: str,
+    *,
+    env: Mapping[str, str],
+    resolver: Resolver,
+) -> ReleasePlan:
+    """Everything the publish steps need, computed from git and the registries."""
+    info = plan_release(root, config, tag=tag)
+    check_on_release_branch(root, config, info.sha, tag)
+    check_version_fits(root, config, info)
+    plan = ReleasePlan(
+        version=info.version,
+        tag=info.tag,
+        commit=info.sha,
+        committed_at=info.committed_at,
+        previous_tag=info.previous_tag,
+        notes=info.notes,
+        repository=_repository(config, env),
+    )
+    return replace(plan, images=_resolve_images(root, config, plan, resolver))
+
+
+def _resolve_images(
+    root: Path, config: RelkitConfig, plan: ReleasePlan, resolver: Resolver
+) -> tuple[ImagePin, ...]:
+    """Every bundle image resolved to its digest (once, in parallel, before any push)."""
+    pins: dict[str, ImagePin] = {}
+    for bundle in config.bundles:
+        pinned = pin_bundle_images(bundle, plan, root / bundle.path, resolver)
+        for pin in pinned.pins:
+            pins.setdefault(pin.reference, pin)
+    return tuple(sorted(pins.values(), key=lambda p: p.reference))
+
+
+def plan_summary(plan: ReleasePlan) -> Sequence[str]:
+    lines = [
+        f"version {plan.version}{' (pre-release)' if plan.prerelease else ''}",
+        f"tag {plan.tag} at {plan.commit[:12]} (previous: {plan.previous_tag or 'none'})",
+    ]
+    lines += [f"image {pin.pinned}" for pin in plan.images]
+    return lines
