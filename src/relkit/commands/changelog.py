@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from relkit.commands._common import repo_config, repo_root
@@ -32,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     root = repo_root(args)
     config = repo_config(args)
     scope = scope_for(config, args.component)
-    target = Path(args.output) if args.output else root / scope.changelog_file
+    # Relative paths are relative to the repository (-C), like the configured changelog file.
+    target = root / (args.output or scope.changelog_file)
     try:
         # Bytes, not read_text(): universal newlines would turn CRLF into LF and the
         # "rest of the file stays byte-identical" promise would break.

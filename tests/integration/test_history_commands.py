@@ -1,0 +1,347 @@
+"""`relkit version`, `changelog`, `notes` and `plan_release` on real git repositories."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from relkit.cli import main
+from relkit.config import RelkitConfig, load_config
+from relkit.errors import EXIT_NO_RELEASE, EXIT_OK, EXIT_USAGE, NothingToRelease
+from relkit.history import changelog_text, plan_release
+from relkit.model import Version
+from tests.fixtures.gitrepo import BuiltRepo
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "changelog"
+MakeRepo = Callable[..., BuiltRepo]
+
+# A realistic history: lightweight and annotated tags, a merged branch, a squash merge, a
+# revert within the same release, a non-conventional commit, a release commit, a foreign tag.
+HISTORY: list[dict[str, Any]] = [
+    {"commit": "feat: first cut", "files": {"app.py": "1"}, "date": "2024-01-02T10:00:00Z"},
+    {"commit": "docs: readme", "files": {"README.md": "hi"}, "date": "2024-01-03T10:00:00Z"},
+    {"tag": "v0.1.0"},
+    {"tag": "not-a-release"},
+    {
+        "commit": "fix(cli): crash on empty input (#7)",
+        "body": "Fixes #6",
+        "files": {"app.py": "2"},
+        "id": "crash",
+        "date": "2024-02-01T10:00:00Z",
+    },
+    {"branch": "feature"},
+    {
+        "commit": "feat(ui): dark mode",
+        "files": {"ui.py": "dark"},
+        "author": "Bea <bea@example.com>",
+        "date": "2024-02-02T10:00:00Z",
+    },
+    {"checkout": "main"},
+    {
+        "merge": "feature",
+        "message": "Merge pull request #8 from acme/feature",
+        "date": "2024-02-03T10:00:00Z",
+    },
+    {"commit": "Tidy things up", "files": {"misc.txt": "x"}, "date": "2024-02-04T10:00:00Z"},
+    {
+        "commit": "chore(release): v0.2.0",
+        "files": {"VERSION": "0.2.0"},
+        "date": "2024-02-05T09:00:00Z",
+    },
+    {
+        "tag": "v0.2.0",
+        "annotated": True,
+        "message": "Release v0.2.0",
+        "date": "2024-02-05T10:00:00Z",
+    },
+    {"branch": "login"},
+    {"commit": "wip", "files": {"auth.py": "1"}},
+    {"checkout": "main"},
+    {
+        "squash": "login",
+        "message": "Login (#12)\n\n* feat(auth): login form\n\n* fix(auth): label typo\n\n"
+        "Co-authored-by: Cyd <cyd@example.com>",
+        "author": "Dan <dan@example.com>",
+        "date": "2024-03-01T10:00:00Z",
+    },
+    {
+        "commit": "perf: cache the index",
+        "files": {"app.py": "3"},
+        "id": "cache",
+        "date": "2024-03-02T10:00:00Z",
+    },
+    {"revert": "cache", "date": "2024-03-03T10:00:00Z"},
+    {
+        "commit": "feat(api)!: drop the v1 API",
+        "body": "BREAKING CHANGE: clients must call /v2.\nCloses #11",
+        "files": {"api.py": "v2"},
+        "date": "2024-03-04T10:00:00Z",
+    },
+]
+
+
+def build(make_repo: MakeRepo, spec: Sequence[Mapping[str, Any]] = HISTORY) -> BuiltRepo:
+    repo = make_repo(spec)
+    repo.git("remote", "add", "origin", "git@github.com:acme/widget.git")
+    return repo
+
+
+def run(repo: BuiltRepo, *args: str) -> int:
+    return main(["-C", str(repo.path), *args])
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("RELKIT_UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode())
+    assert path.read_bytes().decode() == text
+
+
+def test_version_prints_the_next_version(make_repo: MakeRepo, capsys: Any) -> None:
+    repo = build(make_repo)
+    assert run(repo, "version") == EXIT_OK
+    # Breaking change while 0.x: minor, not major.
+    assert capsys.readouterr().out == "0.3.0\n"
+
+
+def test_version_json_names_the_commits_behind_the_bump(make_repo: MakeRepo, capsys: Any) -> None:
+    repo = build(make_repo)
+    assert run(repo, "version", "--json") == EXIT_OK
+    document = json.loads(capsys.readouterr().out)
+    assert document["version"] == "0.3.0"
+    assert document["tag"] == "v0.3.0"
+    assert document["previous_tag"] == "v0.2.0"
+    assert document["bump"] == "major"
+    assert [r["header"] for r in document["reasons"]] == ["feat(api)!: drop the v1 API"]
+    assert document["reasons"][0]["sha"] == repo.sha(-1)
+
+
+def test_major_on_zero_makes_a_breaking_change_1_0_0(make_repo: MakeRepo, capsys: Any) -> None:
+    repo = build(make_repo)
+    (repo.path / "relkit.toml").write_text("major_on_zero = true\n")
+    assert run(repo, "version") == EXIT_OK
+    assert capsys.readouterr().out == "1.0.0\n"
+
+
+def test_nothing_to_release_exits_3(make_repo: MakeRepo, capsys: Any) -> None:
+    repo = build(
+        make_repo,
+        [
+            {"commit": "feat: a", "files": {"a": "1"}},
+            {"tag": "v1.0.0"},
+            {"commit": "docs: b", "files": {"b": "1"}},
+            {"commit": "Merge-ish note", "files": {"c": "1"}},
+        ],
+    )
+    assert run(repo, "version") == EXIT_NO_RELEASE
+    err = capsys.readouterr().err
+    assert "no releasable commit since 1.0.0" in err
+    assert "Traceback" not in err
+    assert run(repo, "version", "--json") == EXIT_NO_RELEASE
+    assert json.loads(capsys.readouterr().out)["version"] is None
+
+
+def test_pre_releases_count_up_and_promote(make_repo: MakeRepo, capsys: Any) -> None:
+    spec: list[dict[str, Any]] = [
+        {"commit": "feat: a", "files": {"a": "1"}},
+        {"tag": "v1.2.0"},
+        {"commit": "feat: b", "files": {"b": "1"}},
+    ]
+    repo = build(make_repo, spec)
+    assert run(repo, "version", "--pre", "rc") == EXIT_OK
+    assert capsys.readouterr().out == "1.3.0-rc.1\n"
+    repo.git("tag", "v1.3.0-rc.1")
+    repo.git("commit", "--allow-empty", "-q", "-m", "fix: c")
+    # --pre without a token uses prerelease_token from the config ("rc").
+    assert run(repo, "version", "--pre") == EXIT_OK
+    assert capsys.readouterr().out == "1.3.0-rc.2\n"
+    repo.git("tag", "-a", "-m", "rc2", "v1.3.0-rc.2")
+    assert run(repo, "version") == EXIT_OK
+    assert capsys.readouterr().out == "1.3.0\n"
+
+
+def test_tags_not_reachable_from_head_are_ignored(make_repo: MakeRepo, capsys: Any) -> None:
+    repo = build(
+        make_repo,
+        [
+            {"commit": "feat: a", "files": {"a": "1"}},
+            {"tag": "v1.0.0"},
+            {"branch": "maint"},
+            {"commit": "fix: backport", "files": {"m": "1"}},
+            {"tag": "v5.0.0"},
+            {"checkout": "main"},
+            {"commit": "fix: b", "files": {"b": "1"}},
+        ],
+    )
+    assert run(repo, "version") == EXIT_OK
+    assert capsys.readouterr().out == "1.0.1\n"
+    assert run(repo, "changelog", "--stdout") == EXIT_OK
+    assert "5.0.0" not in capsys.readouterr().out
+
+
+def test_notes_of_one_version_golden(make_repo: MakeRepo, capsys: Any) -> None:
+    repo = build(make_repo)
+    assert run(repo, "notes", "v0.2.0") == EXIT_OK
+    notes = capsys.readouterr().out
+    check_golden("repo_notes_v0.2.0.md", notes)
+    # The version alone works too.
+    assert run(repo, "notes", "0.2.0") == EXIT_OK
+    assert capsys.readouterr().out == notes
+
+
+def test_notes_of_an_unknown_version_is_a_usage_error(make_repo: MakeRepo, capsys: Any) -> None:
+    repo = build(make_repo)
+    assert run(repo, "notes", "v9.9.9") == EXIT_USAGE
+    assert "tag v9.9.9 does not exist" in capsys.readouterr().err
+    assert run(repo, "notes", "nine") == EXIT_USAGE
+    assert "not a semantic version" in capsys.readouterr().err
+
+
+def test_changelog_init_writes_the_whole_history(make_repo: MakeRepo, capsys: Any) -> None:
+    repo = build(make_repo)
+    assert run(repo, "changelog") == EXIT_OK
+    text = (repo.path / "CHANGELOG.md").read_text()
+    check_golden("repo_full.md", text)
+    # Merge commits, release commits and the cancelled perf/revert pair are not entries.
+    assert "Merge pull request" not in text
+    assert "chore(release)" not in text and "cache the index" not in text
+    # The tagged release was not reachable as HEAD's upcoming version: no 0.3.0 yet.
+    assert "0.3.0" not in text
+
+
+def test_changelog_update_inserts_only_the_new_section(make_repo: MakeRepo, capsys: Any) -> None:
+    repo = build(make_repo)
+    existing = (
+        "# Changelog\r\n\r\nKept exactly as written.   \r\n\r\n## 0.2.0 (by hand)\r\n\r\n"
+        "* whatever we wrote\r\n"
+    )
+    (repo.path / "CHANGELOG.md").write_bytes(existing.encode())
+    repo.git("tag", "v0.3.0")
+    assert run(repo, "changelog") == EXIT_OK
+    result = (repo.path / "CHANGELOG.md").read_bytes().decode()
+    head, _, tail = existing.partition("## 0.2.0")
+    assert result.startswith(head) and result.endswith("## 0.2.0" + tail)
+    inserted = result[len(head) : len(result) - len(tail) - len("## 0.2.0")]
+    assert inserted.startswith("## [0.3.0](https://github.com/acme/widget/compare/v0.2.0...v0.3.0)")
+    assert "clients must call /v2." in inserted
+    # A second run finds nothing new and leaves the file alone.
+    capsys.readouterr()
+    assert run(repo, "changelog") == EXIT_OK
+    assert "up to date" in capsys.readouterr().out
+    assert (repo.path / "CHANGELOG.md").read_bytes().decode() == result
+
+
+def test_changelog_full_regenerates_and_output_and_stdout(make_repo: MakeRepo, capsys: Any) -> None:
+    repo = build(make_repo)
+    (repo.path / "CHANGELOG.md").write_text("# Old\n\n## 0.2.0\n\n* hand\n")
+    assert run(repo, "changelog", "--full", "--output", "out/CHANGES.md") == EXIT_OK
+    written = (repo.path / "out" / "CHANGES.md").read_text()
+    assert written == (GOLDEN / "repo_full.md").read_text()
+    assert (repo.path / "CHANGELOG.md").read_text() == "# Old\n\n## 0.2.0\n\n* hand\n"
+    capsys.readouterr()
+    assert run(repo, "changelog", "--full", "--stdout") == EXIT_OK
+    assert capsys.readouterr().out == written
+
+
+def test_changelog_with_upcoming_version_for_cut(make_repo: MakeRepo) -> None:
+    repo = build(make_repo)
+    config = RelkitConfig()
+    full = changelog_text(repo.path, config, None, upcoming=Version(0, 3, 0))
+    assert full.index("## [0.3.0]") < full.index("## [0.2.0]")
+    existing = changelog_text(repo.path, config, None)
+    updated = changelog_text(repo.path, config, existing, upcoming=Version(0, 3, 0))
+    assert updated.replace(
+        updated[updated.index("## [0.3.0]") : updated.index("## [0.2.0]")], ""
+    ) == (existing)
+
+
+def test_template_override_from_the_repository(make_repo: MakeRepo, capsys: Any) -> None:
+    repo = build(make_repo)
+    (repo.path / "relkit.toml").write_text('[changelog]\ntemplate_dir = ".relkit"\n')
+    (repo.path / ".relkit").mkdir()
+    (repo.path / ".relkit" / "release_notes.md.j2").write_text(
+        "Release {{ release.title }} with {{ release.commit_count }} commits\n"
+    )
+    assert run(repo, "notes", "v0.2.0") == EXIT_OK
+    assert capsys.readouterr().out == "Release 0.2.0 with 3 commits\n"
+
+
+def test_plan_release_for_a_tag_and_for_head(make_repo: MakeRepo) -> None:
+    repo = build(make_repo)
+    config = load_config(repo.path)
+    tagged = plan_release(repo.path, config, tag="v0.2.0")
+    assert (str(tagged.version), tagged.tag, tagged.previous_tag) == ("0.2.0", "v0.2.0", "v0.1.0")
+    assert tagged.sha == repo.tag_sha("v0.2.0")
+    assert {c.subject for c in tagged.commits} == {
+        "crash on empty input",
+        "dark mode",
+        "Tidy things up",
+    }
+    head = plan_release(repo.path, config)
+    assert (str(head.version), head.tag, head.previous_tag) == ("0.3.0", "v0.3.0", "v0.2.0")
+    assert head.sha == repo.head
+    assert "### ⚠ BREAKING CHANGES" in head.notes
+    assert head.notes.index("BREAKING") < head.notes.index("### Features")
+    assert "[#11](https://github.com/acme/widget/issues/11)" in head.notes
+    assert "* Cyd" in head.notes and "* Dan" in head.notes
+
+
+def test_plan_release_with_nothing_to_release_raises(make_repo: MakeRepo) -> None:
+    repo = build(make_repo, [{"commit": "docs: only", "files": {"a": "1"}}])
+    with pytest.raises(NothingToRelease):
+        plan_release(repo.path, RelkitConfig())
+
+
+COMPONENTS = """
+[[components]]
+name = "api"
+paths = ["api"]
+tag_prefix = "api/"
+
+[[components]]
+name = "web"
+paths = ["web"]
+tag_prefix = "web/"
+changelog_file = "web/CHANGES.md"
+"""
+
+
+def test_components_have_their_own_history_and_tags(make_repo: MakeRepo, capsys: Any) -> None:
+    repo = build(
+        make_repo,
+        [
+            {"commit": "feat(api): endpoints", "files": {"api/a.py": "1"}},
+            {"commit": "feat(web): pages", "files": {"web/p.html": "1"}},
+            {"tag": "api/v1.0.0"},
+            {"tag": "web/v2.0.0"},
+            {"commit": "fix(api): status code", "files": {"api/a.py": "2"}},
+            {"commit": "feat(web)!: new layout", "files": {"web/p.html": "2"}},
+            {"commit": "docs: root readme", "files": {"README.md": "x"}},
+            {"tag": "v9.0.0"},
+        ],
+    )
+    (repo.path / "relkit.toml").write_text(COMPONENTS)
+    repo.git("add", "relkit.toml")
+    repo.git("commit", "-q", "-m", "ci: components config")
+    assert run(repo, "version", "--component", "api") == EXIT_OK
+    assert capsys.readouterr().out == "1.0.1\n"
+    assert run(repo, "version", "--component", "web", "--json") == EXIT_OK
+    document = json.loads(capsys.readouterr().out)
+    assert (document["version"], document["tag"]) == ("3.0.0", "web/v3.0.0")
+    repo.git("tag", "api/v1.0.1")
+    assert run(repo, "notes", "api/v1.0.1", "--component", "api") == EXIT_OK
+    notes = capsys.readouterr().out
+    assert "status code" in notes and "new layout" not in notes and "readme" not in notes
+    assert "compare/api/v1.0.0...api/v1.0.1" in notes
+    assert run(repo, "changelog", "--component", "web") == EXIT_OK
+    changes = (repo.path / "web" / "CHANGES.md").read_text()
+    assert "## [2.0.0](https://github.com/acme/widget/commits/web/v2.0.0)" in changes
+    assert "pages" in changes and "endpoints" not in changes
+    assert run(repo, "version", "--component", "nope") == EXIT_USAGE
+    assert "unknown component 'nope'" in capsys.readouterr().err
