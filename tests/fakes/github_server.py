@@ -914,6 +914,9 @@ class FakeGitHub:
     def _route(self, call: Call, login: str | None) -> tuple[int, Json, dict[str, str]]:
         path = call.path
         if call.host == "api":
+            if time.time() >= self.rate_reset:  # a new rate-limit window
+                self.rate_used.clear()
+                self.rate_reset = int(time.time()) + 3600
             spent = self.rate_used.get(login or "anonymous", 0)
             if spent >= (RATE_LIMIT if login else 60):
                 raise HttpError(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
+import httpx
 import pytest
 
 from relkit.adapters.github import GitHubApiError, GitHubClient, content_type_for
@@ -143,3 +145,229 @@ def test_from_env_without_credentials() -> None:
 def test_errors_are_relkit_errors(gh: GitHubClient) -> None:
     with pytest.raises(RelkitError, match="HTTP 404"):
         gh.find_open_pull("acme/missing", "b", "main")
+
+
+# ---------------------------------------------------------------- releases and assets
+
+
+def test_find_release_sees_drafts_that_get_by_tag_hides(
+    gh: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    draft = fake_github.repo(REPO).add_release("v1.0.0", draft=True)
+    assert gh.find_release(REPO, "v1.0.0") == gh.list_releases(REPO)[0]
+    found = gh.find_release(REPO, "v1.0.0")
+    assert found is not None and found.id == draft.id and found.draft
+    by_tag = fake_github.requests("GET", f"/repos/{REPO}/releases/tags/v1.0.0")
+    assert by_tag and all(c.status == 404 for c in by_tag)
+    assert gh.find_release(REPO, "v9.9.9") is None
+
+
+def test_list_releases_follows_link_pages(gh: GitHubClient, fake_github: FakeGitHub) -> None:
+    repo = fake_github.repo(REPO)
+    for i in range(205):
+        repo.add_release(f"v0.0.{i}")
+    assert len({r.tag for r in gh.list_releases(REPO)}) == 205
+    pages = fake_github.requests("GET", "*/releases")
+    assert [c.query.get("page") for c in pages] == [None, "2", "3"]
+    assert pages[1].path == f"/repositories/{repo.id}/releases"
+
+
+def test_upload_goes_to_the_uploads_host_and_download_roundtrips(
+    gh: GitHubClient, fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    release = gh.create_release(REPO, tag="v1.0.0", name="v1.0.0", body="", prerelease=False)
+    path = tmp_path / "SHA256SUMS"
+    path.write_bytes(b"abc  file\n")
+    asset = gh.upload_asset(release, path)
+    (upload,) = fake_github.requests("POST", "*/assets")
+    assert upload.host == "uploads" and upload.query == {"name": "SHA256SUMS"}
+    assert upload.headers["content-type"] == "text/plain"
+    assert asset.digest == "sha256:" + hashlib.sha256(b"abc  file\n").hexdigest()
+    assert gh.download_asset(REPO, asset.id) == b"abc  file\n"
+    with pytest.raises(GitHubApiError) as info:
+        gh.upload_asset(release, path)
+    assert info.value.already_exists and info.value.status == 422
+    gh.delete_asset(REPO, asset.id)
+    assert gh.list_assets(REPO, release.id) == []
+
+
+def test_duplicate_release_tag_is_already_exists(gh: GitHubClient) -> None:
+    gh.create_release(REPO, tag="v1.0.0", name="v1.0.0", body="", prerelease=False)
+    with pytest.raises(GitHubApiError) as info:
+        gh.create_release(REPO, tag="v1.0.0", name="v1.0.0", body="", prerelease=False)
+    assert info.value.already_exists
+    assert "tag_name already_exists" in str(info.value)
+
+
+# ---------------------------------------------------------------- retries and rate limits
+
+
+def test_server_error_is_retried(gh: GitHubClient, fake_github: FakeGitHub) -> None:
+    fake_github.inject("500", "GET", f"/repos/{REPO}/pulls", times=2)
+    assert gh.find_open_pull(REPO, "b", "main") is None
+    assert [c.status for c in fake_github.requests("GET", f"/repos/{REPO}/pulls")] == [
+        500,
+        500,
+        200,
+    ]
+
+
+def test_persistent_server_error_gives_up_with_the_status(
+    gh: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    fake_github.inject("500", "GET", f"/repos/{REPO}/pulls", times=None)
+    with pytest.raises(GitHubApiError, match=r"HTTP 500 Server Error") as info:
+        gh.find_open_pull(REPO, "b", "main")
+    assert info.value.status == 500
+    assert len(fake_github.requests("GET", f"/repos/{REPO}/pulls")) == 4  # 1 + 3 retries
+
+
+@pytest.mark.parametrize("kind", ["primary_rate_limit", "secondary_rate_limit", "secondary_429"])
+def test_rate_limits_are_waited_out(gh: GitHubClient, fake_github: FakeGitHub, kind: str) -> None:
+    fault = fake_github.inject(kind, "GET", f"/repos/{REPO}/pulls", retry_after=1)
+    assert gh.find_open_pull(REPO, "b", "main") is None
+    assert fault.fired == 1
+    first, second = fake_github.requests("GET", f"/repos/{REPO}/pulls")
+    assert first.status == (429 if kind == "secondary_429" else 403)
+    assert second.status == 200
+
+
+def test_exhausted_quota_waits_for_reset(gh: GitHubClient, fake_github: FakeGitHub) -> None:
+    fake_github.set_rate_limit_remaining(0, reset_in=1)
+    assert gh.find_open_pull(REPO, "b", "main") is None
+    first, second = fake_github.requests("GET", f"/repos/{REPO}/pulls")
+    assert first.status == 403 and first.response["message"].startswith("API rate limit")
+    assert second.status == 200
+
+
+def test_exhausted_quota_beyond_the_budget_is_a_clear_error(fake_github: FakeGitHub) -> None:
+    fake_github.create_repo(REPO)
+    fake_github.set_rate_limit_remaining(0, reset_in=120)
+    client = client_for(fake_github, max_wait_s=0.2)
+    with pytest.raises(GitHubApiError, match="primary rate limit exceeded") as info:
+        client.find_open_pull(REPO, "b", "main")
+    assert info.value.status == 403
+    assert "max_wait_s=0.2s" in str(info.value)
+    assert fake_github.token not in str(info.value)
+
+
+def test_rate_limit_wait_is_bounded(fake_github: FakeGitHub) -> None:
+    fake_github.create_repo(REPO)
+    fake_github.inject("secondary_rate_limit", "GET", "*", times=None, retry_after=30)
+    client = client_for(fake_github, max_wait_s=5)
+    with pytest.raises(GitHubApiError) as info:
+        client.find_open_pull(REPO, "b", "main")
+    assert str(info.value).startswith(
+        f"GitHub list pull requests of {REPO} failed: secondary rate limit exceeded (HTTP 403); "
+        "waiting 30s more would exceed max_wait_s=5s"
+    )
+    assert len(fake_github.requests("GET")) == 1  # gave up at once: 30s is over the budget
+
+
+def test_dropped_connection_on_a_read_is_retried(gh: GitHubClient, fake_github: FakeGitHub) -> None:
+    fake_github.inject("drop", "GET", f"/repos/{REPO}/pulls")
+    assert gh.find_open_pull(REPO, "b", "main") is None
+    assert [c.status for c in fake_github.requests("GET", f"/repos/{REPO}/pulls")] == [-1, 200]
+
+
+def test_dropped_connection_on_a_create_is_not_resent(
+    gh: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    fake_github.inject("drop", "POST", f"/repos/{REPO}/pulls")
+    with pytest.raises(RelkitError, match=r"network error \(RemoteProtocolError\)"):
+        gh.create_pull(REPO, head_branch="b", base="main", title="t", body="")
+    assert len(fake_github.requests("POST")) == 1
+    assert fake_github.repo(REPO).pulls == []
+
+
+# ---------------------------------------------------------------- GitHub App
+
+
+def test_github_app_installation_auth(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    fake_github.add_installation(4242, public, 77)
+    fake_github.create_repo(REPO)
+    key_file = tmp_path / "app.pem"
+    key_file.write_bytes(pem)
+    env = {
+        "RELKIT_GITHUB_APP_ID": "4242",
+        "RELKIT_GITHUB_APP_PRIVATE_KEY": str(key_file),
+        "RELKIT_GITHUB_APP_INSTALLATION_ID": "77",
+    }
+    client = GitHubClient.from_env(env, fake_github.api_url)
+    pr = client.create_pull(REPO, head_branch="b", base="main", title="t", body="")
+    assert fake_github.repo(REPO).issues[pr.number].user == "app-installation-77[bot]"
+    (mint,) = fake_github.requests("POST", "/app/installations/77/access_tokens")
+    assert mint.status == 201
+    assert pem.decode() not in repr(client)
+
+
+def test_github_app_with_a_foreign_key_is_refused(fake_github: FakeGitHub) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    def pem_pair() -> tuple[str, bytes]:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        private = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+        public = key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return private, public
+
+    registered_private, registered_public = pem_pair()
+    other_private, _ = pem_pair()
+    fake_github.add_installation(4242, registered_public, 77)
+    fake_github.create_repo(REPO)
+    env = {
+        "RELKIT_GITHUB_APP_ID": "4242",
+        "RELKIT_GITHUB_APP_PRIVATE_KEY": other_private,
+        "RELKIT_GITHUB_APP_INSTALLATION_ID": "77",
+    }
+    client = GitHubClient.from_env(env, fake_github.api_url)
+    with pytest.raises(RelkitError) as info:
+        client.find_open_pull(REPO, "b", "main")
+    assert "401" in str(info.value)
+    assert other_private not in str(info.value) and registered_private not in str(info.value)
+
+
+# ---------------------------------------------------------------- the fake's own contract
+
+
+def test_fake_hides_drafts_from_tag_lookup_and_anonymous_lists(fake_github: FakeGitHub) -> None:
+    repo = fake_github.create_repo(REPO)
+    repo.add_release("v2.0.0", draft=True)
+    repo.add_release("v1.0.0")
+    api = fake_github.api_url
+    auth = {"Authorization": f"token {fake_github.token}"}
+    assert httpx.get(f"{api}/repos/{REPO}/releases/tags/v2.0.0", headers=auth).status_code == 404
+    listed = httpx.get(f"{api}/repos/{REPO}/releases", headers=auth).json()
+    assert [r["tag_name"] for r in listed] == ["v1.0.0", "v2.0.0"]  # newest first
+    anonymous = httpx.get(f"{api}/repos/{REPO}/releases")
+    assert [r["tag_name"] for r in anonymous.json()] == ["v1.0.0"]
+    assert anonymous.headers["x-ratelimit-limit"] == "60"
+
+
+def test_fake_browser_download_url_serves_published_assets(
+    gh: GitHubClient, fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    release = gh.create_release(REPO, tag="v1.0.0", name="v1.0.0", body="", prerelease=False)
+    path = tmp_path / "chart-1.0.0.tgz"
+    path.write_bytes(b"chart")
+    asset = gh.upload_asset(release, path)
+    assert asset.download_url.endswith(f"/{REPO}/releases/download/v1.0.0/chart-1.0.0.tgz")
+    assert httpx.get(asset.download_url).content == b"chart"
