@@ -20,7 +20,8 @@ from relkit.config import GitHubConfig, PromoteConfig, PromoteEdit, RelkitConfig
 from relkit.errors import RelkitError
 from relkit.model import Artifact, ImagePin, ReleasePlan, StepOutcome, StepRecord, Version
 from relkit.pipeline import PublishOptions, StepContext
-from relkit.steps.promote import STEP, PullRequests, describe_promotion, promote
+from relkit.release_steps import STEPS
+from relkit.steps.promote import PullRequests, chart_version_of, describe_promotion, promote
 from tests.fakes.github_server import FakeGitHub, FakeIssue
 from tests.fixtures.gitrepo import BuiltRepo, build_repo, git_env
 
@@ -622,7 +623,7 @@ def step_context(
     )
 
 
-def test_pipeline_step_uses_earlier_artifacts_and_gitops_token(
+def test_release_pipeline_promote_step_uses_earlier_artifacts_and_gitops_token(
     gitops: BuiltRepo, tmp_path: Path, fake_github: FakeGitHub
 ) -> None:
     fake_github.create_repo("acme/gitops")
@@ -648,19 +649,20 @@ def test_pipeline_step_uses_earlier_artifacts_and_gitops_token(
     )
     # The GitOps token authenticates the PR calls; GITHUB_TOKEN is not even valid there.
     env = git_env({"RELKIT_GITOPS_TOKEN": fake_github.token, "GITHUB_TOKEN": "ghs_other"})
+    [step] = [step for step in STEPS if step.name == "promote"]
     context = step_context(tmp_path, config, "github", env, chart, release)
-    assert STEP.describe(context)[-1].startswith("open or update the PR")
-    record = STEP.run(context)
+    assert step.describe(context)[-1].startswith("open or update the PR")
+    record = step.run(context)
     [pull] = pulls(fake_github)
     assert record.detail == f"opened PR #{pull.number}"
     assert pull.body is not None
     assert "- Release: https://github.example/acme/app/v1.2.0" in pull.body
-    assert (
-        f"`oci://localhost:5000/charts/app:0.4.0_build.1@{digest('e')}` (version 0.4.0+build.1)"
-        in pull.body
+    assert f"- Helm chart: `oci://localhost:5000/charts/app:0.4.0_build.1@{digest('e')}`" in (
+        pull.body
     )
-    forge_none = STEP.run(step_context(tmp_path, config, "none", env))
+    assert chart_version_of(config, PLAN_120, chart.artifacts) == "0.4.0+build.1"
+    forge_none = step.run(step_context(tmp_path, config, "none", env))
     assert forge_none.outcome is StepOutcome.ALREADY_DONE  # same branch content, no PR calls
-    assert STEP.run(step_context(tmp_path, RelkitConfig(), "none", env)).outcome is (
+    assert step.run(step_context(tmp_path, RelkitConfig(), "none", env)).outcome is (
         StepOutcome.SKIPPED
     )

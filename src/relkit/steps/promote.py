@@ -12,11 +12,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from relkit.adapters.github import GitHubClient
 from relkit.adapters.gitops_repo import GitOpsRepo, display_url, gitops_token
 from relkit.config import PromoteConfig, RelkitConfig
 from relkit.model import Artifact, ReleasePlan, StepOutcome, StepRecord, Version
-from relkit.pipeline import Step, StepContext
 from relkit.promote.body import render_pr_body
 from relkit.promote.changes import check_downgrade, plan_promotion
 from relkit.promote.edits import edit_location
@@ -30,17 +28,13 @@ from relkit.promote.naming import (
 from relkit.promote.values import ValueContext, render_value
 
 __all__ = [
-    "STEP",
     "STEP_NAME",
     "PullRequestLike",
     "PullRequests",
     "chart_version_of",
-    "describe",
     "describe_promotion",
-    "gitops_client",
     "gitops_url",
     "promote",
-    "run",
 ]
 
 STEP_NAME = "promote"
@@ -232,22 +226,17 @@ def describe_promotion(
     return lines
 
 
-# -- the pipeline step ----------------------------------------------------------------------
-
-
-def gitops_client(config: PromoteConfig, env: Mapping[str, str], api_url: str) -> GitHubClient:
-    """A GitHub client for the GitOps repository: `promote.token_env` first (least rights),
-    then GITHUB_TOKEN / GH_TOKEN, then a GitHub App installation."""
-    return GitHubClient.from_env(
-        env, api_url, token_env_names=(config.token_env, "GITHUB_TOKEN", "GH_TOKEN")
-    )
+# -- helpers for the pipeline wiring (relkit.release_steps) ----------------------------------
 
 
 def chart_version_of(
     config: RelkitConfig, plan: ReleasePlan, artifacts: Sequence[Artifact]
 ) -> str | None:
-    """The chart version this release published: from the chart step's reference
-    (`oci://host/charts/app:1.2.0@sha256:...`), else the release version when charts take it."""
+    """The chart version this release published.
+
+    From the chart step's reference (`oci://host/charts/app:1.2.0@sha256:...`) when there is
+    one, else the release version when the chart takes it (`charts[].set_version`).
+    """
     for artifact in artifacts:
         if artifact.kind == "chart" and artifact.reference:
             name = artifact.reference.split("@", 1)[0]
@@ -257,48 +246,3 @@ def chart_version_of(
     if config.charts and config.charts[0].set_version:
         return str(plan.version)
     return None
-
-
-def run(context: StepContext) -> StepRecord:
-    config = context.config.promote
-    if config is None:
-        return StepRecord(STEP_NAME, StepOutcome.SKIPPED, "no [promote] configured")
-    github = None
-    if context.options.forge != "none":
-        github = gitops_client(config, context.env, context.config.github.api_url)
-    artifacts = context.artifacts()
-    releases = [a for a in artifacts if a.kind == "release" and a.url]
-    override = context.config.changelog.template_dir
-    return promote(
-        context.plan,
-        config,
-        github=github,
-        workdir=context.work_dir / "promote",
-        chart_version=chart_version_of(context.config, context.plan, artifacts),
-        release_url=releases[0].url if releases else None,
-        allow_downgrade=context.options.allow_downgrade,
-        env=context.env,
-        artifacts=artifacts,
-        template_dir=context.root / override if override else None,
-    )
-
-
-def describe(context: StepContext) -> list[str]:
-    config = context.config.promote
-    if config is None:
-        return ["nothing: no [promote] configured"]
-    return describe_promotion(
-        context.plan,
-        config,
-        forge=context.options.forge,
-        chart_version=chart_version_of(context.config, context.plan, context.artifacts()),
-        env=context.env,
-    )
-
-
-STEP = Step(
-    name=STEP_NAME,
-    summary="open or update the promotion PR in the GitOps repository",
-    run=run,
-    describe=describe,
-)
