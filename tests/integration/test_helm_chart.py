@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import tarfile
@@ -329,3 +330,113 @@ def test_describe_chart(registry: RegistryServer, charts: Path) -> None:
         " same content (fail if it holds different content)",
     ]
     assert os.environ.get("RELKIT_INSECURE_REGISTRIES") is None
+
+
+# --------------------------------------------------------------------------- helm CLI backend
+#
+# No helm binary on this machine: this stand-in speaks the helm CLI's arguments and output
+# format and does the work with the same real Helm SDK, so the CLI backend's plumbing
+# (arguments, --plain-http, login through --password-stdin, lint output parsing) is
+# exercised end to end against the real registry.
+
+HELM_SHIM = """#!{python}
+import argparse, json, os, sys
+import helm_python as helm
+
+with open(os.environ["SHIM_LOG"], "a") as log:
+    log.write(json.dumps(sys.argv[1:]) + "\\n")
+args = sys.argv[1:]
+config = os.environ.get("HELM_REGISTRY_CONFIG")
+
+def client(plain):
+    return helm.RegistryClient(plain_http=plain, credentials_file=config)
+
+try:
+    if args[0] == "lint":
+        report = helm.lint(args[1])
+        print(f"==> Linting {{args[1]}}")
+        for m in report["messages"]:
+            level = {{1: "INFO", 2: "WARNING", 3: "ERROR"}}[m["severity"]]
+            print(f"[{{level}}] {{m['path']}}: {{m['error']}}")
+        if report["errors"]:
+            print("Error: 1 chart(s) linted, 1 chart(s) failed", file=sys.stderr)
+            sys.exit(1)
+        print("1 chart(s) linted, 0 chart(s) failed")
+    elif args[0] == "package":
+        path = helm.package(args[1], destination=args[args.index("-d") + 1])
+        print(f"Successfully packaged chart and saved it to: {{path}}")
+    elif args[:2] == ["registry", "login"]:
+        with client("--plain-http" in args) as c:
+            c.login(args[2], args[args.index("-u") + 1], sys.stdin.read(),
+                    plain_http="--plain-http" in args)
+        print("Login Succeeded")
+    elif args[0] == "push":
+        with client("--plain-http" in args) as c:
+            c.push(args[1], args[2], plain_http="--plain-http" in args)
+    elif args[:2] == ["dependency", "update"]:
+        helm.dependency_update(args[2])
+    else:
+        print(f"Error: unknown command {{args}}", file=sys.stderr)
+        sys.exit(1)
+except helm.HelmError as exc:
+    print(f"Error: {{exc}}", file=sys.stderr)
+    sys.exit(1)
+"""
+
+
+@pytest.fixture
+def helm_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    import sys
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "helm"
+    shim.write_text(HELM_SHIM.format(python=sys.executable))
+    shim.chmod(0o755)
+    log = tmp_path / "helm-calls.log"
+    monkeypatch.setenv("SHIM_LOG", str(log))
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return log
+
+
+def test_cli_backend_publishes_with_login(
+    auth_registry: RegistryServer,
+    docker_config: Path,
+    helm_on_path: Path,
+    charts: Path,
+    tmp_path: Path,
+) -> None:
+    chart = _config(auth_registry, helm="cli")
+    record = publish_chart(
+        chart,
+        Version.parse("5.0.0"),
+        workdir=tmp_path / "work",
+        dist_dir=tmp_path / "dist",
+        image_pin=PIN,
+        force=False,
+        root=charts,
+    )
+    assert record.outcome is StepOutcome.DONE
+    with auth_registry.client() as client:
+        manifest = client.get_manifest(f"{auth_registry.host}/charts/example:5.0.0")
+    assert manifest.json["config"]["mediaType"] == HELM_CONFIG
+    calls = [json.loads(line) for line in helm_on_path.read_text().splitlines()]
+    assert [c[0] for c in calls] == ["lint", "package", "registry", "push"]
+    login = calls[2]
+    assert login[:3] == ["registry", "login", auth_registry.host]
+    assert "--plain-http" in login and "--password-stdin" in login
+    # The password went through stdin, never the command line.
+    assert str(auth_registry.password) not in helm_on_path.read_text()
+    assert calls[3][-1] == "--plain-http"
+
+
+def test_cli_backend_lint_error(
+    registry: RegistryServer, helm_on_path: Path, charts: Path, tmp_path: Path
+) -> None:
+    (charts / "charts/example/templates/broken.yaml").write_text("{{ .Values.x | nosuchfunc }}\n")
+    chart = _config(registry, helm="cli")
+    with pytest.raises(RelkitError) as caught:
+        _publish(chart, charts, tmp_path, "5.1.0")
+    assert caught.value.message.startswith("chart example fails helm lint: templates/: parse error")
+    with registry.client() as client:
+        assert "5.1.0" not in client.list_tags(f"{registry.host}/charts/example")

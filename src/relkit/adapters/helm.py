@@ -388,10 +388,18 @@ class CliHelm:
             # Private registry config for this call only; the password goes through stdin.
             env = {"HELM_REGISTRY_CONFIG": str(Path(tmp) / "registry.json")}
             if creds is not None:
-                insecure = ["--insecure"] if is_insecure(host, self._insecure) else []
+                # `registry login --plain-http` needs Helm >= 3.19 (older ones lack the flag).
                 self._helm(
                     f"helm registry login {host}",
-                    ["registry", "login", host, "-u", creds[0], "--password-stdin", *insecure],
+                    [
+                        "registry",
+                        "login",
+                        host,
+                        "-u",
+                        creds[0],
+                        "--password-stdin",
+                        *self._plain(host),
+                    ],
                     env=env,
                     stdin=creds[1],
                 )
