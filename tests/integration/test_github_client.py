@@ -365,7 +365,9 @@ def test_fake_hides_drafts_from_tag_lookup_and_anonymous_lists(fake_github: Fake
 def test_fake_browser_download_url_serves_published_assets(
     gh: GitHubClient, fake_github: FakeGitHub, tmp_path: Path
 ) -> None:
-    release = gh.create_release(REPO, tag="v1.0.0", name="v1.0.0", body="", prerelease=False)
+    release = gh.create_release(
+        REPO, tag="v1.0.0", name="v1.0.0", body="", prerelease=False, draft=False
+    )
     path = tmp_path / "chart-1.0.0.tgz"
     path.write_bytes(b"chart")
     asset = gh.upload_asset(release, path)
