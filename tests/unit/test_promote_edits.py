@@ -313,3 +313,33 @@ def test_branch_names() -> None:
     for bad in ("x/{sha}", "a..{version}", "{environment} x"):
         with pytest.raises(ConfigError):
             branch_name(PromoteConfig(repository="a/b", branch=bad), plan)
+
+
+def test_crlf_line_endings_are_kept() -> None:
+    text = "# values\r\nimage:\r\n  digest: sha256:aaaa\r\n  tag: 1.1.0\r\n"
+    result = apply_edit(text, helm("image.digest"), WEB)
+    assert result.text == text.replace("sha256:aaaa", WEB)
+    marked = write_marker(result.text, Version.parse("1.2.0"))
+    assert marked == "# relkit.dev/version: 1.2.0\r\n" + result.text
+    kustomization = "images:\r\n- name: web\r\n  newTag: 1.1.0\r\n"
+    edit = PromoteEdit(file="k.yaml", kind="kustomize", image="web")
+    assert apply_edit(kustomization, edit, WEB).text == (
+        f"images:\r\n- name: web\r\n  digest: {WEB}\r\n  newTag: 1.1.0\r\n"
+    )
+
+
+def test_values_inherited_through_merge_keys_are_refused() -> None:
+    text = "base: &base\n  digest: sha256:aaaa\nimage:\n  <<: *base\n  tag: 1.1.0\n"
+    with pytest.raises(RelkitError, match=r"cannot locate image\.digest"):
+        apply_edit(text, helm("image.digest"), WEB)
+    # Editing the anchored original would silently change image.digest too: refused.
+    with pytest.raises(RelkitError, match=r"could not rewrite base\.digest without changing"):
+        apply_edit(text, helm("base.digest"), WEB)
+
+
+def test_single_quoted_value_with_quote_is_escaped() -> None:
+    text = "note: 'it''s 1.1.0'  # quoted\n"
+    edit = PromoteEdit(file="v.yaml", kind="yaml", key="note")
+    result = apply_edit(text, edit, "it's 1.2.0")
+    assert result.text == "note: 'it''s 1.2.0'  # quoted\n"
+    assert result.old_value == "it's 1.1.0"
