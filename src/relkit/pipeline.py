@@ -142,7 +142,7 @@ def run_pipeline(
             records.extend(done)
             return PipelineResult(tuple(_in_step_order(records, order)), error=exc)
         record = StepRecord(
-            record.name,
+            step.name,  # one name per step in records and outputs, whatever the step calls itself
             record.outcome,
             record.detail,
             round(time.monotonic() - started, 3),
