@@ -37,7 +37,28 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_name(argv: Sequence[str]) -> str | None:
+    """The command word of `argv`, skipping the global options and their values."""
+    args = iter(argv)
+    for token in args:
+        if token in ("-C", "--repo", "--config"):
+            next(args, None)
+        elif not token.startswith("-"):
+            return token
+    return None
+
+
+def _command_module(argv: Sequence[str] | None) -> str | None:
+    """The module of the command in `argv` by convention (`config` → `...config_cmd`)."""
+    name = _command_name(sys.argv[1:] if argv is None else argv)
+    for module_name in COMMAND_MODULES:
+        base = module_name.rsplit(".", 1)[-1]
+        if name in (base, base.removesuffix("_cmd")):
+            return module_name
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = _Parser(prog="relkit", description="Release automation for conventional commits.")
     parser.add_argument("--version", action="version", version=f"relkit {__version__}")
     parser.add_argument(
@@ -50,13 +71,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", default=None, metavar="FILE", help="config file to use")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
-    for module_name in COMMAND_MODULES:
+    # Import only the chosen command's module when argv names one: the release commands pull
+    # in githubkit and sigstore (~1 s), which `relkit notes` in a CI step must not pay for.
+    # `--help` or an unknown command imports them all, so help and errors list every command.
+    wanted = _command_module(argv) if argv is not None else None
+    for module_name in (wanted,) if wanted else COMMAND_MODULES:
         importlib.import_module(module_name).register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     try:
         code: int = args.handler(args)
