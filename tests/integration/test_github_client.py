@@ -373,3 +373,14 @@ def test_fake_browser_download_url_serves_published_assets(
     asset = gh.upload_asset(release, path)
     assert asset.download_url.endswith(f"/{REPO}/releases/download/v1.0.0/chart-1.0.0.tgz")
     assert httpx.get(asset.download_url).content == b"chart"
+
+
+def test_from_env_reads_the_wait_budget(fake_github: FakeGitHub) -> None:
+    fake_github.create_repo(REPO)
+    fake_github.inject("secondary_rate_limit", "GET", "*", times=None, retry_after=3)
+    env = {"GITHUB_TOKEN": fake_github.token, "RELKIT_GITHUB_MAX_WAIT_S": "1"}
+    client = GitHubClient.from_env(env, fake_github.api_url)
+    with pytest.raises(GitHubApiError, match="max_wait_s=1s"):
+        client.find_open_pull(REPO, "b", "main")
+    with pytest.raises(ConfigError, match="RELKIT_GITHUB_MAX_WAIT_S"):
+        GitHubClient.from_env({**env, "RELKIT_GITHUB_MAX_WAIT_S": "soon"}, fake_github.api_url)

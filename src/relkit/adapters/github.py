@@ -210,6 +210,22 @@ def _describe(exc: GitHubException) -> str:
     return type(exc).__name__
 
 
+def _max_wait_from(env: Mapping[str, str], default: float) -> float:
+    raw = env.get("RELKIT_GITHUB_MAX_WAIT_S")
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise ConfigError(
+            f"RELKIT_GITHUB_MAX_WAIT_S={raw!r} is not a number of seconds",
+            hint="e.g. RELKIT_GITHUB_MAX_WAIT_S=300",
+        )
+    return value
+
+
 def _split_repo(repo: str) -> tuple[str, str]:
     owner, sep, name = repo.partition("/")
     if not sep or not owner or not name or "/" in name:
@@ -271,11 +287,15 @@ class GitHubClient:
     ) -> GitHubClient:
         """A client authenticated by the first token variable set, or as a GitHub App.
 
+        RELKIT_GITHUB_MAX_WAIT_S, when set, overrides `max_wait_s` (the longest a single
+        request may wait for retries and rate limits).
+
         The App is used when RELKIT_GITHUB_APP_ID, RELKIT_GITHUB_APP_PRIVATE_KEY (PEM text,
         or a path to a PEM file) and RELKIT_GITHUB_APP_INSTALLATION_ID are all set; githubkit
         then mints and renews the installation token itself.
         """
         names = tuple(token_env_names)
+        max_wait_s = _max_wait_from(env, max_wait_s)
         for name in names:
             if env.get(name):
                 return cls(
