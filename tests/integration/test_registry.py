@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import socketserver
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
 
 from relkit.adapters.registry import (
@@ -185,6 +187,42 @@ def test_tls_error_is_reported_with_insecure_hint(monkeypatch: pytest.MonkeyPatc
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_reads_are_retried_on_rate_limits(registry: RegistryServer) -> None:
+    # A proxy in front of the real registry that answers 429 to the first two requests.
+    digest = push_test_image(registry.host, "acme/limited", "1.0.0")
+    answered: list[int] = []
+
+    class RateLimited(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self) -> None:
+            if len(answered) < 2:
+                answered.append(429)
+                self.send_response(429)
+                self.send_header("Retry-After", "0")
+                self.end_headers()
+                return
+            upstream = httpx.head(f"{registry.url}{self.path}", headers=dict(self.headers))
+            answered.append(upstream.status_code)
+            self.send_response(upstream.status_code)
+            for name in ("Docker-Content-Digest", "Content-Type"):
+                if name in upstream.headers:
+                    self.send_header(name, upstream.headers[name])
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RateLimited)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        host = f"127.0.0.1:{proxy.server_address[1]}"
+        with _open_client() as client:
+            assert client.resolve_digest(f"{host}/acme/limited:1.0.0") == digest
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert answered == [429, 429, 200]
 
 
 # --------------------------------------------------------------------------- auth

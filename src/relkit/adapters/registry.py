@@ -19,6 +19,7 @@ import os
 import re
 import ssl
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -72,6 +73,9 @@ _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _DIGEST = re.compile(r"^(?P<algorithm>sha256|sha512):(?P<hex>[a-f0-9]+)$")
 _DIGEST_HEX_LENGTH = {"sha256": 64, "sha512": 128}
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
+_RETRY_STATUS = (429, 502, 503, 504)
+_RETRIES = 2
+_MAX_RETRY_DELAY = 10.0
 
 
 # --------------------------------------------------------------------------- references
@@ -465,16 +469,28 @@ class RegistryClient:
         cached = self._cached_auth(ref.registry, scope)
         if cached:
             request_headers["Authorization"] = cached
-        response = self._http.request(method, url, headers=request_headers, content=content)
+        response = self._request(method, url, request_headers, content)
         if response.status_code == 401:
             authorization = self._authenticate(ref, response, scope)
             request_headers["Authorization"] = authorization
-            response = self._http.request(method, url, headers=request_headers, content=content)
+            response = self._request(method, url, request_headers, content)
             if response.status_code == 401:
                 raise _WrongCredentials(ref.registry)
         if response.status_code not in ok:
             raise _RequestFailed(response)
         return response
+
+    def _request(
+        self, method: str, url: str, headers: Mapping[str, str], content: bytes | None
+    ) -> httpx.Response:
+        """One HTTP request; reads are retried on rate limits and gateway hiccups."""
+        for attempt in range(_RETRIES + 1):
+            response = self._http.request(method, url, headers=headers, content=content)
+            retryable = method in ("GET", "HEAD") and response.status_code in _RETRY_STATUS
+            if not retryable or attempt == _RETRIES:
+                return response
+            time.sleep(_retry_delay(response, attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _cached_auth(self, registry: str, scope: str) -> str | None:
         with self._lock:
@@ -613,6 +629,14 @@ def _next_link(response: httpx.Response) -> str | None:
     if match is None:
         return None
     return str(response.request.url.join(match.group(1)))
+
+
+def _retry_delay(response: httpx.Response, attempt: int) -> float:
+    # Honour a numeric Retry-After (GHCR and Docker Hub send it on 429), within reason.
+    header: str = response.headers.get("Retry-After", "")
+    if header.isdigit():
+        return min(float(header), _MAX_RETRY_DELAY)
+    return 0.5 * float(2**attempt)
 
 
 def _is_tls_error(exc: BaseException) -> bool:
