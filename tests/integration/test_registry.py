@@ -125,7 +125,9 @@ def test_resolve_many_names_the_unknown_image(registry: RegistryServer) -> None:
     with _open_client() as client, pytest.raises(RelkitError) as caught:
         resolve_many([known, missing], client=client)
     message = str(caught.value)
-    assert missing in message
+    assert caught.value.message == (
+        f"cannot resolve image: {missing} not found in registry {registry.host} (MANIFEST_UNKNOWN)"
+    )
     assert "not found" in message
     assert "\n" not in message
 
@@ -136,6 +138,8 @@ def test_unknown_tag_is_not_found_error(registry: RegistryServer) -> None:
         client.resolve_digest(f"{registry.host}/acme/tagged:nope")
     assert f"{registry.host}/acme/tagged:nope" in caught.value.message
     assert caught.value.hint
+    # The cause comes from the registry's error body (a HEAD answer has none).
+    assert caught.value.message.endswith("(MANIFEST_UNKNOWN)")
 
 
 def test_list_tags(registry: RegistryServer) -> None:
@@ -144,6 +148,50 @@ def test_list_tags(registry: RegistryServer) -> None:
     with _open_client() as client:
         assert sorted(client.list_tags(f"{registry.host}/acme/tags")) == ["1.0.0", "1.1.0", "2.0.0"]
         assert client.list_tags(f"{registry.host}/acme/never-pushed") == []
+        # Distribution 2.8 ignores `n` for tags (it pages only the catalog): same answer.
+        assert sorted(client.list_tags(f"{registry.host}/acme/tags", page_size=2)) == [
+            "1.0.0",
+            "1.1.0",
+            "2.0.0",
+        ]
+
+
+def test_list_tags_follows_link_pagination() -> None:
+    # GHCR and Harbor page tag lists with RFC 5988 Link headers; Distribution 2.8 does not,
+    # so this endpoint serves the documented shape: ?n=2, then ?n=2&last=<tag>.
+    pages = {
+        "/v2/acme/paged/tags/list?n=2": (["a", "b"], "</v2/acme/paged/tags/list?n=2&last=b>"),
+        "/v2/acme/paged/tags/list?n=2&last=b": (
+            ["c", "d"],
+            "</v2/acme/paged/tags/list?n=2&last=d>",
+        ),
+        "/v2/acme/paged/tags/list?n=2&last=d": (["e"], None),
+    }
+
+    class Paged(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            tags, link = pages[self.path]
+            body = json.dumps({"name": "acme/paged", "tags": tags}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            if link:
+                self.send_header("Link", f'{link}; rel="next"')
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Paged)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with _open_client() as client:
+            tags = client.list_tags(f"127.0.0.1:{server.server_address[1]}/acme/paged", page_size=2)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert tags == ["a", "b", "c", "d", "e"]
 
 
 def test_registry_down_is_one_line_error(unreachable_registry: str) -> None:

@@ -330,15 +330,19 @@ class RegistryClient:
     def resolve_digest(self, reference: str | Reference) -> str:
         """The manifest digest a reference points at (an index keeps the index digest)."""
         ref = _as_ref(reference)
-        with self._errors(ref):
-            response = self._send(
-                "HEAD", ref, f"/manifests/{ref.target}", headers=_accept_manifests()
-            )
-            header: str | None = response.headers.get("Docker-Content-Digest")
-            if header and _DIGEST.match(header):
-                if ref.digest and header != ref.digest:
-                    raise RelkitError(f"{ref}: registry answered digest {header}")
-                return header
+        try:
+            with self._errors(ref):
+                response = self._send(
+                    "HEAD", ref, f"/manifests/{ref.target}", headers=_accept_manifests()
+                )
+        except NotFoundError:
+            # A HEAD answer has no body: GET to name the cause (MANIFEST_UNKNOWN, NAME_UNKNOWN).
+            return self.get_manifest(ref).digest
+        header: str | None = response.headers.get("Docker-Content-Digest")
+        if header and _DIGEST.match(header):
+            if ref.digest and header != ref.digest:
+                raise RelkitError(f"{ref}: registry answered digest {header}")
+            return header
         # No digest header on HEAD (allowed by the spec): GET and hash the body.
         return self.get_manifest(ref).digest
 
@@ -381,11 +385,11 @@ class RegistryClient:
             raise RelkitError(f"blob {digest} of {ref.name} does not match its digest")
         return response.content
 
-    def list_tags(self, reference: str | Reference) -> list[str]:
+    def list_tags(self, reference: str | Reference, *, page_size: int | None = None) -> list[str]:
         """Every tag of the repository (follows `Link` pagination); unknown repo → []."""
         ref = _as_ref(reference)
         tags: list[str] = []
-        path: str | None = "/tags/list"
+        path: str | None = "/tags/list" + (f"?n={page_size}" if page_size else "")
         while path is not None:
             try:
                 with self._errors(ref, what=f"tags of {ref.name}"):
