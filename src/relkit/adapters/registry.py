@@ -470,11 +470,14 @@ class RegistryClient:
         url = path if "://" in path else f"{self._base(ref.registry)}/v2/{ref.repository}{path}"
         scope = f"repository:{ref.repository}:{'pull,push' if push else 'pull'}"
         request_headers = dict(headers or {})
-        cached = self._cached_auth(ref.registry, scope)
+        # An upload Location may point at another host (a storage backend): never hand it
+        # the registry's credentials.
+        same_origin = httpx.URL(url).netloc == httpx.URL(self._base(ref.registry)).netloc
+        cached = self._cached_auth(ref.registry, scope) if same_origin else None
         if cached:
             request_headers["Authorization"] = cached
         response = self._request(method, url, request_headers, content)
-        if response.status_code == 401:
+        if response.status_code == 401 and same_origin:
             authorization = self._authenticate(ref, response, scope)
             request_headers["Authorization"] = authorization
             response = self._request(method, url, request_headers, content)
