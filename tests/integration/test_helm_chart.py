@@ -10,6 +10,7 @@ import tarfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+import helm_python
 import pytest
 import yaml
 
@@ -121,6 +122,11 @@ def test_pulled_chart_has_release_version_and_pinned_image(
     assert values["image"]["digest"] == PIN.digest
     # values.yaml keeps its comments: only the digest token changed.
     assert files["example/values.yaml"].decode() == (GOLDEN / "values.yaml").read_text()
+    # Rendered by Helm as `helm install` would: the default image is pinned by digest.
+    with helm_python.Chart.load(pulled) as loaded:
+        rendered = loaded.render(name="demo")["example/templates/deployment.yaml"]
+    assert f'image: "ghcr.io/acme/web@{PIN.digest}"' in rendered
+    assert 'app.kubernetes.io/version: "1.3.0"' in rendered
 
 
 def test_work_copy_keeps_comments(registry: RegistryServer, charts: Path, tmp_path: Path) -> None:
