@@ -112,7 +112,9 @@ class Call:
 class Fault:
     """Fail the `nth` request matching `method` + `pattern` (fnmatch on the path)."""
 
-    kind: str  # "500" | "primary_rate_limit" | "secondary_rate_limit" | "secondary_429" | "drop"
+    # "500" | "upload_502" | "primary_rate_limit" | "secondary_rate_limit" | "secondary_429"
+    # | "drop"
+    kind: str
     method: str
     pattern: str
     nth: int = 1
@@ -837,6 +839,19 @@ class FakeGitHub:
         if fault.kind == "500":
             # GitHub's 5xx bodies are short JSON messages like this one.
             return 500, {"message": "Server Error", "status": "500"}, {}
+        if fault.kind == "upload_502":
+            # Documented GitHub behaviour: an upstream failure answers 502 and may leave an
+            # empty asset behind in state "open" (not "uploaded"), to be deleted by the client.
+            try:
+                status, body, _headers = self._route(call, self._authenticate(call))
+            except HttpError as err:
+                status, body = err.status, err.body
+            if status == 201:
+                for rel in self.repos[_repo_key(call.path)].releases.values():
+                    asset = rel.assets.get(body["id"])
+                    if asset is not None:
+                        asset.state, asset.data = "open", b""
+            return 502, {"message": "Bad Gateway", "status": "502"}, {}
         if fault.kind == "primary_rate_limit":
             reset = int(time.time()) + fault.retry_after
             err = HttpError(
@@ -942,6 +957,11 @@ class FakeGitHub:
 
 
 # ==================================================================== routes
+
+
+def _repo_key(path: str) -> str:
+    parts = path.split("/")
+    return f"{parts[2]}/{parts[3]}".lower()
 
 
 def _json_body(req: _Req) -> dict[str, Any]:

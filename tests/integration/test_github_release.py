@@ -233,8 +233,9 @@ def test_fail_after_draft_then_rerun_completes(
     gh: GitHubClient, fake_github: FakeGitHub, repo: FakeRepo, assets: list[Path]
 ) -> None:
     fake_github.fail_after_draft_created(REPO)
-    with pytest.raises(RelkitError, match=r"HTTP 500"):
+    with pytest.raises(RelkitError, match=r"HTTP 500") as info:
         publish_github_release(gh, REPO, make_plan(), assets, replace_assets=False)
+    assert fake_github.token not in str(info.value)
     (draft,) = repo.releases.values()
     assert draft.draft and not draft.assets
 
@@ -251,8 +252,9 @@ def test_dropped_connection_mid_upload_then_rerun_completes(
     gh: GitHubClient, fake_github: FakeGitHub, repo: FakeRepo, assets: list[Path]
 ) -> None:
     fake_github.inject("drop", "POST", f"/repos/{REPO}/releases/*/assets", nth=3)
-    with pytest.raises(RelkitError, match=r"network error"):
+    with pytest.raises(RelkitError, match=r"network error") as info:
         publish_github_release(gh, REPO, make_plan(), assets, replace_assets=False)
+    assert fake_github.token not in str(info.value)
     (rel,) = repo.releases.values()
     assert rel.draft and len(rel.assets) == 2  # users never saw a half release
 
@@ -273,6 +275,49 @@ def test_one_server_error_is_retried_within_the_run(
     assert len(rel.assets) == 5
     statuses = [c.status for c in fake_github.requests("POST", "/repos/*/assets")]
     assert statuses == [201, 500, 201, 201, 201, 201]
+
+
+def test_upload_502_leaving_an_empty_asset_is_cleaned_up(
+    gh: GitHubClient, fake_github: FakeGitHub, repo: FakeRepo, assets: list[Path]
+) -> None:
+    fake_github.inject("upload_502", "POST", f"/repos/{REPO}/releases/*/assets", nth=2)
+    record = publish_github_release(gh, REPO, make_plan(), assets, replace_assets=False)
+    assert record.outcome is StepOutcome.DONE
+    (rel,) = repo.releases.values()
+    assert all(a.state == "uploaded" and a.data for a in rel.assets.values())
+    assert sorted(a.name for a in rel.assets.values()) == sorted(p.name for p in assets)
+    # 502 → retried → 422 already_exists → the empty asset deleted → uploaded again
+    statuses = [(c.method, c.status) for c in fake_github.calls if "assets" in c.path]
+    assert statuses == [
+        ("POST", 201),
+        ("POST", 502),
+        ("POST", 422),
+        ("GET", 200),
+        ("DELETE", 204),
+        ("POST", 201),
+        ("POST", 201),
+        ("POST", 201),
+        ("POST", 201),
+        ("GET", 200),
+    ]
+
+
+def test_leftover_open_asset_from_an_earlier_run_is_replaced(
+    gh: GitHubClient, fake_github: FakeGitHub, repo: FakeRepo, assets: list[Path]
+) -> None:
+    fake_github.inject("upload_502", "POST", f"/repos/{REPO}/releases/*/assets", nth=1, times=4)
+    with pytest.raises(RelkitError, match="HTTP 502"):
+        publish_github_release(gh, REPO, make_plan(), assets, replace_assets=False)
+    (rel,) = repo.releases.values()
+    assert [a.state for a in rel.assets.values()] == ["open"]
+
+    fake_github.clear_faults()
+    record = publish_github_release(gh, REPO, make_plan(), assets, replace_assets=False)
+    assert (
+        record.detail
+        == f"v1.2.0: replaced {assets[0].name}, uploaded 4 assets, published as latest"
+    )
+    assert all(a.state == "uploaded" for a in rel.assets.values()) and len(rel.assets) == 5
 
 
 def test_missing_asset_file_is_a_usage_error(gh: GitHubClient, tmp_path: Path) -> None:

@@ -83,6 +83,7 @@ class ReleaseAsset:
     digest: str | None  # "sha256:<hex>" where GitHub reports it (2025+), else None
     api_url: str
     download_url: str  # browser_download_url
+    state: str = "uploaded"  # "open": an upload that never completed (GitHub's 502 case)
 
 
 @dataclass(frozen=True)
@@ -683,6 +684,7 @@ def _asset(a: GhReleaseAsset) -> ReleaseAsset:
         digest=a.digest or None,
         api_url=a.url,
         download_url=a.browser_download_url,
+        state=a.state,
     )
 
 

@@ -186,6 +186,8 @@ def publish_github_release(
         existing = remote.get(item.path.name)
         if existing is None:
             to_upload.append(item)
+        elif existing.state != "uploaded":
+            to_replace.append((existing, item))  # a half-finished upload: never user content
         elif not _same_content(client, repo, existing, item):
             if not replace_assets:
                 raise RelkitError(
@@ -265,10 +267,16 @@ def _upload(client: ReleaseApi, repo: str, release: Release, item: _LocalFile) -
     except GitHubApiError as err:
         if not err.already_exists:
             raise
-        # The upload landed although its reply was lost: accept it if the bytes match.
+        # The upload landed although its reply was lost (accept it if the bytes match), or
+        # GitHub left an empty "open" asset after a 502 (delete it and upload again).
         current = {a.name: a for a in client.list_assets(repo, release.id)}
         existing = current.get(item.path.name)
-        if existing is not None and _same_content(client, repo, existing, item):
+        if existing is None:
+            raise
+        if existing.state != "uploaded":
+            client.delete_asset(repo, existing.id)
+            return client.upload_asset(release, item.path)
+        if _same_content(client, repo, existing, item):
             return existing
         raise
 
