@@ -200,3 +200,19 @@ def _empty_digest() -> str:
     from relkit.adapters.registry import digest_of
 
     return digest_of(b"{}")
+
+
+def test_pull_never_writes_through_a_symlink(registry: RegistryServer, tmp_path: Path) -> None:
+    ref = registry.oci("bundles/links:1.0.0")
+    src = tmp_path / "src"
+    src.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "SHA256SUMS").symlink_to(victim)
+    with registry.client() as client:
+        push_artifact(ref, _files(src), artifact_type=BUNDLE_TYPE, client=client)
+        with pytest.raises(RelkitError, match="unsafe layer title 'SHA256SUMS'"):
+            pull_artifact(ref, out, client=client)
+    assert victim.read_text() == "keep me"

@@ -241,8 +241,10 @@ def pull_artifact(
             if not isinstance(title, str) or not _safe_title(title):
                 # Never let a registry choose a path outside `destination`.
                 raise RelkitError(f"{ref} has a layer with an unsafe or missing title {title!r}")
-            blob = active.get_blob(target, str(layer.get("digest")))
             path = destination / title
+            if path in written or path.is_symlink():
+                raise RelkitError(f"{ref} has a duplicate or unsafe layer title {title!r}")
+            blob = active.get_blob(target, str(layer.get("digest")))
             path.write_bytes(blob)
             written.append(path)
     finally:
