@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from relkit.signing.keys import generate_key_pair
+from relkit.signing.keys import generate_key_pair, public_key_pem
 from tests.fixtures.gitrepo import BuiltRepo, build_repo, git_env
 from tests.fixtures.registry import push_test_image, push_test_index
 
@@ -114,8 +114,14 @@ value = "{{digest:worker}}"
 """
 
 
-def project_history(config_text: str, registry_host: str) -> list[dict[str, Any]]:
-    """Conventional commits up to v1.1.0, then the work that makes 1.2.0 (untagged)."""
+def project_history(
+    config_text: str, registry_host: str, *, tag: str | None = None
+) -> list[dict[str, Any]]:
+    """Conventional commits up to v1.1.0, then the work that makes 1.2.0 (tagged `tag`).
+
+    Every date is fixed, so two scenarios built alike have the same shas and commit times:
+    their releases must then produce the same chart and bundle bytes.
+    """
     files = {**_tree(EXAMPLE / "charts", "charts/"), **_tree(BUNDLE, "bundles/example/")}
     env_example = files["bundles/example/.env.example"]
     files["bundles/example/.env.example"] = env_example.replace(
@@ -123,7 +129,9 @@ def project_history(config_text: str, registry_host: str) -> list[dict[str, Any]
     )
     files["relkit.toml"] = config_text
     files["README.md"] = "# acme shop\n\nThe example project relkit releases.\n"
-    return [
+    # relkit's own output dir must not make the work tree dirty for `relkit cut`.
+    files[".gitignore"] = "dist/\n"
+    history: list[dict[str, Any]] = [
         {"commit": "chore: start the acme shop", "files": files},
         {"commit": "feat(web): product list", "files": {"web.txt": "products\n"}},
         {"tag": "v1.0.0", "annotated": True, "message": "v1.0.0"},
@@ -148,6 +156,9 @@ def project_history(config_text: str, registry_host: str) -> list[dict[str, Any]
             "files": {"worker.txt": "retry batch\n"},
         },
     ]
+    if tag:
+        history.append({"tag": tag, "annotated": True, "message": tag})
+    return history
 
 
 def gitops_history() -> list[dict[str, Any]]:
@@ -219,6 +230,8 @@ def set_up(
     github_token: str | None = None,
     signing: str = "key",
     namespace: str = "",
+    tag: str | None = None,
+    signing_key: bytes | None = None,
     extra_env: Mapping[str, str] | None = None,
 ) -> Scenario:
     """Build the project and GitOps repositories and the environment to release them."""
@@ -233,12 +246,9 @@ def set_up(
         signing=signing,
         namespace=namespace,
     )
-    project = build_repo(project_history(config, registry_host), workdir / "shop", bare_remote=True)
-    # relkit's own output dir must not make the work tree dirty for `relkit cut`.
-    (project.path / ".gitignore").write_text("dist/\n", encoding="utf-8")
-    project.git("add", ".gitignore")
-    project.git("commit", "-q", "-m", "chore: ignore dist")
-    project.git("push", "-q", "origin", "main")
+    project = build_repo(
+        project_history(config, registry_host, tag=tag), workdir / "shop", bare_remote=True
+    )
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RELKIT_"))}
     env.update(git_env(env))
@@ -250,6 +260,8 @@ def set_up(
     scenario = Scenario(workdir, project, gitops, registry_host, env)
     if signing == "key":
         private_pem, public_pem = generate_key_pair()
+        if signing_key is not None:
+            private_pem, public_pem = signing_key, public_key_pem(signing_key, None)
         scenario.public_key = workdir / "cosign.pub"
         scenario.public_key.write_bytes(public_pem)
         env["RELKIT_SIGNING_KEY"] = private_pem.decode()
