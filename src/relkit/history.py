@@ -346,6 +346,8 @@ def changelog_text(
     tag exists).
     """
     scope = scope_for(config, component)
+    if git_history.resolve(root, "HEAD") is None:
+        raise UsageError(f"repository {root} has no commits", hint="commit something first")
     releases = _all_releases(root, config, scope, upcoming)
     links = _links(root, config)
     renderer = changelog_renderer(config, root)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from relkit.adapters import git_history
 from relkit.cli import main
 from relkit.config import RelkitConfig, load_config
-from relkit.errors import EXIT_NO_RELEASE, EXIT_OK, EXIT_USAGE, NothingToRelease
+from relkit.errors import EXIT_NO_RELEASE, EXIT_OK, EXIT_USAGE, NothingToRelease, RelkitError
 from relkit.history import changelog_text, plan_release
 from relkit.model import Version
 from tests.fixtures.gitrepo import BuiltRepo
@@ -345,3 +347,62 @@ def test_components_have_their_own_history_and_tags(make_repo: MakeRepo, capsys:
     assert "pages" in changes and "endpoints" not in changes
     assert run(repo, "version", "--component", "nope") == EXIT_USAGE
     assert "unknown component 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("url", "web"),
+    [
+        ("git@github.com:acme/widget.git", "https://github.com/acme/widget"),
+        ("https://github.com/acme/widget.git", "https://github.com/acme/widget"),
+        (
+            "https://x-access-token:ghs_secret@github.com/acme/widget",
+            "https://github.com/acme/widget",
+        ),
+        (
+            "ssh://git@github.example.com:2222/acme/widget.git/",
+            "https://github.example.com/acme/widget",
+        ),
+        ("/srv/git/widget.git", None),
+        ("file:///srv/git/widget.git", None),
+        ("", None),
+    ],
+)
+def test_remote_url_to_web_url_never_keeps_credentials(url: str, web: str | None) -> None:
+    result = git_history.web_url_from_remote(url)
+    assert result == web
+    assert "secret" not in (result or "")
+
+
+def test_tags_are_peeled_and_marked_annotated(make_repo: MakeRepo) -> None:
+    repo = build(make_repo)
+    tags = {t.name: t for t in git_history.list_tags(repo.path)}
+    assert tags["v0.2.0"].annotated and tags["v0.2.0"].sha == repo.tag_sha("v0.2.0")
+    assert not tags["v0.1.0"].annotated and tags["v0.1.0"].sha == repo.tag_sha("v0.1.0")
+    assert set(tags) == {"v0.1.0", "v0.2.0", "not-a-release"}
+
+
+def test_commits_carry_parents_authors_and_full_messages(make_repo: MakeRepo) -> None:
+    repo = build(make_repo)
+    commits = git_history.read_commits(repo.path, ("v0.1.0..v0.2.0",))
+    by_subject = {c.message.splitlines()[0]: c for c in commits}
+    merge = by_subject["Merge pull request #8 from acme/feature"]
+    assert merge.is_merge and len(merge.parents) == 2
+    crash = by_subject["fix(cli): crash on empty input (#7)"]
+    assert crash.message == "fix(cli): crash on empty input (#7)\n\nFixes #6\n"
+    assert (crash.author_name, crash.author_email) == ("Relkit Test", "test@example.com")
+    assert crash.committed_at.isoformat() == "2024-02-01T10:00:00+00:00"
+    assert git_history.read_commits(repo.path, ("v0.2.0..v0.2.0",)) == []
+
+
+def test_a_repository_without_commits_is_a_usage_error(tmp_path: Path, capsys: Any) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    assert main(["-C", str(tmp_path), "version"]) == EXIT_USAGE
+    assert main(["-C", str(tmp_path), "changelog", "--stdout"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "has no commits" in err and "Traceback" not in err
+
+
+def test_a_bad_revision_is_a_relkit_error(make_repo: MakeRepo) -> None:
+    repo = build(make_repo)
+    with pytest.raises(RelkitError, match="git log failed"):
+        git_history.read_commits(repo.path, ("v7.7.7..HEAD",))
