@@ -161,13 +161,13 @@ def project_history(
     return history
 
 
-def gitops_history() -> list[dict[str, Any]]:
-    return [
-        {
-            "commit": "chore: staging and production environments",
-            "files": _tree(EXAMPLE / "gitops", ""),
-        }
-    ]
+def gitops_history(registry_host: str) -> list[dict[str, Any]]:
+    """The GitOps repository: environments whose images live in the scenario's registry."""
+    files = {
+        name: text.replace("localhost:5000", registry_host)
+        for name, text in _tree(EXAMPLE / "gitops", "").items()
+    }
+    return [{"commit": "chore: staging and production environments", "files": files}]
 
 
 @dataclass
@@ -236,7 +236,7 @@ def set_up(
 ) -> Scenario:
     """Build the project and GitOps repositories and the environment to release them."""
     workdir.mkdir(parents=True, exist_ok=True)
-    gitops = build_repo(gitops_history(), workdir / "gitops", bare_remote=True)
+    gitops = build_repo(gitops_history(registry_host), workdir / "gitops", bare_remote=True)
     assert gitops.remote is not None
     config = relkit_toml(
         registry_host,

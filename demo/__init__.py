@@ -1,0 +1,1 @@
+"""The README's main-job demo (`scripts/demo`)."""
