@@ -618,6 +618,9 @@ class FakeGitHub:
             "color": label["color"],
             "default": bool(label.get("default", False)),
             "description": label.get("description"),
+            # Present in the current API description (label archiving); null when not archived.
+            "archived_at": None,
+            "archived_by": None,
         }
 
     def _issue_labels(self, repo: FakeRepo, issue: FakeIssue) -> list[Json]:

@@ -94,6 +94,9 @@ def test_labels_and_reviewers(gh: GitHubClient, fake_github: FakeGitHub) -> None
     state = fake_github.repo(REPO).issues[pr.number]
     assert state.labels == ["promotion", "staging"]
     assert state.requested_reviewers == ["alice", "bob"]
+    # A labelled PR with reviewers still parses in lists and single reads.
+    assert gh.find_open_pull(REPO, "b", "main") == pr
+    assert gh.update_pull(REPO, pr.number, title="t", body="") == pr
 
 
 # ---------------------------------------------------------------- helpers

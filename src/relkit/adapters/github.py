@@ -377,8 +377,11 @@ class GitHubClient:
                 hint="re-run: every GitHub step resumes where it stopped",
             ) from None
         except ValidationError as exc:
+            first = exc.errors()[0] if exc.error_count() else None
+            where = ".".join(str(p) for p in first["loc"]) if first else "?"
             raise RelkitError(
-                f"GitHub {op} failed: unexpected response shape ({exc.error_count()} errors)",
+                f"GitHub {op} failed: unexpected response shape "
+                f"({exc.error_count()} errors, first at {where})",
                 hint="is api_url a GitHub (Enterprise) REST API?",
             ) from None
 
