@@ -523,6 +523,7 @@ class FakeGitHub:
                 "has_downloads": True,
                 "has_wiki": True,
                 "has_pages": False,
+                "has_discussions": False,
                 "forks_count": 0,
                 "mirror_url": None,
                 "archived": False,

@@ -387,3 +387,52 @@ def test_from_env_reads_the_wait_budget(fake_github: FakeGitHub) -> None:
         client.find_open_pull(REPO, "b", "main")
     with pytest.raises(ConfigError, match="RELKIT_GITHUB_MAX_WAIT_S"):
         GitHubClient.from_env({**env, "RELKIT_GITHUB_MAX_WAIT_S": "soon"}, fake_github.api_url)
+
+
+def test_fake_payloads_match_githubs_openapi_models(
+    fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    """Every kind of object the fake returns validates against githubkit's GitHub models."""
+    from githubkit_schemas.latest import models
+    from pydantic import TypeAdapter
+
+    repo = fake_github.create_repo(REPO)
+    client = httpx.Client(
+        base_url=fake_github.api_url, headers={"Authorization": f"token {fake_github.token}"}
+    )
+    uploads = httpx.Client(
+        base_url=fake_github.uploads_url,
+        headers={"Authorization": f"token {fake_github.token}"},
+    )
+    rel = client.post(f"/repos/{REPO}/releases", json={"tag_name": "v1.0.0"}).json()
+    asset = uploads.post(
+        f"/repos/{REPO}/releases/{rel['id']}/assets",
+        params={"name": "a.txt"},
+        content=b"a",
+        headers={"Content-Type": "text/plain"},
+    ).json()
+    client.post(f"/repos/{REPO}/pulls", json={"head": "x", "base": "main", "title": "t"})
+    client.post(f"/repos/{REPO}/issues/1/labels", json={"labels": ["promotion"]})
+    client.post(f"/repos/{REPO}/issues", json={"title": "an issue"})
+    put = client.put(f"/repos/{REPO}/contents/a.txt", json={"message": "m", "content": "YQ=="})
+    cases = [
+        (models.FullRepository, client.get(f"/repos/{REPO}").json()),
+        (models.Release, client.get(f"/repos/{REPO}/releases/{rel['id']}").json()),
+        (list[models.Release], client.get(f"/repos/{REPO}/releases").json()),
+        (models.ReleaseAsset, asset),
+        (
+            list[models.ReleaseAsset],
+            client.get(f"/repos/{REPO}/releases/{rel['id']}/assets").json(),
+        ),
+        (models.PullRequest, client.get(f"/repos/{REPO}/pulls/1").json()),
+        (list[models.PullRequestSimple], client.get(f"/repos/{REPO}/pulls").json()),
+        (list[models.Issue], client.get(f"/repos/{REPO}/issues").json()),
+        (list[models.Label], client.get(f"/repos/{REPO}/labels").json()),
+        (list[models.GitRef], client.get(f"/repos/{REPO}/git/refs").json()),
+        (models.FileCommit, put.json()),
+    ]
+    for model, payload in cases:
+        TypeAdapter(model).validate_python(payload)
+    assert repo.files == {"a.txt": b"a"}
+    client.close()
+    uploads.close()
