@@ -153,6 +153,11 @@ class FakeAsset:
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
 
+    @property
+    def content(self) -> bytes:
+        """The uploaded bytes (alias of `data`)."""
+        return self.data
+
 
 @dataclass
 class FakeRelease:
