@@ -436,3 +436,21 @@ def test_fake_payloads_match_githubs_openapi_models(
     assert repo.files == {"a.txt": b"a"}
     client.close()
     uploads.close()
+
+
+def test_app_credentials_are_checked_up_front(tmp_path: Path) -> None:
+    env = {
+        "RELKIT_GITHUB_APP_ID": "1",
+        "RELKIT_GITHUB_APP_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----\nnot a key\n",
+        "RELKIT_GITHUB_APP_INSTALLATION_ID": "2",
+    }
+    with pytest.raises(ConfigError, match="not an unencrypted PEM private key") as info:
+        GitHubClient.from_env(env, "http://127.0.0.1:9")
+    assert "not a key" not in str(info.value)
+    with pytest.raises(ConfigError, match="RELKIT_GITHUB_APP_INSTALLATION_ID not set"):
+        GitHubClient.from_env(
+            {k: v for k, v in env.items() if "INSTALLATION" not in k}, "http://127.0.0.1:9"
+        )
+    missing_file = {**env, "RELKIT_GITHUB_APP_PRIVATE_KEY": str(tmp_path / "nope.pem")}
+    with pytest.raises(ConfigError, match="neither a PEM key nor a key file"):
+        GitHubClient.from_env(missing_file, "http://127.0.0.1:9")

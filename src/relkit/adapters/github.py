@@ -227,6 +227,19 @@ def _max_wait_from(env: Mapping[str, str], default: float) -> float:
     return value
 
 
+def _check_private_key(pem: str) -> None:
+    # Fail here with a clear message rather than deep inside the JWT signing of a request.
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):
+        raise ConfigError(
+            "RELKIT_GITHUB_APP_PRIVATE_KEY is not an unencrypted PEM private key",
+            hint="use the .pem file downloaded from the GitHub App's settings",
+        ) from None
+
+
 def _split_repo(repo: str) -> tuple[str, str]:
     owner, sep, name = repo.partition("/")
     if not sep or not owner or not name or "/" in name:
@@ -326,6 +339,7 @@ class GitHubClient:
                         hint="pass the PEM text or the path of the downloaded .pem file",
                     )
                 key = key_path.read_text()
+            _check_private_key(key)
             client = cls.__new__(cls)
             client._init(
                 AppInstallationAuthStrategy(app_id, key, int(installation)),
@@ -337,6 +351,13 @@ class GitHubClient:
             )
             client._secret = key
             return client
+        partial = [k for k in app_keys if env.get(k)]
+        if partial:
+            missing = [k for k in app_keys if not env.get(k)]
+            raise ConfigError(
+                f"GitHub App credentials incomplete: {', '.join(missing)} not set",
+                hint="set all three RELKIT_GITHUB_APP_* variables, or GITHUB_TOKEN",
+            )
         raise ConfigError(
             f"no GitHub credentials: none of {', '.join(names)} is set",
             hint="export GITHUB_TOKEN (or a GitHub App via RELKIT_GITHUB_APP_ID, "
