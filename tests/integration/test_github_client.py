@@ -66,17 +66,23 @@ def test_duplicate_pull_is_a_422_error(gh: GitHubClient) -> None:
     assert "A pull request already exists for acme:b" in str(info.value)
 
 
-def test_find_open_pull_paginates(gh: GitHubClient, fake_github: FakeGitHub) -> None:
+def test_find_open_pull_asks_github_to_filter(gh: GitHubClient, fake_github: FakeGitHub) -> None:
     repo = fake_github.repo(REPO)
     for i in range(130):
         repo.add_pull(f"feature-{i}", "main")
-    # The fake's head filter would find it on page 1; without the filter it is on page 2,
-    # so list every open PR of another base to make the client walk the pages.
-    repo.add_pull("wanted", "main")
-    for i in range(120):
-        repo.add_pull(f"other-{i}", "develop")
+    repo.add_pull("wanted", "develop")
+    repo.add_pull("wanted", "main", state="closed")
+    assert gh.find_open_pull(REPO, "wanted", "main") is None
+    wanted = repo.add_pull("wanted", "main")
     found = gh.find_open_pull(REPO, "wanted", "main")
-    assert found is not None and found.head_branch == "wanted"
+    assert found is not None and found.number == wanted.number
+    (*_, last) = fake_github.requests("GET", f"/repos/{REPO}/pulls")
+    assert last.query == {
+        "state": "open",
+        "head": "acme:wanted",
+        "base": "main",
+        "per_page": "100",
+    }
 
 
 def test_update_missing_pull_is_404(gh: GitHubClient) -> None:
