@@ -147,7 +147,8 @@ class SigningConfig(_Section):
 
 class GitHubConfig(_Section):
     repository: str | None = None  # owner/name; default: $GITHUB_REPOSITORY
-    api_url: str = "https://api.github.com"
+    # None: $GITHUB_API_URL (set by GitHub Actions, also on Enterprise Server), else github.com
+    api_url: str | None = None
     forge: Literal["github", "none"] = "github"
 
 

@@ -97,6 +97,15 @@ def _assets(context: StepContext) -> list[Path]:
     return list(seen.values())
 
 
+def _api_url(context: StepContext) -> str:
+    """`github.api_url`, else `$GITHUB_API_URL` (Actions sets it, on GHES too), else github.com."""
+    return (
+        context.config.github.api_url
+        or context.env.get("GITHUB_API_URL")
+        or "https://api.github.com"
+    )
+
+
 def _github_repo(context: StepContext) -> str:
     repo = context.plan.repository
     if not repo:
@@ -113,7 +122,7 @@ def _run_release(context: StepContext) -> StepRecord:
         return write_local_release(
             context.plan, assets, context.dist_dir, replace_assets=context.options.replace_assets
         )
-    client = GitHubClient.from_env(context.env, context.config.github.api_url)
+    client = GitHubClient.from_env(context.env, _api_url(context))
     return publish_github_release(
         client,
         _github_repo(context),
@@ -147,7 +156,7 @@ def _run_promote(context: StepContext) -> StepRecord:
     github = None
     if context.options.forge != "none":
         names = (config.token_env, "GITHUB_TOKEN", "GH_TOKEN")
-        github = GitHubClient.from_env(context.env, context.config.github.api_url, names)
+        github = GitHubClient.from_env(context.env, _api_url(context), names)
     return promote(
         context.plan,
         config,

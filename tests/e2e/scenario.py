@@ -44,13 +44,11 @@ def relkit_toml(
     gitops_url: str,
     *,
     forge: str,
-    api_url: str | None = None,
     signing: str = "key",
     namespace: str = "",
 ) -> str:
     """The example project's relkit.toml for a registry and a GitOps remote."""
     base = f"{registry_host}/{namespace.strip('/') + '/' if namespace else ''}"
-    api = f'api_url = "{api_url}"\n' if api_url else ""
     return f"""\
 # relkit configuration of the acme example project.
 tag_format = "v{{version}}"
@@ -82,7 +80,7 @@ mode = "{signing}"
 [github]
 repository = "{PROJECT}"
 forge = "{forge}"
-{api}
+
 [promote]
 repository = "{GITOPS}"
 url = "{gitops_url}"
@@ -242,7 +240,6 @@ def set_up(
         registry_host,
         gitops.remote.as_uri(),
         forge=forge,
-        api_url=api_url,
         signing=signing,
         namespace=namespace,
     )
@@ -267,6 +264,8 @@ def set_up(
         env["RELKIT_SIGNING_KEY"] = private_pem.decode()
     if github_token:
         env["GITHUB_TOKEN"] = github_token
+    if api_url:
+        env["GITHUB_API_URL"] = api_url  # as GitHub Actions sets it
     env.update(extra_env or {})
     return scenario
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import uuid
@@ -46,13 +47,18 @@ def make_world(tmp_path: Path, registry: RegistryServer) -> Iterator[Any]:
     fakes: list[FakeGitHub] = []
 
     def make(
-        name: str = "w", *, tag: str | None = "v1.2.0", signing_key: bytes | None = None, **kw: Any
+        name: str = "w",
+        *,
+        tag: str | None = "v1.2.0",
+        signing_key: bytes | None = None,
+        namespace: str | None = None,
+        **kw: Any,
     ) -> World:
         github = FakeGitHub().start()
         fakes.append(github)
         github.create_repo("acme/shop")
         github.create_repo("acme/gitops")
-        namespace = f"{name}-{uuid.uuid4().hex[:8]}"
+        namespace = namespace or f"{name}-{uuid.uuid4().hex[:8]}"
         scenario = set_up(
             tmp_path / name,
             registry.host,
@@ -208,13 +214,36 @@ def _run_until(scenario: Scenario, kill_after: str) -> int:
     return process.returncode
 
 
+def _wipe(world: World) -> None:
+    """Remove everything a run published, so the same history can be released again."""
+    client = RegistryClient(DockerConfig({}))
+    try:
+        for repository, tag in (("charts/acme", "1.2.0"), ("bundles/acme", "1.2.0")):
+            name = f"{world.registry.host}/{world.namespace}/{repository}"
+            digest = client.resolve_digest(f"{name}:{tag}")
+            deleted = httpx.delete(
+                f"{world.registry.url}/v2/{world.namespace}/{repository}/manifests/{digest}"
+            )
+            assert deleted.status_code == 202, deleted.text
+    finally:
+        client.close()
+    world.github.stop()
+    shutil.rmtree(world.scenario.workdir)
+
+
 @pytest.mark.parametrize("kill_after", ["chart", "bundle", "release"])
 def test_killed_run_resumes_to_the_same_final_state(make_world: Any, kill_after: str) -> None:
+    # The same history at the same paths and registry namespace, released twice: once
+    # cleanly, once killed after `kill_after` and re-run. Everything published must match.
     key, _ = generate_key_pair()
-    clean = make_world("clean", signing_key=key)
+    namespace = f"kill-{uuid.uuid4().hex[:8]}"
+    clean = make_world("w", signing_key=key, namespace=namespace)
     run_relkit(clean.scenario, "release", "--tag", "v1.2.0")
+    expected = _published_state(clean)
+    _wipe(clean)
 
-    resumed = make_world("resumed", signing_key=key)
+    resumed = make_world("w", signing_key=key, namespace=namespace)
+    assert resumed.scenario.project.head == clean.scenario.project.head
     assert _run_until(resumed.scenario, kill_after) == -signal.SIGKILL
     finish = run_relkit(resumed.scenario, "release", "--tag", "v1.2.0")
     outcomes = {s["name"]: s["outcome"] for s in _record(resumed)["steps"]}
@@ -222,7 +251,7 @@ def test_killed_run_resumes_to_the_same_final_state(make_world: Any, kill_after:
     assert outcomes["promote"] == "done"
     assert "relkit: released v1.2.0" in finish.stdout
 
-    assert _published_state(resumed) == _published_state(clean)
+    assert _published_state(resumed) == expected
 
 
 def test_two_releases_in_a_row_and_a_prerelease(make_world: Any) -> None:
