@@ -56,7 +56,7 @@ def apply_edit(text: str, edit: PromoteEdit, value: str) -> EditResult:
         )
     path = parse_key_path(edit.key, f"promote.edits[{edit.file}].key")
     parent, last = _walk(document, path, edit.file)
-    return _replace(text, parent, last, path, value, edit.file)
+    return _replace(text, document, parent, last, path, value, edit.file)
 
 
 # -- loading and walking ------------------------------------------------------------------
@@ -175,12 +175,12 @@ def _edit_kustomize(text: str, document: Any, edit: PromoteEdit, value: str) -> 
     index = _index(images, Select("name", edit.image), file, path, KeyPath(("images",)))
     entry = images[index]
     if field in entry:
-        return _replace(text, entry, field, path, value, file)
-    return _insert_field(text, entry, field, path, value, file)
+        return _replace(text, document, entry, field, path, value, file)
+    return _insert_field(text, document, entry, field, path, value, file)
 
 
 def _insert_field(
-    text: str, entry: CommentedMap, field: str, path: KeyPath, value: str, file: str
+    text: str, document: Any, entry: CommentedMap, field: str, path: KeyPath, value: str, file: str
 ) -> EditResult:
     # Kustomize entries often start with only name/newTag; pinning a digest adds the field
     # on the line after `name:`, at the same indentation.
@@ -198,7 +198,7 @@ def _insert_field(
         line + 1, f"{' ' * column}{field}: {_render_scalar(value, '', flow=False)}{newline}"
     )
     new_text = "".join(lines)
-    _verify(text, new_text, path, value, file)
+    _verify(document, new_text, path, value, file)
     return EditResult(new_text, None, value)
 
 
@@ -206,7 +206,7 @@ def _insert_field(
 
 
 def _replace(
-    text: str, parent: Any, key: str | int, path: KeyPath, value: str, file: str
+    text: str, document: Any, parent: Any, key: str | int, path: KeyPath, value: str, file: str
 ) -> EditResult:
     lines = text.splitlines(keepends=True)
     flow = bool(parent.fa.flow_style())
@@ -242,7 +242,7 @@ def _replace(
     )
     lines[line] = lines[line][:start] + replacement + lines[line][end:]
     new_text = "".join(lines)
-    _verify(text, new_text, path, value, file)
+    _verify(document, new_text, path, value, file)
     return EditResult(new_text, old_text, value)
 
 
@@ -324,24 +324,33 @@ def _plain_is_safe(value: str, flow: bool) -> bool:
         return False
 
 
-def _verify(old_text: str, new_text: str, path: KeyPath, value: str, file: str) -> None:
+def _verify(document: Any, new_text: str, path: KeyPath, value: str, file: str) -> None:
     """Parse the edited text: it must equal the old document with exactly one value changed."""
-    expected = _load(old_text, file)
+    expected = _plain(document)  # a copy: the loaded document itself stays untouched
     node = expected
     for segment in path.segments[:-1]:
-        node = node[_index(node, segment, file, path, None)]
-    last = path.segments[-1]
-    key = last if isinstance(last, str) else _index(node, last, file, path, None)
-    node[key] = value
+        node = node[_plain_index(node, segment)]
+    node[_plain_index(node, path.segments[-1])] = value
     try:
-        actual = _load(new_text, file)
+        actual = _plain(_load(new_text, file))
     except RelkitError:
         actual = None
-    if _plain(actual) != _plain(expected):
+    if actual != expected:
         raise RelkitError(
             f"{file}: could not rewrite {path} without changing anything else",
             hint="write the value as a one-line scalar (`key: value`)",
         )
+
+
+def _plain_index(node: Any, segment: str | int | Select) -> str | int:
+    # The segment was resolved on the same document already, so it exists here.
+    if not isinstance(segment, Select):
+        return segment
+    return next(
+        i
+        for i, item in enumerate(node)
+        if isinstance(item, dict) and str(item.get(segment.field)) == segment.value
+    )
 
 
 def _plain(node: Any) -> Any:
