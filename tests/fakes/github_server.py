@@ -196,6 +196,7 @@ class FakeIssue:
     draft: bool = False
     requested_reviewers: list[str] = field(default_factory=list)
     requested_teams: list[str] = field(default_factory=list)
+    comments: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def is_pull(self) -> bool:
@@ -652,7 +653,7 @@ class FakeGitHub:
             "assignee": None,
             "assignees": [],
             "milestone": None,
-            "comments": 0,
+            "comments": len(issue.comments),
             "created_at": issue.created_at,
             "updated_at": issue.updated_at,
             "closed_at": issue.closed_at,
@@ -1554,6 +1555,35 @@ def _add_issue_labels(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
         if name.lower() not in (n.lower() for n in issue.labels):
             issue.labels.append(repo.labels[name.lower()]["name"])
     return 200, fake._issue_labels(repo, issue), {}
+
+
+@route("POST", R + r"/issues/(?P<number>\d+)/comments")
+def _create_issue_comment(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
+    repo = _repo(fake, m)
+    doc = "/issues/comments#create-an-issue-comment"
+    issue = _issue_or_404(repo, m["number"], doc)
+    data = _json_body(req)
+    if not isinstance(data.get("body"), str) or not data["body"]:
+        raise _missing("IssueComment", "body", doc)
+    ident = fake._next_id()
+    now = _now()
+    api = f"{fake.api_url}/repos/{repo.full_name}"
+    kind = "pull" if issue.is_pull else "issues"
+    comment = {
+        "id": ident,
+        "node_id": _node_id("IssueComment", ident),
+        "url": f"{api}/issues/comments/{ident}",
+        "html_url": f"{fake.web_url}/{repo.full_name}/{kind}/{issue.number}#issuecomment-{ident}",
+        "body": data["body"],
+        "user": fake.user_json(req.login or "octocat"),
+        "created_at": now,
+        "updated_at": now,
+        "issue_url": f"{api}/issues/{issue.number}",
+        "author_association": "MEMBER",
+        "performed_via_github_app": None,
+    }
+    issue.comments.append(comment)
+    return 201, comment, {"Location": comment["url"]}
 
 
 @route("GET", R + r"/issues/(?P<number>\d+)/labels")

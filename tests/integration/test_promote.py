@@ -547,11 +547,17 @@ def test_next_release_supersedes_the_open_pr(
     run(PLAN_120, config, github)
     record = run(PLAN_130, config, github)
     first, second = pulls(fake_github)
-    assert record.detail == f"opened PR #{second.number}"
+    assert record.detail == f"opened PR #{second.number}; closed superseded #{first.number}"
+    assert (first.state, second.state) == ("closed", "open")
+    assert [c["body"] for c in first.comments] == [
+        f"Superseded by #{second.number} (v1.3.0), opened by relkit."
+    ]
     assert second.head == "relkit/promote-staging-1.3.0"
     assert second.title == "chore(staging): promote app to v1.3.0"
     assert second.body is not None
-    assert f"Supersedes #{first.number}: merge this one and close that one." in second.body
+    assert (
+        f"Supersedes #{first.number} (relkit closes it with a pointer to this PR)." in second.body
+    )
     # It moves staging from what main holds (1.1.0), not from the unmerged 1.2.0 PR.
     assert "| `staging/values.yaml` | `image.tag` | `1.1.0` | `1.3.0` |" in second.body
     values = remote_file(gitops, second.head, "staging/values.yaml")

@@ -680,6 +680,21 @@ class GitHubClient:
             ),
         )
 
+    def close_pull(self, repo: str, number: int, *, comment: str | None = None) -> PullRequest:
+        """Close a PR, first saying why in a comment (so its reviewers know where to look)."""
+        owner, name = _split_repo(repo)
+        if comment:
+            self._call(
+                f"comment on #{number} in {repo}",
+                lambda: self._gh.rest.issues.create_comment(owner, name, number, body=comment),
+            )
+        return self._call(
+            f"close pull request #{number} in {repo}",
+            lambda: _pull(
+                self._gh.rest.pulls.update(owner, name, number, state="closed").parsed_data
+            ),
+        )
+
     def add_labels(self, repo: str, number: int, labels: list[str]) -> None:
         if not labels:
             return

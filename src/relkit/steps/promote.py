@@ -66,6 +66,9 @@ class PullRequests(Protocol):
     def update_pull(self, repo: str, number: int, *, title: str, body: str) -> PullRequestLike: ...
     def add_labels(self, repo: str, number: int, labels: list[str]) -> None: ...
     def request_reviewers(self, repo: str, number: int, reviewers: list[str]) -> None: ...
+    def close_pull(
+        self, repo: str, number: int, *, comment: str | None = ...
+    ) -> PullRequestLike: ...
 
 
 def gitops_url(config: PromoteConfig, env: Mapping[str, str]) -> str:
@@ -142,7 +145,15 @@ def promote(
         github.add_labels(config.repository, pull.number, list(config.labels))
     if config.reviewers:
         github.request_reviewers(config.repository, pull.number, list(config.reviewers))
-    changed = pushed or pr_action != "unchanged"
+    # The new PR replaces open promotions of older versions to this environment: close them,
+    # pointing at the new one, so reviewers cannot merge a stale promotion by mistake.
+    for stale in superseded:
+        github.close_pull(
+            config.repository,
+            stale.number,
+            comment=f"Superseded by #{pull.number} ({plan.tag}), opened by relkit.",
+        )
+    changed = pushed or pr_action != "unchanged" or bool(superseded)
     detail = {
         "opened": f"opened PR #{pull.number}",
         "updated": f"updated PR #{pull.number}",
@@ -150,6 +161,8 @@ def promote(
     }[pr_action]
     if pushed and pr_action == "unchanged":
         detail = f"pushed {branch}; PR #{pull.number} already up to date"
+    if superseded:
+        detail += "; closed superseded " + ", ".join(f"#{stale.number}" for stale in superseded)
     return StepRecord(
         STEP_NAME,
         StepOutcome.DONE if changed else StepOutcome.ALREADY_DONE,
