@@ -20,7 +20,7 @@ from relkit.steps.github_release import (
     publish_github_release,
     write_local_release,
 )
-from relkit.steps.promote import describe_promotion, promote
+from relkit.steps.promote import chart_version_of, describe_promotion, promote
 
 __all__ = ["STEPS", "STEP_NAMES"]
 
@@ -141,7 +141,7 @@ def _describe_release(context: StepContext) -> list[str]:
 
 
 def _chart_version(context: StepContext) -> str | None:
-    return str(context.plan.version) if context.config.charts else None
+    return chart_version_of(context.config, context.plan, context.artifacts())
 
 
 def _release_url(context: StepContext) -> str | None:
