@@ -27,4 +27,3 @@ def repository_of(reference: str) -> str:
     slash = name.rfind("/")
     colon = name.rfind(":")
     return name[:colon] if colon > slash else name
-
