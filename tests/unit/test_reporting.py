@@ -10,7 +10,9 @@ from pathlib import Path
 from relkit.model import Artifact, ImagePin, ReleasePlan, StepOutcome, StepRecord, Version
 from relkit.reporting import (
     PlainReporter,
+    TerminalReporter,
     github_outputs,
+    make_reporter,
     run_record,
     step_summary_markdown,
     write_github_outputs,
@@ -108,3 +110,23 @@ def test_plain_reporter_groups_and_annotates_in_actions() -> None:
         "::endgroup::",
         "::error title=relkit chart::registry down",
     ]
+
+
+def test_terminal_reporter_replaces_the_spinner_with_the_outcome() -> None:
+    out = io.StringIO()
+    reporter = TerminalReporter(out)
+    reporter.step_started("bundle", "sign the bundle")
+    reporter.step_finished(StepRecord("bundle", StepOutcome.ALREADY_DONE, "same content", 0.25))
+    text = out.getvalue()
+    assert text.startswith("\x1b[2K  bundle: sign the bundle")
+    assert text.endswith("\r\x1b[2K= bundle: already done (0.25s)  same content\n")
+
+
+def test_reporter_choice_follows_the_environment() -> None:
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert isinstance(make_reporter(Tty(), {}), TerminalReporter)
+    assert isinstance(make_reporter(Tty(), {"CI": "true"}), PlainReporter)
+    assert isinstance(make_reporter(io.StringIO(), {}), PlainReporter)
