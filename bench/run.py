@@ -77,7 +77,10 @@ def _tags_newest(corpus: Path) -> list[str]:
 def _psr_copy(corpus: Path) -> Path:
     """A copy of the corpus with the pyproject.toml python-semantic-release needs."""
     target = WORK_DIR / f"psr-{corpus.name}"
-    if not (target / ".git" / "relkit-corpus-complete").exists():
+    stamp = ".git/relkit-corpus-complete"
+    copied = target / stamp
+    # copytree keeps mtimes: a different stamp time means the corpus was rebuilt since.
+    if not copied.exists() or copied.stat().st_mtime != (corpus / stamp).stat().st_mtime:
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(corpus, target, symlinks=True)
