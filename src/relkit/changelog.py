@@ -211,13 +211,20 @@ def render_notes(release: Release, links: Links, renderer: TemplateRenderer) -> 
     return text.lstrip("\n")
 
 
+_HEADING = re.compile(r"^#{1,6} .*$", re.MULTILINE)
+_LINK_TARGET = re.compile(r"\]\([^)]*\)")
+
+
 def has_release(text: str, version: Version) -> bool:
-    """Whether a changelog already has a heading for `version` (any heading level)."""
-    pattern = re.compile(
-        r"^#{1,6} .*?(?<![0-9A-Za-z.+-])v?" + re.escape(str(version)) + r"(?![0-9A-Za-z.+-])",
-        re.MULTILINE,
+    """Whether a changelog already has a heading for `version` (any heading level).
+
+    Only the visible heading text counts: the compare link of 1.3.0's heading names v1.2.0.
+    """
+    wanted = re.compile(r"(?<![0-9A-Za-z.+-])v?" + re.escape(str(version)) + r"(?![0-9A-Za-z.+-])")
+    return any(
+        wanted.search(_LINK_TARGET.sub("]", heading.group(0)))
+        for heading in _HEADING.finditer(text)
     )
-    return pattern.search(text) is not None
 
 
 def insert_sections(existing: str, sections: str) -> str:

@@ -172,6 +172,7 @@ def test_insert_into_a_file_without_releases_appends() -> None:
         ("## 1.2.0-rc.1\n", "1.2.0", False),
         ("## 11.2.0\n", "1.2.0", False),
         ("* mentions 1.2.0 in a bullet\n", "1.2.0", False),
+        ("## [1.3.0](https://x/compare/v1.2.0...v1.3.0)\n", "1.2.0", False),
     ],
 )
 def test_has_release(text: str, version: str, found: bool) -> None:
