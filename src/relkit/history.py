@@ -31,7 +31,7 @@ from relkit.changelog import (
     render_sections,
 )
 from relkit.config import ComponentConfig, RelkitConfig
-from relkit.conventional import ConventionalCommit, parse_commits
+from relkit.conventional import ConventionalCommit, cancel_reverts, parse_commits
 from relkit.errors import NothingToRelease, UsageError
 from relkit.model import RawCommit, Version
 from relkit.versioning import NextVersion, TagFormat, next_version
@@ -154,7 +154,7 @@ def compute_next_version(
         *(t.version for t in tags if t.version.is_prerelease),
     ]
     result = next_version(
-        commits,
+        cancel_reverts(commits),  # a feature reverted before release bumps nothing
         known,
         dict(config.commit_types),
         major_on_zero=config.major_on_zero,

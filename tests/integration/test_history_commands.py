@@ -122,6 +122,8 @@ def test_version_json_names_the_commits_behind_the_bump(make_repo: MakeRepo, cap
     assert document["bump"] == "major"
     assert [r["header"] for r in document["reasons"]] == ["feat(api)!: drop the v1 API"]
     assert document["reasons"][0]["sha"] == repo.sha(-1)
+    # Since v0.2.0: the squash (two entries), perf, its revert, the breaking feat.
+    assert (document["commits"], document["non_conventional"]) == (4, 0)
 
 
 def test_major_on_zero_makes_a_breaking_change_1_0_0(make_repo: MakeRepo, capsys: Any) -> None:
@@ -147,6 +149,20 @@ def test_nothing_to_release_exits_3(make_repo: MakeRepo, capsys: Any) -> None:
     assert "Traceback" not in err
     assert run(repo, "version", "--json") == EXIT_NO_RELEASE
     assert json.loads(capsys.readouterr().out)["version"] is None
+
+
+def test_a_feature_reverted_before_release_bumps_nothing(make_repo: MakeRepo, capsys: Any) -> None:
+    repo = build(
+        make_repo,
+        [
+            {"commit": "feat: a", "files": {"a": "1"}},
+            {"tag": "v1.0.0"},
+            {"commit": "feat: risky", "files": {"b": "1"}, "id": "risky"},
+            {"revert": "risky"},
+        ],
+    )
+    assert run(repo, "version") == EXIT_NO_RELEASE
+    assert "no releasable commit since 1.0.0" in capsys.readouterr().err
 
 
 def test_pre_releases_count_up_and_promote(make_repo: MakeRepo, capsys: Any) -> None:

@@ -60,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
                 for c in computed.decision.reasons
             ],
             "commits": len({c.sha for c in commits}),
+            # Counted even when changelog.other_commits = "drop" hides them.
+            "non_conventional": sum(1 for c in commits if not c.conventional),
         }
         print(json.dumps(document, indent=2))
         return EXIT_OK if computed.version else EXIT_NO_RELEASE
