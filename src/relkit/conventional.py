@@ -75,6 +75,8 @@ _ISSUE_FOOTERS = frozenset(
 _ISSUE_NUMBER = re.compile(r"(?<![\w/])#(?P<number>\d+)\b")
 # GitHub squash bodies list the squashed commits as "* <message>" paragraphs.
 _SQUASH_BULLET = re.compile(r"^\* (?=\S)", re.MULTILINE)
+# `git merge --squash` lists each squashed commit as "commit <sha>" + headers + indented message.
+_GIT_SQUASH_COMMIT = re.compile(r"^commit [0-9a-f]{7,64}\n", re.MULTILINE)
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _PERSON = re.compile(r"^\s*(?P<name>.*?)\s*<(?P<email>[^<>]+)>\s*$")
 
@@ -251,23 +253,42 @@ def parse_message(message: str) -> _Message:
 
 
 def _squash_parts(message: str) -> list[str] | None:
-    """The bullet messages of a squash body, when it holds at least one conventional header."""
-    if "\n* " not in message:
+    """The messages inside a squash commit, when at least one is a conventional header.
+
+    Two shapes: GitHub's bullets (`* feat: a`), and `git merge --squash`'s
+    `Squashed commit of the following:` with `commit <sha>` blocks of indented messages.
+    """
+    if "\n* " not in message and "\ncommit " not in message:
         return None
     rest = message.replace("\r\n", "\n").partition("\n")[2]
-    if "\n* " not in "\n" + rest:
+    if "\ncommit " in message and _GIT_SQUASH_COMMIT.search(rest):
+        parts = _git_squash_parts(rest)
+    else:
+        parts = _bullet_parts(rest)
+    if not any(_HEADER.match(part.split("\n", 1)[0].strip()) for part in parts):
         return None
+    return parts
+
+
+def _bullet_parts(rest: str) -> list[str]:
     starts = [m.start() for m in _SQUASH_BULLET.finditer(rest)]
-    if not starts:
-        return None
     chunks = [rest[a:b] for a, b in zip(starts, [*starts[1:], len(rest)], strict=True)]
     parts: list[str] = []
     for chunk in chunks:
         lines = chunk[2:].split("\n")
         # Continuation lines of a bullet are indented (GitHub) or plain paragraphs.
         parts.append("\n".join(line[2:] if line.startswith("  ") else line for line in lines))
-    if not any(_HEADER.match(part.split("\n", 1)[0].strip()) for part in parts):
-        return None
+    return parts
+
+
+def _git_squash_parts(rest: str) -> list[str]:
+    parts: list[str] = []
+    blocks = _GIT_SQUASH_COMMIT.split(rest)[1:]  # text before the first "commit" is the intro
+    for block in blocks:
+        # "Author:"/"Date:" lines, a blank line, then the message indented by four spaces.
+        _headers, _, body = block.partition("\n\n")
+        lines = [line[4:] if line.startswith("    ") else line for line in body.split("\n")]
+        parts.append("\n".join(lines).strip("\n"))
     return parts
 
 

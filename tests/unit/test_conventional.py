@@ -145,6 +145,22 @@ def test_squash_keeps_a_conventional_title_unless_a_bullet_repeats_it() -> None:
     assert [e.header for e in repeated] == ["feat: login", "fix: typo"]
 
 
+def test_git_merge_squash_message_yields_each_commit() -> None:
+    message = (
+        "Squashed commit of the following:\n\n"
+        f"commit {'1' * 40}\nAuthor: Bob <bob@example.com>\nDate:   Mon Jan 1 10:00:00 2024\n\n"
+        "    fix(db): close cursors\n    \n    They leaked.\n\n"
+        f"commit {'2' * 40}\nAuthor: Bob <bob@example.com>\nDate:   Mon Jan 1 09:00:00 2024\n\n"
+        "    feat(db): pooling\n"
+    )
+    entries = parse_commit(raw(message))
+    assert [(e.type, e.scope, e.subject) for e in entries] == [
+        ("fix", "db", "close cursors"),
+        ("feat", "db", "pooling"),
+    ]
+    assert entries[0].body == "They leaked."
+
+
 def test_a_bullet_list_without_conventional_headers_is_a_plain_body() -> None:
     [entry] = parse_commit(raw("feat: menu\n\n* one item\n* another item"))
     assert entry.subject == "menu"
