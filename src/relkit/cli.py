@@ -75,7 +75,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     # in githubkit and sigstore (~1 s), which `relkit notes` in a CI step must not pay for.
     # `--help` or an unknown command imports them all, so help and errors list every command.
     wanted = _command_module(argv) if argv is not None else None
-    for module_name in (wanted,) if wanted else COMMAND_MODULES:
+    modules: Sequence[str] = (wanted,) if wanted else COMMAND_MODULES
+    if argv is not None and wanted is None and "--version" in argv:
+        modules = ()  # `relkit --version` exits while parsing; it needs no command
+    for module_name in modules:
         importlib.import_module(module_name).register(subparsers)
     return parser
 
