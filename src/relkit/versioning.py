@@ -161,16 +161,19 @@ def check_requested_version(
     """Refuse a requested version lower than the commits require; return warnings.
 
     Raises `UsageError` naming the commit that requires more unless `force`; with `force` the
-    same reasons come back as warnings. A version not above every existing release is always
-    refused: it would sort before a release that already exists.
+    same reasons come back as warnings. Always refused, forced or not: a version not above the
+    last final release of this line of history (`computed.previous`), and a version already
+    tagged anywhere (`released`). A release of a maintenance branch (1.2.5 while 2.0.0 exists
+    on main) is fine.
     """
-    released = list(released)
-    newest = max(released, default=None)
-    if newest is not None and requested <= newest:
+    base = computed.previous
+    if base is not None and requested <= base:
         raise UsageError(
-            f"version {requested} is not above the latest release {newest}",
+            f"version {requested} is not above the latest release {base}",
             hint="choose a higher version",
         )
+    if requested in set(released):
+        raise UsageError(f"version {requested} is already released", hint="choose another version")
     problems: list[str] = []
     if computed.version is None:
         problems.append(f"no commit since {computed.previous or 'the start'} requires a release")

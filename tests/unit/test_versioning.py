@@ -149,9 +149,17 @@ def test_requested_version_at_or_above_required_passes() -> None:
 def test_requested_version_not_above_the_latest_release_is_refused_even_forced() -> None:
     released = [v("1.2.0"), v("1.3.0-rc.1")]
     computed = next_version(commits("feat: a"), released, TYPES)
-    for requested in ("1.2.0", "1.1.9", "1.3.0-rc.1"):
-        with pytest.raises(UsageError, match="not above the latest release"):
+    for requested in ("1.2.0", "1.1.9", "1.2.0-rc.1"):
+        with pytest.raises(UsageError, match="not above the latest release 1.2.0"):
             check_requested_version(v(requested), computed, released, force=True)
+    with pytest.raises(UsageError, match="1.3.0-rc.1 is already released"):
+        check_requested_version(v("1.3.0-rc.1"), computed, released, force=True)
+
+
+def test_a_maintenance_release_below_another_branch_is_allowed() -> None:
+    # 2.0.0 exists on main; on the 1.x branch the base is 1.2.0.
+    computed = next_version(commits("fix: a"), [v("1.2.0")], TYPES)
+    assert check_requested_version(v("1.2.1"), computed, [v("1.2.0"), v("2.0.0")]) == []
 
 
 def test_requested_version_without_releasable_commits_needs_force() -> None:
