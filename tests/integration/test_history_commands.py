@@ -422,3 +422,59 @@ def test_a_bad_revision_is_a_relkit_error(make_repo: MakeRepo) -> None:
     repo = build(make_repo)
     with pytest.raises(RelkitError, match="git log failed"):
         git_history.read_commits(repo.path, ("v7.7.7..HEAD",))
+
+
+def test_a_branch_forked_before_a_release_and_merged_after_is_in_the_next_release(
+    make_repo: MakeRepo, capsys: Any
+) -> None:
+    repo = build(
+        make_repo,
+        [
+            {"commit": "feat: base", "files": {"a": "1"}},
+            {"branch": "side"},
+            {"commit": "feat(side): long running work", "files": {"s": "1"}},
+            {"checkout": "main"},
+            {"commit": "fix: quick fix", "files": {"a": "2"}},
+            {"tag": "v1.0.0"},
+            {"merge": "side", "message": "Merge branch 'side'"},
+            {"commit": "docs: after", "files": {"d": "1"}},
+            {"tag": "v1.1.0"},
+        ],
+    )
+    assert run(repo, "changelog", "--stdout") == EXIT_OK
+    text = capsys.readouterr().out
+    newer, _, older = text.partition("## [1.0.0]")
+    assert "long running work" in newer and "long running work" not in older
+    assert "quick fix" in older and "base" in older
+
+
+def test_release_candidates_fold_into_the_final_release(make_repo: MakeRepo, capsys: Any) -> None:
+    repo = build(
+        make_repo,
+        [
+            {"commit": "feat: a", "files": {"a": "1"}},
+            {"tag": "v1.0.0"},
+            {"commit": "feat: b", "files": {"b": "1"}},
+            {"tag": "v1.1.0-rc.1"},
+            {"commit": "fix: c", "files": {"c": "1"}},
+            {"tag": "v1.1.0-rc.2"},
+            {"commit": "fix: d", "files": {"d": "1"}},
+            {"tag": "v1.1.0"},
+        ],
+    )
+    # A pre-release's notes start at the previous tag of any kind...
+    assert run(repo, "notes", "v1.1.0-rc.2") == EXIT_OK
+    rc2 = capsys.readouterr().out
+    assert "* c (" in rc2 and "* b (" not in rc2
+    assert "compare/v1.1.0-rc.1...v1.1.0-rc.2" in rc2
+    # ...a final's notes at the previous final, so they include what the rcs shipped.
+    assert run(repo, "notes", "v1.1.0") == EXIT_OK
+    final = capsys.readouterr().out
+    assert all(f"* {s} (" in final for s in "bcd")
+    assert "compare/v1.0.0...v1.1.0" in final
+    assert run(repo, "changelog", "--stdout") == EXIT_OK
+    text = capsys.readouterr().out
+    assert [line for line in text.splitlines() if line.startswith("## ")] == [
+        "## [1.1.0](https://github.com/acme/widget/compare/v1.0.0...v1.1.0) (2024-01-01)",
+        "## [1.0.0](https://github.com/acme/widget/commits/v1.0.0) (2024-01-01)",
+    ]
