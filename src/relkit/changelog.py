@@ -164,7 +164,7 @@ def _entry_context(commit: ConventionalCommit, base: str | None) -> dict[str, An
 
 
 def release_context(release: Release, links: Links) -> dict[str, Any]:
-    """The variables a release template sees (documented in docs/changelog.md)."""
+    """The variables a release template sees (documented in the README, "Templates")."""
     return {
         "version": str(release.version) if release.version is not None else None,
         "title": release.title,

@@ -19,7 +19,7 @@ Rules (Conventional Commits 1.0.0 plus what real histories need):
 
 We do not use python-semantic-release's parser: it works on GitPython commit objects (one
 object per commit is far too slow for 30,000 commits) and re-parses per call; this module
-works on plain strings from one `git log`. Numbers are in docs/bench.md.
+works on plain strings from one `git log`. Numbers are in the README, "Benchmark".
 """
 
 from __future__ import annotations
