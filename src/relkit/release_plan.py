@@ -58,11 +58,13 @@ def check_version_fits(root: Path, config: RelkitConfig, info: ReleaseInfo) -> N
         (t for t in finals if t.sha == info.sha or git_history.is_ancestor(root, t.sha, info.sha)),
         None,
     )
-    revision = f"{base.sha}..{info.sha}" if base else info.sha
-
-    commits = parse_commits(
-        git_history.read_commits(root, (revision,), scope.paths), config.exclude_patterns
-    )
+    if base is not None and base.name == info.previous_tag:
+        commits = list(info.commits)  # the notes' range is this range: no second read
+    else:  # a pre-release's notes start at the last tag of any kind; the bump at a final one
+        revision = f"{base.sha}..{info.sha}" if base else info.sha
+        commits = parse_commits(
+            git_history.read_commits(root, (revision,), scope.paths), config.exclude_patterns
+        )
     decision = decide_bump(commits, dict(config.commit_types))
     since = base.name if base else "the start of history"
     if not decision.releasable:
