@@ -527,17 +527,15 @@ class GitHubClient:
     ) -> Release:
         """PATCH the release; `make_latest` is sent as GitHub's "true"/"false" strings."""
         owner, repo_name = _split_repo(repo)
-        fields: dict[str, Any] = {}
-        if name is not None:
-            fields["name"] = name
-        if body is not None:
-            fields["body"] = body
-        if draft is not None:
-            fields["draft"] = draft
-        if prerelease is not None:
-            fields["prerelease"] = prerelease
-        if make_latest is not None:
-            fields["make_latest"] = "true" if make_latest else "false"
+        latest = None if make_latest is None else ("true" if make_latest else "false")
+        given = {
+            "name": name,
+            "body": body,
+            "draft": draft,
+            "prerelease": prerelease,
+            "make_latest": latest,
+        }
+        fields: dict[str, Any] = {key: value for key, value in given.items() if value is not None}
         return self._call(
             f"update release {release_id} in {repo}",
             lambda: _release(
