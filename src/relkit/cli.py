@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "relkit.commands.cut",
     "relkit.commands.bundle",
     "relkit.commands.verify",
+    "relkit.commands.check",
 )
 
 

@@ -19,6 +19,7 @@ from relkit.errors import RelkitError
 from relkit.model import RawCommit, TagRef
 
 __all__ = [
+    "changed_paths",
     "commit_time",
     "is_ancestor",
     "iter_commits",
@@ -232,3 +233,11 @@ def remote_web_url(root: Path, remote: str = "origin") -> str | None:
     if result.returncode != 0:
         return None
     return web_url_from_remote(result.stdout.decode("utf-8", "replace"))
+
+
+def changed_paths(root: Path, revision_range: str) -> set[str]:
+    """Every path a commit of `revision_range` adds, changes, deletes or renames (both names)."""
+    result = _git(
+        root, "log", "--format=", "--name-only", "--no-renames", "-z", revision_range, "--"
+    )
+    return {p for p in result.stdout.decode("utf-8", "surrogateescape").split("\0") if p.strip()}

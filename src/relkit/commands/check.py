@@ -1,0 +1,123 @@
+"""`relkit check`: fast checks for the pull-request pipeline (no registry write, no token)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from relkit.check import (
+    CheckResult,
+    changed_components,
+    check_bundles,
+    check_charts,
+    check_commits,
+    check_config,
+    check_release_plan,
+    check_title,
+)
+from relkit.commands._common import repo_root
+from relkit.errors import EXIT_FAILED, EXIT_OK, UsageError
+
+__all__ = ["register"]
+
+_MARK = {"ok": "ok", "warning": "warn", "failed": "FAIL", "skipped": "skip"}
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "check",
+        help="fast pull-request checks: config, helm lint, compose, commits, release plan",
+        description="Check the configuration, lint every chart with Helm, check each bundle's "
+        "compose file, the PR's commits and title, and that the next release plans. "
+        "No registry write and no token needed; exit 1 if any check fails.",
+    )
+    parser.add_argument(
+        "--range",
+        dest="revision_range",
+        metavar="A..B",
+        help="commits to check, e.g. origin/main..HEAD",
+    )
+    parser.add_argument("--title", help="the PR title to check (what a squash merge commits)")
+    parser.add_argument(
+        "--resolve", action="store_true", help="look every bundle image up in its registry"
+    )
+    parser.add_argument(
+        "--changed",
+        action="store_true",
+        help="only list the components the --range touches (for a GitHub Actions matrix)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    root = repo_root(args)
+    explicit = Path(args.config).resolve() if args.config else None
+    if args.changed:
+        return _changed(args, root, explicit)
+    results: list[CheckResult] = []
+    config_result, config = check_config(root, explicit)
+    results.append(config_result)
+    if config is not None:
+        results += check_charts(root, config)
+        if args.revision_range:
+            results.append(check_commits(root, config, args.revision_range))
+        if args.title is not None:
+            results.append(check_title(config, args.title))
+        plan_result, plan = check_release_plan(root, config)
+        results.append(plan_result)
+        resolver = None
+        if args.resolve:
+            from relkit.adapters.registry import resolve_many
+
+            resolver = resolve_many
+        results += check_bundles(root, config, plan, resolver)
+    _print(results, as_json=args.json)
+    return EXIT_FAILED if any(r.failed for r in results) else EXIT_OK
+
+
+def _changed(args: argparse.Namespace, root: Path, explicit: Path | None) -> int:
+    from relkit.adapters.git_history import changed_paths
+    from relkit.config import load_config
+
+    if not args.revision_range:
+        raise UsageError("--changed needs --range", hint="e.g. --range origin/main..HEAD")
+    config = load_config(root, explicit)
+    components = changed_components(config, changed_paths(root, args.revision_range))
+    names = [c.name for c in components]
+    if args.json:
+        include = [{"component": c.name, "paths": list(c.paths)} for c in components]
+        print(json.dumps({"components": names, "matrix": {"include": include}}))
+    else:
+        for name in names:
+            print(name)
+    return EXIT_OK
+
+
+def _print(results: list[CheckResult], *, as_json: bool) -> None:
+    failed = sum(r.failed for r in results)
+    if as_json:
+        document = {"ok": failed == 0, "checks": [r.as_dict() for r in results]}
+        print(json.dumps(document, indent=2))
+    else:
+        for result in results:
+            print(f"{_MARK[result.status]:<4}  {result.name}: {result.message}")
+            if result.status in ("warning", "failed"):
+                for detail in result.details[1 if result.failed else 0 :]:
+                    print(f"      {detail}")
+        print(f"relkit: {len(results)} checks, {failed} failed")
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for result in results:
+            if result.status in ("failed", "warning"):
+                level = "error" if result.failed else "warning"
+                text = _escape(f"{result.name}: {result.message}")
+                sys.stdout.write(f"::{level} title=relkit check::{text}\n")
+
+
+def _escape(text: str) -> str:
+    # Workflow commands end at a newline; % , \r and \n must be escaped (GitHub docs).
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
