@@ -153,9 +153,7 @@ def check_bundles(
         how = "resolved" if resolver else "pinnable (not looked up; --resolve does)"
         details = tuple(p.pinned if resolver else p.reference for p in pinned.pins)
         results.append(
-            CheckResult(
-                name, "ok", f"{pinned.file_name}: {len(details)} image(s) {how}", details
-            )
+            CheckResult(name, "ok", f"{pinned.file_name}: {len(details)} image(s) {how}", details)
         )
     return results
 
