@@ -128,7 +128,10 @@ def _parse(raws: Sequence[RawCommit], config: RelkitConfig) -> list[Conventional
 
 
 def _date(when: datetime) -> date:
-    return when.astimezone(UTC).date()
+    try:
+        return when.astimezone(UTC).date()
+    except OverflowError:  # the UTC day of 9999-12-31T23:00-02:00 is in year 10000
+        return when.date()
 
 
 def compute_next_version(

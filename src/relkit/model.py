@@ -25,13 +25,44 @@ __all__ = [
     "Version",
 ]
 
-# semver.org 2.0.0 regular expression (the "official" one), without the leading "v".
-_SEMVER = re.compile(
-    r"^(?P<major>0|[1-9]\d*)\.(?P<minor>0|[1-9]\d*)\.(?P<patch>0|[1-9]\d*)"
-    r"(?:-(?P<pre>(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)"
-    r"(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+(?P<build>[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+# semver.org 2.0.0 regular expression (the "official" one), without the leading "v", written
+# with [0-9] rather than \d and compiled ASCII-only: `\d` also matches Arabic-Indic and other
+# digits, and int() reads them, so "1٣.0.0" would parse as 13.0.0.
+SEMVER_BODY = (
+    r"(?P<major>0|[1-9][0-9]*)\.(?P<minor>0|[1-9][0-9]*)\.(?P<patch>0|[1-9][0-9]*)"
+    r"(?:-(?P<pre>(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)"
+    r"(?:\.(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+(?P<build>[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?"
 )
+_SEMVER = re.compile(SEMVER_BODY, re.ASCII)
+
+# Semver puts no bound on numbers, Python's int() refuses strings over 4,300 digits (and
+# printing one back too). No real version comes near this; a longer number is refused with a
+# one-line error (`Version.parse`) or is not a release tag (`TagFormat.parse`).
+MAX_NUMBER_DIGITS = 256
+
+
+def version_from_match(match: re.Match[str]) -> Version | None:
+    """The version a `SEMVER_BODY` match names, or `None` when a number is too long."""
+    major, minor, patch = match.group("major", "minor", "patch")
+    pre, build = match.group("pre"), match.group("build")
+    prerelease = tuple(pre.split(".")) if pre else ()
+    if max(len(major), len(minor), len(patch)) > MAX_NUMBER_DIGITS or any(
+        len(part) > MAX_NUMBER_DIGITS and part.isdigit() for part in prerelease
+    ):
+        return None
+    return Version(
+        int(major),
+        int(minor),
+        int(patch),
+        prerelease,
+        tuple(build.split(".")) if build else (),
+    )
+
+
+def _shown(text: str) -> str:
+    """`text` for an error message: bounded, so a hostile argument stays one short line."""
+    return repr(text) if len(text) <= 80 else repr(text[:60]) + f"... ({len(text)} characters)"
 
 
 @total_ordering
@@ -49,25 +80,27 @@ class Version:
     def parse(cls, text: str) -> Version:
         """Parse `1.2.3`, `1.2.3-rc.1+build.5`; a leading `v` is accepted."""
         candidate = text[1:] if text[:1] in ("v", "V") else text
-        match = _SEMVER.match(candidate)
+        match = _SEMVER.fullmatch(candidate)
         if match is None:
             raise UsageError(
-                f"{text!r} is not a semantic version", hint="use MAJOR.MINOR.PATCH, e.g. 1.2.0"
+                f"{_shown(text)} is not a semantic version",
+                hint="use MAJOR.MINOR.PATCH, e.g. 1.2.0",
             )
-        pre = match.group("pre")
-        build = match.group("build")
-        return cls(
-            int(match.group("major")),
-            int(match.group("minor")),
-            int(match.group("patch")),
-            tuple(pre.split(".")) if pre else (),
-            tuple(build.split(".")) if build else (),
-        )
+        version = version_from_match(match)
+        if version is None:
+            raise UsageError(
+                f"{_shown(text)} has a number over {MAX_NUMBER_DIGITS} digits",
+                hint="use MAJOR.MINOR.PATCH, e.g. 1.2.0",
+            )
+        return version
 
     @classmethod
     def is_valid(cls, text: str) -> bool:
-        candidate = text[1:] if text[:1] in ("v", "V") else text
-        return _SEMVER.match(candidate) is not None
+        try:
+            cls.parse(text)
+        except UsageError:
+            return False
+        return True
 
     @property
     def is_prerelease(self) -> bool:
@@ -89,8 +122,11 @@ class Version:
     def _precedence_key(self) -> tuple[int, int, int, int, tuple[tuple[int, int, str], ...]]:
         # A version without pre-release ranks above any of its pre-releases; numeric
         # identifiers rank below alphanumeric ones (semver §11).
+        # Numeric identifiers compare by length, then text (no leading zeros in semver): no
+        # int() of an arbitrarily long string, and only ASCII digits count as numeric.
         pre = tuple(
-            (0, int(part), "") if part.isdigit() else (1, 0, part) for part in self.prerelease
+            (0, len(part), part) if part.isascii() and part.isdigit() else (1, 0, part)
+            for part in self.prerelease
         )
         return (self.major, self.minor, self.patch, 0 if self.prerelease else 1, pre)
 

@@ -478,3 +478,73 @@ def test_release_candidates_fold_into_the_final_release(make_repo: MakeRepo, cap
         "## [1.1.0](https://github.com/acme/widget/compare/v1.0.0...v1.1.0) (2024-01-01)",
         "## [1.0.0](https://github.com/acme/widget/commits/v1.0.0) (2024-01-01)",
     ]
+
+
+# -- hostile histories (issue 8) -----------------------------------------------------------
+
+
+def forge_commit(repo: BuiltRepo, message: str, raw_date: str) -> str:
+    """A commit on HEAD with a date `git commit` refuses to write but real histories hold."""
+    tree = repo.git("rev-parse", "HEAD^{tree}").strip()
+    parent = repo.head
+    body = (
+        f"tree {tree}\nparent {parent}\n"
+        f"author Old Tool <old@example.com> {raw_date}\n"
+        f"committer Old Tool <old@example.com> {raw_date}\n\n{message}\n"
+    )
+    result = subprocess.run(
+        ["git", "hash-object", "-t", "commit", "-w", "--literally", "--stdin"],
+        cwd=repo.path,
+        input=body.encode(),
+        capture_output=True,
+        check=True,
+    )
+    sha = result.stdout.decode().strip()
+    repo.git("update-ref", "HEAD", sha)
+    return sha
+
+
+@pytest.mark.parametrize(
+    ("raw_date", "shown"),
+    [
+        ("1700000000 +051800", "2023-11-14"),  # the instant kept, the bogus offset dropped
+        ("1700000000 +9900", "2023-11-14"),
+        ("1700000000 -1130", "2023-11-14"),  # a valid offset stays
+        ("253402300800 +0000", "9999-12-31"),  # year 10000: clamped, not a crash
+    ],
+)
+def test_commit_dates_out_of_range_never_crash(
+    make_repo: MakeRepo, capsys: Any, raw_date: str, shown: str
+) -> None:
+    repo = build(make_repo, [{"commit": "feat: a", "files": {"a": "1"}}, {"tag": "v1.0.0"}])
+    sha = forge_commit(repo, "fix: from an old importer", raw_date)
+    repo.git("tag", "v1.0.1")
+    [commit] = git_history.read_commits(repo.path, ("v1.0.0..HEAD",))
+    assert commit.sha == sha
+    assert git_history.commit_time(repo.path, sha) == commit.committed_at
+    assert git_history.topo_order(repo.path)[0] == (sha, commit.committed_at)
+    if raw_date.startswith("1700000000"):
+        assert commit.committed_at.timestamp() == 1700000000  # the raw instant
+    assert run(repo, "notes", "v1.0.1") == EXIT_OK
+    assert run(repo, "changelog", "--stdout") == EXIT_OK
+    out = capsys.readouterr().out
+    assert f"[1.0.1](https://github.com/acme/widget/compare/v1.0.0...v1.0.1) ({shown})" in out
+    assert plan_release(repo.path, RelkitConfig(), tag="v1.0.1").committed_at == (
+        commit.committed_at
+    )
+
+
+def test_a_version_with_a_4400_digit_number_is_a_one_line_error(
+    make_repo: MakeRepo, capsys: Any
+) -> None:
+    repo = build(make_repo, [{"commit": "feat: a", "files": {"a": "1"}}, {"tag": "v1.0.0"}])
+    huge = "1" + "0" * 4400
+    # A tag like that must not break the history either (too long for a loose ref file).
+    with (repo.path / ".git" / "packed-refs").open("a") as refs:
+        refs.write(f"{repo.head} refs/tags/v{huge}.0.0\n")
+    assert run(repo, "notes", f"{huge}.0.0") == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) <= 2 and "digits" in err and len(err) < 400
+    assert run(repo, "changelog", "--stdout") == EXIT_OK
+    assert "## [1.0.0]" in capsys.readouterr().out
+    assert run(repo, "notes", "v1\u0663.0.0") == EXIT_USAGE  # not 13.0.0

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from relkit.config import DEFAULT_COMMIT_TYPES, CommitType
 from relkit.conventional import ConventionalCommit, parse_commits
@@ -197,3 +199,140 @@ def test_tag_format_render_with_prefix() -> None:
     assert TagFormat("v{version}", "api/").render(v("1.2.0")) == "api/v1.2.0"
     with pytest.raises(UsageError):
         TagFormat("release")
+
+
+# -- hostile versions (issue 8) ------------------------------------------------------------
+
+HUGE = "1" + "0" * 4400  # int() refuses strings over 4,300 digits
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"{HUGE}.0.0",
+        f"1.{HUGE}.0",
+        f"v1.0.{HUGE}",
+        f"1.0.0-rc.{HUGE}",
+        "1" * 300 + ".0.0",
+    ],
+)
+def test_a_number_too_long_is_a_one_line_usage_error(text: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        Version.parse(text)
+    assert "digits" in str(caught.value) and len(str(caught.value)) < 200
+    assert not Version.is_valid(text)
+    assert TagFormat("v{version}").parse("v" + text.removeprefix("v")) is None
+
+
+def test_long_but_bounded_numbers_are_versions() -> None:
+    big = "9" * 256
+    assert str(Version.parse(f"{big}.0.0-rc.{big}")) == f"{big}.0.0-rc.{big}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1\u0663.0.0", "\u0661.0.0", "1.0.0-rc.\u0663", "1.0.\uff11", "1.2.3\n", "1.2.3-\u0663a"],
+)
+def test_only_ascii_digits_make_a_version(text: str) -> None:
+    with pytest.raises(UsageError):
+        Version.parse(text)
+    assert TagFormat("v{version}").parse("v" + text) is None
+
+
+def test_unicode_digit_pre_release_identifiers_are_not_numeric() -> None:
+    # Built directly (parse refuses them): precedence must not call int() on "²".
+    odd = Version(1, 0, 0, ("\u00b2",))
+    assert Version(1, 0, 0, ("2",)) < odd < Version(1, 0, 0)
+
+
+# -- properties (Hypothesis): fixed derandomized examples so CI is deterministic ------------
+
+NUMBER = st.integers(min_value=0, max_value=10**30)
+IDENT_ALNUM = st.from_regex(r"[0-9]*[a-zA-Z-][0-9a-zA-Z-]{0,6}", fullmatch=True).filter(
+    lambda s: s.isascii()
+)
+PRE_IDENT = st.one_of(NUMBER.map(str), IDENT_ALNUM)
+BUILD_IDENT = st.from_regex(r"[0-9a-zA-Z-]{1,8}", fullmatch=True).filter(lambda s: s.isascii())
+VERSIONS = st.builds(
+    Version,
+    NUMBER,
+    NUMBER,
+    NUMBER,
+    st.lists(PRE_IDENT, max_size=4).map(tuple),
+    st.lists(BUILD_IDENT, max_size=3).map(tuple),
+)
+PROPERTY = settings(max_examples=300, derandomize=True, deadline=None)
+
+
+def semver_compare(a: Version, b: Version) -> int:
+    """semver.org §11, written out independently of Version's sort key."""
+    for x, y in ((a.major, b.major), (a.minor, b.minor), (a.patch, b.patch)):
+        if x != y:
+            return -1 if x < y else 1
+    if not a.prerelease or not b.prerelease:
+        return (not a.prerelease) - (not b.prerelease) if a.prerelease != b.prerelease else 0
+    for p, q in zip(a.prerelease, b.prerelease, strict=False):
+        if p == q:
+            continue
+        if p.isdigit() and q.isdigit():
+            return -1 if int(p) < int(q) else 1
+        if p.isdigit() != q.isdigit():
+            return -1 if p.isdigit() else 1
+        return -1 if p < q else 1
+    return (len(a.prerelease) > len(b.prerelease)) - (len(a.prerelease) < len(b.prerelease))
+
+
+@PROPERTY
+@given(VERSIONS)
+def test_version_text_round_trips(version: Version) -> None:
+    parsed = Version.parse(str(version))
+    assert parsed == version and parsed.build == version.build and str(parsed) == str(version)
+
+
+@PROPERTY
+@given(
+    VERSIONS,
+    st.sampled_from(["v{version}", "{version}", "release-{version}-x"]),
+    st.sampled_from(["", "api/", "pkg@"]),
+)
+def test_tag_format_round_trips(version: Version, fmt: str, prefix: str) -> None:
+    tags = TagFormat(fmt, prefix)
+    tag = tags.render(version)
+    assert str(tags.parse(tag)) == str(version)
+    assert TagFormat(fmt, "other/").parse(tag) is None
+
+
+@PROPERTY
+@given(VERSIONS, VERSIONS, VERSIONS)
+def test_ordering_is_a_total_order_matching_semver_precedence(
+    a: Version, b: Version, c: Version
+) -> None:
+    expected = semver_compare(a, b)
+    assert (a < b, a == b, a > b) == (expected < 0, expected == 0, expected > 0)
+    assert (a.precedence < b.precedence) == (a < b)
+    assert (a == b) == (hash(a) == hash(b)) or a != b
+    if a <= b and b <= c:
+        assert a <= c
+    assert sorted([a, b, c]) == sorted([c, b, a], key=lambda x: x.precedence)
+
+
+GARBAGE = st.one_of(
+    st.text(max_size=60),
+    st.builds(
+        lambda parts, seps: "".join(p + s for p, s in zip(parts, seps, strict=False)),
+        st.lists(st.one_of(NUMBER.map(str), st.text(max_size=4), st.just("\u0663")), max_size=6),
+        st.lists(st.sampled_from([".", "-", "+", "", "v", "\n", ".."]), max_size=6),
+    ),
+)
+
+
+@PROPERTY
+@given(GARBAGE)
+def test_garbage_raises_only_the_documented_error(text: str) -> None:
+    try:
+        version = Version.parse(text)
+    except UsageError as error:
+        assert "\n" not in str(error)
+    else:
+        assert str(version).isascii()
+    TagFormat("v{version}").parse(text)  # a version or None, never an exception

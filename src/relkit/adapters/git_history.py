@@ -12,7 +12,7 @@ import re
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
 from relkit.errors import RelkitError
@@ -21,6 +21,7 @@ from relkit.model import RawCommit, TagRef
 __all__ = [
     "changed_paths",
     "commit_time",
+    "git_time",
     "is_ancestor",
     "iter_commits",
     "list_tags",
@@ -31,8 +32,9 @@ __all__ = [
     "web_url_from_remote",
 ]
 
-# sha, parents, author name, author e-mail, committer date (strict ISO 8601), raw message.
-_LOG_FORMAT = "%H%x00%P%x00%an%x00%ae%x00%cI%x00%B"
+# sha, parents, author name, author e-mail, committer date (raw: see `git_time`), message.
+_LOG_FORMAT = "%H%x00%P%x00%an%x00%ae%x00%cd%x00%B"
+_RAW_DATE = "--date=raw"
 _LOG_FIELDS = 6
 
 
@@ -121,7 +123,7 @@ def iter_commits(
     """
     if not revisions:
         return
-    args = ["git", "-C", str(root), "log", "-z", f"--format={_LOG_FORMAT}"]
+    args = ["git", "-C", str(root), "log", "-z", _RAW_DATE, f"--format={_LOG_FORMAT}"]
     if topo:
         args.append("--topo-order")
     args.extend(revisions)
@@ -167,7 +169,7 @@ def _raw_commit(fields: list[str]) -> RawCommit:
         message=message,
         author_name=name,
         author_email=email,
-        committed_at=datetime.fromisoformat(when),
+        committed_at=git_time(when),
         parents=tuple(parents.split()),
     )
 
@@ -176,11 +178,11 @@ def topo_order(root: Path, revision: str = "HEAD") -> list[tuple[str, datetime]]
     """Every commit reachable from `revision` with its committer time, newest first in
     topological order (a component's release boundaries: tagged commits may not touch its
     paths, so they are missing from its path-limited log)."""
-    output = _git(root, "log", "--topo-order", "--format=%H %cI", revision, "--").stdout
+    output = _git(root, "log", "--topo-order", _RAW_DATE, "--format=%H %cd", revision, "--")
     result: list[tuple[str, datetime]] = []
-    for line in output.decode().splitlines():
+    for line in output.stdout.decode().splitlines():
         sha, _, when = line.partition(" ")
-        result.append((sha, datetime.fromisoformat(when)))
+        result.append((sha, git_time(when)))
     return result
 
 
@@ -192,8 +194,51 @@ def is_ancestor(root: Path, ancestor: str, descendant: str) -> bool:
 
 def commit_time(root: Path, rev: str) -> datetime:
     """The committer time of `rev` (with its UTC offset)."""
-    output = _git(root, "show", "-s", "--format=%cI", f"{rev}^{{commit}}", "--").stdout
-    return datetime.fromisoformat(output.decode().strip())
+    output = _git(root, "show", "-s", _RAW_DATE, "--format=%cd", f"{rev}^{{commit}}", "--")
+    return git_time(output.stdout.decode().strip())
+
+
+# Real histories hold dates no ISO 8601 parser takes: a UTC offset of +051800 (written by an
+# old tool into a well-known public repository), +9900, a year past 9999. `%cI` renders them
+# as "+518:00" or "10000-01-01". The raw form is the instant (seconds since the epoch, what
+# ordering and reproducible archives need) plus the offset as git stored it.
+_ZONES: dict[str, tzinfo] = {}
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def _zone(offset: str) -> tzinfo:
+    """`+0530` → UTC+05:30; an offset out of range (a day or more, 60+ minutes) → UTC."""
+    zone = _ZONES.get(offset)
+    if zone is None:
+        zone = UTC
+        digits = offset[1:]
+        if offset[:1] in "+-" and 0 < len(digits) <= 6 and digits.isascii() and digits.isdigit():
+            hours, minutes = divmod(int(digits), 100)
+            if hours < 24 and minutes < 60:
+                delta = timedelta(hours=hours, minutes=minutes)
+                zone = timezone(-delta if offset[0] == "-" else delta) if delta else UTC
+        _ZONES[offset] = zone
+    return zone
+
+
+def git_time(raw: str) -> datetime:
+    """A raw git date (`1700000000 +0100`) as an aware datetime; never raises.
+
+    The instant is kept exactly; an offset Python cannot represent falls back to UTC; an
+    instant outside years 1-9999 is clamped to the nearest representable one.
+    """
+    seconds_text, _, offset = raw.strip().partition(" ")
+    try:
+        seconds = int(seconds_text[:40])  # git prints at most a 20-digit number
+    except ValueError:
+        return _EARLIEST
+    for zone in (_zone(offset), UTC):  # the local time can leave the range where UTC does not
+        try:
+            return datetime.fromtimestamp(seconds, zone)
+        except (OverflowError, OSError, ValueError):
+            continue
+    return _LATEST if seconds > 0 else _EARLIEST
 
 
 # scheme://[user[:password]@]host[:port]/path: the credentials part is never kept.
