@@ -10,10 +10,13 @@ Rules (Conventional Commits 1.0.0 plus what real histories need):
   description shown in the changelog; `!` alone uses the subject as description;
 - merge commits are not entries (the commits they bring in are);
 - a squash body holding several conventional headers as bullets (GitHub's
-  `* feat: a\\n\\n* fix: b`) yields each of them; the squash commit's own header is kept only
-  when it is conventional and not a repeat of a bullet;
-- `revert: ...` and git's `Revert "..."` record the reverted sha from `This reverts commit X`;
-  `cancel_reverts` drops both when they land in the same release;
+  `* feat: a\\n\\n* fix: b`) or `git merge --squash` blocks yields each of them, each parsed as
+  its own message (`relkit.squash` cuts the body); the squash commit's own header is kept
+  only when it is conventional and not a repeat of a bullet;
+- `revert: ...`, git's `Revert "..."` and GitHub's `Revert "..." (#2)` record the reverted
+  sha from `This reverts commit X` and the reverted header; `cancel_reverts` drops both when
+  they land in the same release;
+- `\\r\\n` and a lone `\\r` are line breaks like `\\n`; every pattern is linear in its input;
 - PR numbers (`(#123)` at the end of the header) and issue references (`Closes #45`,
   `Fixes #1`, `Resolves #7`, `Refs #9`) are extracted, and `Co-authored-by:` trailers collected.
 
@@ -31,6 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from relkit.model import RawCommit
+from relkit.squash import SquashBody, SquashPart, split_squash
 
 __all__ = [
     "ConventionalCommit",
@@ -42,19 +46,18 @@ __all__ = [
     "parse_message",
 ]
 
-_HEADER = re.compile(
-    r"^(?P<type>[A-Za-z][A-Za-z0-9_-]*)"
-    r"(?:\((?P<scope>[^()\r\n]*)\))?"
-    r"(?P<bang>!)?:[ \t]+(?P<subject>\S.*?)\s*$"
+# Every pattern here is anchored and runs on one line (`match`/`fullmatch`), or has a literal
+# prefix and no nested repetition: each costs time linear in its input (issue 8: a header with
+# 50,000 blanks took over 10 s with a lazy subject followed by `\s*$`). Suffixes such as
+# "(#123)" and "<email>" are found with string methods, which cannot backtrack.
+_HEADER_PREFIX = re.compile(
+    r"(?P<type>[A-Za-z][A-Za-z0-9_-]*)(?:\((?P<scope>[^()\n]*)\))?(?P<bang>!)?:[ \t]+"
 )
-# git's own revert message: Revert "feat: add x"
-_GIT_REVERT = re.compile(r'^Revert "(?P<subject>.+)"\s*$')
-_REVERTS_SHA = re.compile(r"This reverts commit (?P<sha>[0-9a-fA-F]{7,40})")
+_REVERTS_SHA = re.compile(r"This reverts commit (?P<sha>[0-9a-fA-F]{7,64})")
 # "Token: value" or "Token #value"; the "#" stays in the value so issue numbers keep it.
 _FOOTER = re.compile(
-    r"^(?P<token>BREAKING[ -]CHANGE|[A-Za-z][A-Za-z0-9-]*)(?::[ \t]|[ \t](?=#))(?P<value>.*)$"
+    r"(?P<token>BREAKING[ -]CHANGE|[A-Za-z][A-Za-z0-9-]*)(?::[ \t]|[ \t](?=#))(?P<value>.*)"
 )
-_PR_SUFFIX = re.compile(r"\s*\(#(?P<number>\d+)\)\s*$")
 _ISSUE_FOOTERS = frozenset(
     {
         "close",
@@ -72,13 +75,11 @@ _ISSUE_FOOTERS = frozenset(
         "see",
     }
 )
-_ISSUE_NUMBER = re.compile(r"(?<![\w/])#(?P<number>\d+)\b")
-# GitHub squash bodies list the squashed commits as "* <message>" paragraphs.
-_SQUASH_BULLET = re.compile(r"^\* (?=\S)", re.MULTILINE)
-# `git merge --squash` lists each squashed commit as "commit <sha>" + headers + indented message.
-_GIT_SQUASH_COMMIT = re.compile(r"^commit [0-9a-f]{7,64}\n", re.MULTILINE)
+# A PR or issue number: ASCII digits, at most 18 (any forge's numbers fit in 64 bits). A longer
+# run is text, not a reference: int() refuses strings over 4,300 digits.
+_MAX_REFERENCE_DIGITS = 18
+_ISSUE_NUMBER = re.compile(r"(?<![\w/])#(?P<number>[0-9]{1,18})(?!\w)")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
-_PERSON = re.compile(r"^\s*(?P<name>.*?)\s*<(?P<email>[^<>]+)>\s*$")
 
 
 @dataclass(frozen=True, order=True)
@@ -144,10 +145,17 @@ class _Message:
     reverts_header: str | None
 
 
+def _normalize_newlines(message: str) -> str:
+    """`\r\n` and a lone `\r` (old Mac editors, some tools) become `\n`, like universal newlines."""
+    if "\r" not in message:
+        return message
+    return message.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _split_footers(paragraphs: list[str]) -> tuple[str, list[tuple[str, str]]]:
     """Body text and footers: footers start at the first paragraph opening with a token."""
     for index, paragraph in enumerate(paragraphs):
-        if _FOOTER.match(paragraph.split("\n", 1)[0]):
+        if _FOOTER.fullmatch(paragraph.split("\n", 1)[0]):
             body = "\n\n".join(paragraphs[:index]).strip()
             return body, _parse_footers("\n\n".join(paragraphs[index:]))
     return "\n\n".join(paragraphs).strip(), []
@@ -156,7 +164,7 @@ def _split_footers(paragraphs: list[str]) -> tuple[str, list[tuple[str, str]]]:
 def _parse_footers(text: str) -> list[tuple[str, str]]:
     footers: list[tuple[str, list[str]]] = []
     for line in text.split("\n"):
-        match = _FOOTER.match(line)
+        match = _FOOTER.fullmatch(line)
         if match:
             footers.append((match.group("token"), [match.group("value")]))
         elif footers:
@@ -165,15 +173,44 @@ def _parse_footers(text: str) -> list[tuple[str, str]]:
 
 
 def _person(text: str) -> Person | None:
-    match = _PERSON.match(text)
-    if match is None:
+    """`Name <email>` (the name may be empty); None for anything else."""
+    text = text.strip()
+    if not text.endswith(">"):
         return None
-    return Person(match.group("name"), match.group("email"))
+    opening = text.rfind("<")
+    email = text[opening + 1 : -1]
+    if opening < 0 or not email or ">" in email:
+        return None
+    return Person(text[:opening].strip(), email)
+
+
+def _split_pr(text: str) -> tuple[str, int | None]:
+    """`text` without a trailing `(#123)`, and that number (None when there is none)."""
+    stripped = text.rstrip()
+    opening = stripped.rfind("(#")
+    if opening < 0 or not stripped.endswith(")"):
+        return text, None
+    digits = stripped[opening + 2 : -1]
+    if not (0 < len(digits) <= _MAX_REFERENCE_DIGITS and digits.isascii() and digits.isdigit()):
+        return text, None
+    return stripped[:opening].rstrip(), int(digits)
+
+
+def _git_revert_subject(header: str) -> str | None:
+    """The quoted header of git's `Revert "<header>"`, also with GitHub's ` (#N)` after it."""
+    title = _split_pr(header)[0]
+    if title.startswith('Revert "') and title.endswith('"') and len(title) > len('Revert ""'):
+        return title[len('Revert "') : -1]
+    return None
 
 
 def parse_message(message: str) -> _Message:
     """Parse one commit message (no squash expansion)."""
-    text = message.replace("\r\n", "\n").strip("\n")
+    return _parse_text(_normalize_newlines(message))
+
+
+def _parse_text(message: str) -> _Message:
+    text = message.strip()
     header, _, rest = text.partition("\n")
     header = header.strip()
     if rest.strip():
@@ -182,38 +219,26 @@ def parse_message(message: str) -> _Message:
     else:  # most commits are a header alone: skip the body machinery
         body, footers = "", []
 
-    match = _HEADER.match(header)
+    match = _HEADER_PREFIX.match(header)
+    subject = header[match.end() :] if match else ""
     reverts_header: str | None = None
-    if match:
+    if match and subject and not subject[0].isspace():
         ctype = match.group("type").lower()
         scope = match.group("scope")
         scope = scope.strip() or None if scope is not None else None
-        subject = match.group("subject")
         bang = match.group("bang") is not None
         conventional = True
         if ctype == "revert":
             reverts_header = subject
     else:
-        revert = _GIT_REVERT.match(header)
-        if revert:
-            ctype, scope, subject, bang, conventional = (
-                "revert",
-                None,
-                header,
-                False,
-                True,
-            )
-            reverts_header = revert.group("subject")
-        else:
-            ctype, scope, subject, bang, conventional = "", None, header, False, False
+        reverted = _git_revert_subject(header)
+        ctype = "revert" if reverted is not None else ""
+        scope, subject, bang, conventional = None, header, False, reverted is not None
+        reverts_header = reverted
 
-    pr: int | None = None
-    pr_match = _PR_SUFFIX.search(subject)
-    if pr_match:
-        pr = int(pr_match.group("number"))
-        subject = subject[: pr_match.start()]
+    subject, pr = _split_pr(subject)
     if reverts_header is not None:
-        reverts_header = _PR_SUFFIX.sub("", reverts_header).strip()
+        reverts_header = _split_pr(reverts_header)[0].strip()
 
     breaking_descriptions: list[str] = []
     issues: list[int] = []
@@ -231,8 +256,8 @@ def parse_message(message: str) -> _Message:
     if conventional and (bang or breaking_descriptions) and not breaking_descriptions:
         breaking_descriptions.append(subject)
     # The reverted sha is usually in the body ("This reverts commit X."), not a footer.
-    sha_match = _REVERTS_SHA.search(rest)
-    reverts = sha_match.group("sha").lower() if sha_match and ctype == "revert" else None
+    sha_match = _REVERTS_SHA.search(rest) if ctype == "revert" else None
+    reverts = sha_match.group("sha").lower() if sha_match else None
 
     return _Message(
         type=ctype,
@@ -252,48 +277,64 @@ def parse_message(message: str) -> _Message:
     )
 
 
-def _squash_parts(message: str) -> list[str] | None:
-    """The messages inside a squash commit, when at least one is a conventional header.
-
-    Two shapes: GitHub's bullets (`* feat: a`), and `git merge --squash`'s
-    `Squashed commit of the following:` with `commit <sha>` blocks of indented messages.
-    """
-    if "\n* " not in message and "\ncommit " not in message:
-        return None
-    rest = message.replace("\r\n", "\n").partition("\n")[2]
-    if "\ncommit " in message and _GIT_SQUASH_COMMIT.search(rest):
-        parts = _git_squash_parts(rest)
-    else:
-        parts = _bullet_parts(rest)
-    if not any(_HEADER.match(part.split("\n", 1)[0].strip()) for part in parts):
-        return None
-    return parts
-
-
-def _bullet_parts(rest: str) -> list[str]:
-    starts = [m.start() for m in _SQUASH_BULLET.finditer(rest)]
-    chunks = [rest[a:b] for a, b in zip(starts, [*starts[1:], len(rest)], strict=True)]
-    parts: list[str] = []
-    for chunk in chunks:
-        lines = chunk[2:].split("\n")
-        # Continuation lines of a bullet are indented (GitHub) or plain paragraphs.
-        parts.append("\n".join(line[2:] if line.startswith("  ") else line for line in lines))
-    return parts
-
-
-def _git_squash_parts(rest: str) -> list[str]:
-    parts: list[str] = []
-    blocks = _GIT_SQUASH_COMMIT.split(rest)[1:]  # text before the first "commit" is the intro
-    for block in blocks:
-        # "Author:"/"Date:" lines, a blank line, then the message indented by four spaces.
-        _headers, _, body = block.partition("\n\n")
-        lines = [line[4:] if line.startswith("    ") else line for line in body.split("\n")]
-        parts.append("\n".join(lines).strip("\n"))
-    return parts
-
-
 def _norm_header(header: str) -> str:
-    return _PR_SUFFIX.sub("", header).strip().lower()
+    return _split_pr(header)[0].strip().lower()
+
+
+def _squash_messages(header: str, squash: SquashBody) -> tuple[_Message, list[_Message]] | None:
+    """The squash commit's own message and its entries; None when no part is conventional.
+
+    Each squashed message is parsed on its own, so its footers (`BREAKING CHANGE:` included)
+    are its own. The squash commit's own message is its title, the text before the first part
+    and the trailers after the last one; it is an entry when conventional and not a repeat of
+    a part. Identical parts are listed once, and a revert part cancels its target part.
+    """
+    # Identical texts parse identically: parse each once (a hostile body repeats one bullet).
+    texts = {part.message: part for part in reversed(squash.parts)}
+    parts = [
+        (part, message)
+        for part in squash.parts
+        if texts.get(part.message) is part and (message := _parse_text(part.message)).conventional
+    ]
+    if not parts:
+        return None
+    title = _parse_text("\n\n".join((header, squash.intro, squash.trailers)))
+    messages: list[_Message] = []
+    if title.conventional and _norm_header(title.header) not in {
+        _norm_header(message.header) for _, message in parts
+    }:
+        messages.append(title)
+    unique: dict[tuple[str, tuple[str, ...]], tuple[SquashPart, _Message]] = {}
+    for part, message in parts:
+        key = (_norm_header(message.header), message.breaking_descriptions)
+        unique.setdefault(key, (part, message))
+    messages.extend(message for _, message in _cancel_squashed_reverts(list(unique.values())))
+    return title, messages
+
+
+def _cancel_squashed_reverts(
+    parts: list[tuple[SquashPart, _Message]],
+) -> list[tuple[SquashPart, _Message]]:
+    """Drop each revert part with the part it reverts (by the block's sha, else by header)."""
+    dropped: set[int] = set()
+    by_header: dict[str, list[int]] = {}
+    by_sha: dict[str, int] = {}
+    for index, (part, message) in enumerate(parts):
+        by_header.setdefault(_norm_header(message.header), []).append(index)
+        if part.sha:
+            by_sha[part.sha] = index
+    for index, (_, message) in enumerate(parts):
+        if message.type != "revert" or index in dropped:
+            continue
+        candidates: list[int] = []
+        if message.reverts:
+            candidates = [i for sha, i in by_sha.items() if sha.startswith(message.reverts)]
+        if not candidates and message.reverts_header:
+            candidates = by_header.get(_norm_header(message.reverts_header), [])
+        target = next((i for i in candidates if i != index and i not in dropped), None)
+        if target is not None:
+            dropped.update((index, target))
+    return [pair for index, pair in enumerate(parts) if index not in dropped]
 
 
 def parse_commit(raw: RawCommit) -> list[ConventionalCommit]:
@@ -301,25 +342,21 @@ def parse_commit(raw: RawCommit) -> list[ConventionalCommit]:
     if raw.is_merge:
         return []
     author = Person(raw.author_name, raw.author_email)
-    main = parse_message(raw.message)
-    messages: list[_Message] = []
-    parts = _squash_parts(raw.message)
-    if parts is None:
+    text = _normalize_newlines(raw.message).strip()
+    header, _, rest = text.partition("\n")
+    squash = split_squash(rest)
+    expanded = _squash_messages(header, squash) if squash is not None else None
+    if expanded is None:
         # The common case: one entry, nothing to merge from a squash commit.
+        main = _parse_text(text)
         return [_entry(raw, author, main, main.pr, main.issues, main.co_authors)]
-    else:
-        bullets = [parse_message(part) for part in parts]
-        bullets = [b for b in bullets if b.conventional]
-        bullet_headers = {_norm_header(b.header) for b in bullets}
-        if main.conventional and _norm_header(main.header) not in bullet_headers:
-            messages.append(main)
-        messages.extend(bullets)
+    title, messages = expanded
     result: list[ConventionalCommit] = []
     for message in messages:
         # A squash keeps the PR number, issues and co-authors of its commit for every entry.
-        pr = message.pr if message.pr is not None else main.pr
-        issues = tuple(dict.fromkeys((*message.issues, *main.issues)))
-        co_authors = tuple(dict.fromkeys((*message.co_authors, *main.co_authors)))
+        pr = message.pr if message.pr is not None else title.pr
+        issues = tuple(dict.fromkeys((*message.issues, *title.issues)))
+        co_authors = tuple(dict.fromkeys((*message.co_authors, *title.co_authors)))
         result.append(_entry(raw, author, message, pr, issues, co_authors))
     return result
 
@@ -365,6 +402,11 @@ def is_excluded(header: str, patterns: Sequence[str]) -> bool:
     return exclusion is not None and exclusion.search(header) is not None
 
 
+def _header_line(message: str) -> str:
+    """The header as an entry shows it: first non-blank line, whatever the line endings."""
+    return _normalize_newlines(message).strip().partition("\n")[0].strip()
+
+
 def parse_commits(
     raws: Iterable[RawCommit], exclude_patterns: Sequence[str] = ()
 ) -> list[ConventionalCommit]:
@@ -374,7 +416,7 @@ def parse_commits(
     for raw in raws:
         if len(raw.parents) > 1:
             continue  # a merge: the commits it brings in are the entries
-        if exclusion is not None and exclusion.search(raw.message.split("\n", 1)[0]):
+        if exclusion is not None and exclusion.search(_header_line(raw.message)):
             continue
         result.extend(parse_commit(raw))
     return result
@@ -390,8 +432,10 @@ def cancel_reverts(commits: Sequence[ConventionalCommit]) -> list[ConventionalCo
         return list(commits)
     dropped: set[int] = set()
     by_header: dict[str, list[int]] = {}
+    by_sha_prefix: dict[str, list[int]] = {}  # a revert names at least 7 hex digits
     for index, commit in enumerate(commits):
         by_header.setdefault(_norm_header(commit.header), []).append(index)
+        by_sha_prefix.setdefault(commit.sha[:7].lower(), []).append(index)
     for index, commit in enumerate(commits):
         if commit.type != "revert" or index in dropped:
             continue
@@ -400,10 +444,10 @@ def cancel_reverts(commits: Sequence[ConventionalCommit]) -> list[ConventionalCo
             # Every entry of the reverted commit goes (a squash commit has several).
             targets = [
                 other
-                for other, candidate in enumerate(commits)
+                for other in by_sha_prefix.get(commit.reverts[:7], [])
                 if other != index
                 and other not in dropped
-                and candidate.sha.lower().startswith(commit.reverts)
+                and commits[other].sha.lower().startswith(commit.reverts)
             ]
         elif commit.reverts_header:
             targets = [

@@ -216,3 +216,214 @@ def test_crlf_messages_parse_like_lf() -> None:
     parsed = parse_message("fix: x\r\n\r\nbody\r\n\r\nBREAKING CHANGE: gone\r\n")
     assert parsed.body == "body"
     assert parsed.breaking_descriptions == ("gone",)
+
+
+# --- Hostile and real-world shapes (issue 8) -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "fix: x\n\ncommit to the plan before merging",  # prose "commit ", no --squash block
+        "fix: x\n\ncommit 1234567abc\nnot an Author line\n\n    feat: y",
+        "fix: x\n\n*  two spaces",
+        "fix: x\n\n* ",
+        "fix: x\n\n*",
+        "fix: x\n\n* \n*  \n* \t",
+        "\n* feat: a",
+        "* feat: a\n* fix: b",
+        "fix: x\n\ncommit " + "a" * 40 + "\n",
+        "fix: x\n\ncommit " + "a" * 40 + "\nAuthor: A <a@x>",
+    ],
+)
+def test_bodies_that_look_like_squashes_but_are_not_never_crash(message: str) -> None:
+    entries = parse_commit(raw(message))
+    assert entries  # the commit itself is still an entry
+    assert all(e.sha == "a" * 40 for e in entries)
+
+
+def test_a_prose_commit_line_keeps_the_commit_as_one_entry() -> None:
+    [entry] = parse_commit(raw("fix: x\n\ncommit to the plan\n\n*  two spaces"))
+    assert (entry.type, entry.subject) == ("fix", "x")
+    assert entry.body == "commit to the plan\n\n*  two spaces"
+
+
+@pytest.mark.parametrize("digits", [19, 4400, 10_000])
+def test_huge_reference_numbers_are_text_not_references(digits: int) -> None:
+    number = "1" * digits
+    parsed = parse_message(f"fix: y (#{number})\n\nCloses #{number}\nRefs #7")
+    assert parsed.pr is None
+    assert parsed.subject == f"y (#{number})"
+    assert parsed.issues == (7,)
+
+
+def test_the_largest_reference_numbers_still_parse() -> None:
+    parsed = parse_message(f"fix: y (#{'9' * 18})\n\nCloses #{'8' * 18}")
+    assert parsed.pr == int("9" * 18)
+    assert parsed.issues == (int("8" * 18),)
+
+
+def test_non_ascii_digits_are_not_reference_numbers() -> None:
+    parsed = parse_message("fix: y (#١٢)\n\nCloses #٣, #4")
+    assert parsed.pr is None
+    assert parsed.issues == (4,)
+
+
+def test_github_revert_title_reverts_the_titled_commit() -> None:
+    parsed = parse_message('Revert "feat: add x (#1)" (#2)')
+    assert (parsed.type, parsed.conventional, parsed.pr) == ("revert", True, 2)
+    assert parsed.reverts_header == "feat: add x"
+    assert parsed.subject == 'Revert "feat: add x (#1)"'
+
+
+def test_github_revert_title_cancels_the_feature() -> None:
+    target = raw("feat: add x (#1)", sha="b" * 40)
+    keep = raw("fix: y (#3)", sha="c" * 40)
+    revert = raw('Revert "feat: add x (#1)" (#2)\n\nReverts o/r#1', sha="d" * 40)
+    assert [c.header for c in cancel_reverts(parse_commits([revert, keep, target]))] == [
+        "fix: y (#3)"
+    ]
+
+
+def test_github_revert_title_with_the_reverted_sha_cancels_by_sha() -> None:
+    target = raw("feat: add x (#1)", sha="b" * 40)
+    revert = raw(f'Revert "feat: add x (#1)" (#2)\n\nThis reverts commit {"b" * 40}.', sha="d" * 40)
+    assert cancel_reverts(parse_commits([revert, target])) == []
+
+
+def test_breaking_footer_in_a_squash_bullet_belongs_to_that_bullet() -> None:
+    message = (
+        "fix: x (#9)\n\n* feat: a\n\nBREAKING CHANGE: b is gone\n\n* fix: c\n\n"
+        "---------\n\nCo-authored-by: Bob <bob@example.com>"
+    )
+    entries = parse_commit(raw(message))
+    assert [(e.header, e.breaking, e.breaking_descriptions) for e in entries] == [
+        ("fix: x (#9)", False, ()),
+        ("feat: a", True, ("b is gone",)),
+        ("fix: c", False, ()),
+    ]
+    assert all(e.co_authors == (Person("Bob", "bob@example.com"),) for e in entries)
+    assert all(e.pr == 9 for e in entries)
+
+
+def test_a_bang_title_of_a_squash_stays_breaking() -> None:
+    entries = parse_commit(raw("feat!: new api (#9)\n\n* feat: a\n\n* fix: b"))
+    assert [(e.header, e.breaking) for e in entries] == [
+        ("feat!: new api (#9)", True),
+        ("feat: a", False),
+        ("fix: b", False),
+    ]
+
+
+def test_identical_bullets_in_one_squash_are_listed_once() -> None:
+    entries = parse_commit(
+        raw("Tidy (#4)\n\n* fix: typo\n\n* fix: typo\n\n* Fix: Typo\n\n* docs: x")
+    )
+    assert [e.header for e in entries] == ["fix: typo", "docs: x"]
+
+
+def test_a_revert_bullet_cancels_its_target_in_the_same_squash() -> None:
+    entries = parse_commit(
+        raw(
+            'Try things (#5)\n\n* feat: a\n\n* fix: b\n\n* Revert "feat: a"\n\n'
+            "This reverts commit 1234567890.\n\n* revert: fix: b"
+        )
+    )
+    assert entries == []
+
+
+def test_a_revert_bullet_of_another_commit_stays() -> None:
+    entries = parse_commit(raw('Undo (#5)\n\n* Revert "feat: old"\n\n* fix: b'))
+    assert [e.type for e in entries] == ["revert", "fix"]
+
+
+def test_git_merge_squash_revert_block_cancels_its_target_block_by_sha() -> None:
+    first, second = "1" * 40, "2" * 40
+    message = (
+        "Squashed commit of the following:\n\n"
+        f"commit {second}\nAuthor: Bob <bob@example.com>\nDate:   Mon Jan 1 10:00:00 2024\n\n"
+        f'    Revert "feat: pooling, first try"\n    \n    This reverts commit {first}.\n\n'
+        f"commit {first}\nAuthor: Bob <bob@example.com>\nDate:   Mon Jan 1 09:00:00 2024\n\n"
+        "    feat(db): pooling\n\n"
+        f"commit {'3' * 40}\nAuthor: Bob <bob@example.com>\nDate:   Mon Jan 1 08:00:00 2024\n\n"
+        "    fix(db): close\n"
+    )
+    assert [e.header for e in parse_commit(raw(message))] == ["fix(db): close"]
+
+
+def test_final_co_authored_by_paragraph_belongs_to_the_whole_squash() -> None:
+    entries = parse_commit(
+        raw("Add (#1)\n\n* feat: a\n\n* fix: b\n\nCo-authored-by: Bob <bob@example.com>")
+    )
+    assert [e.co_authors for e in entries] == [(Person("Bob", "bob@example.com"),)] * 2
+    assert entries[1].body == ""
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_line_endings_do_not_change_the_result(newline: str) -> None:
+    message = (
+        "feat(api)!: x (#3)\n\nBody line.\n\n* feat: a\n\nBREAKING CHANGE: b\n\n* fix: c\n\n"
+        "Closes #4\nCo-authored-by: Bob <bob@example.com>\n"
+    )
+    expected = parse_commit(raw(message))
+    got = parse_commit(raw(message.replace("\n", newline)))
+    assert got == expected
+    assert [e.header for e in got] == ["feat(api)!: x (#3)", "feat: a", "fix: c"]
+    assert parse_message(message.replace("\n", newline)) == parse_message(message)
+
+
+def test_cr_only_message_has_a_header_body_and_footers() -> None:
+    parsed = parse_message("fix: x\r\rThe body.\r\rBREAKING CHANGE: gone\rCloses #5\r")
+    assert (parsed.subject, parsed.body) == ("x", "The body.")
+    assert parsed.breaking_descriptions == ("gone",)
+    assert parsed.issues == (5,)
+
+
+def test_cr_only_header_is_what_exclusions_see() -> None:
+    kept = parse_commits([raw("fix: x\r\rwip [skip changelog]")], [r"\[skip changelog\]"])
+    assert [c.header for c in kept] == ["fix: x"]
+
+
+# --- Linear time: inputs big enough that a quadratic regex would run for hours -------------
+# No timing assertion: on quadratic code these tests simply do not finish (the 50,000-blank
+# header alone took over 10 s; 1 MB is 400 times that squared).
+
+MEGABYTE = 1_000_000
+BLANKS = " " * MEGABYTE
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        f"feat: a{BLANKS}b",
+        f"feat: a{BLANKS}b (#1)",
+        f"feat: a{BLANKS}",
+        f"feat:{BLANKS}",
+        f"feat({BLANKS}: x",
+        f"feat{'a' * MEGABYTE}",
+        f'Revert "{BLANKS}" (#1)',
+        'Revert "' + '"' * MEGABYTE,
+        f"x\n\n* feat: a{BLANKS}b\n\n* fix: c",
+        f"feat: x\n\nCo-authored-by: a{BLANKS}b <b@x>",
+        f"feat: x\n\nCo-authored-by: <{'<' * MEGABYTE}",
+        f"feat: x\n\nCo-authored-by: {'<a' * (MEGABYTE // 2)}>",
+        f"feat: x\n\nCloses {'#' * MEGABYTE}",
+        f"feat: x\n\nCloses #{'1' * MEGABYTE}a",
+        "feat: x\n\n" + "\n" * MEGABYTE,
+        "feat: x\n\n" + "\n " * (MEGABYTE // 2),
+        "feat: x\n\n" + "* fix: y\n" * (MEGABYTE // 9),
+        "x\n\n* fix: y\n\n" + "---\n" * (MEGABYTE // 4) + "Co-authored-by: a <a@x>",
+        "x\n\n* fix: y\n\n" + "Co-authored-by: a <a@x>\n" * (MEGABYTE // 24),
+        "feat: x\n\n" + "Refs: #1\n" * (MEGABYTE // 9),
+        f"feat: x\n\nThis reverts commit {'a' * MEGABYTE}",
+        "feat: x\n\n" + "commit 1234567\nAuthor: a\n\n    fix: y\n" * (MEGABYTE // 36),
+        "feat: x\n\n" + "commit 1234567\n" * (MEGABYTE // 15),
+        "feat: x" + "\r" * MEGABYTE,
+        "feat: x" + "\r\n" * MEGABYTE,
+    ],
+    ids=lambda message: repr(message[:12]) + f"..{len(message)}",
+)
+def test_a_megabyte_message_of_any_shape_parses_in_linear_time(message: str) -> None:
+    assert len(message) >= MEGABYTE * 0.9
+    entries = parse_commit(raw(message))
+    assert all(entry.sha == "a" * 40 for entry in entries)
