@@ -13,6 +13,11 @@ test_github_recordings.py:
 - error bodies `{"message", "documentation_url", "status"}` (+ `errors` for 422);
   `422 already_exists` for a duplicate release tag or asset name; `401 Bad credentials`;
 - draft releases: 404 from "get release by tag", listed only for authenticated callers;
+- the shapes real GitHub sends, not friendlier ones: an upload that fails with 502 may leave
+  an empty asset in state `starter` (GitHub's docs); `asset_digests=False` is a GitHub
+  Enterprise Server without the `digest` key (absent, as in the recordings); labels as
+  recorded (no `archived_at`/`archived_by`); a submitted review removes its author from
+  `requested_reviewers` (`submit_review`);
 - fault injection (a one-shot 500, a primary/secondary rate limit, a dropped connection at
   the n-th matching request) and hooks that run after a request was handled.
 
@@ -197,6 +202,7 @@ class FakeIssue:
     requested_reviewers: list[str] = field(default_factory=list)
     requested_teams: list[str] = field(default_factory=list)
     comments: list[dict[str, Any]] = field(default_factory=list)
+    reviews: list[tuple[str, str]] = field(default_factory=list)  # (login, state)
 
     @property
     def is_pull(self) -> bool:
@@ -262,6 +268,13 @@ class FakeRepo:
         issue.state = state
         return issue
 
+    def submit_review(self, number: int, login: str, state: str = "APPROVED") -> None:
+        """`login` reviews PR `number`: as on GitHub, their review request is then fulfilled."""
+        pr = self.issues[number]
+        pr.reviews.append((login, state))
+        if login in pr.requested_reviewers:
+            pr.requested_reviewers.remove(login)
+
     _fake: FakeGitHub | None = field(default=None, repr=False, compare=False)
 
 
@@ -281,7 +294,8 @@ class FakeGitHub:
         self.token = "ghp_" + secrets.token_hex(18)
         self.tokens: dict[str, str] = {self.token: "octocat"}
         self.app_keys: dict[int, bytes] = {}  # app id → PEM public key (App installation auth)
-        self.asset_digests = asset_digests  # GitHub added assets[].digest in 2025
+        # GitHub added assets[].digest in 2025; False is a GHES without the key at all.
+        self.asset_digests = asset_digests
         self.repos: dict[str, FakeRepo] = {}
         self.calls: list[Call] = []
         self.internal_errors: list[str] = []  # exceptions raised by routes (fake bugs)
@@ -569,7 +583,7 @@ class FakeGitHub:
 
     def asset_json(self, repo: FakeRepo, rel: FakeRelease, asset: FakeAsset) -> Json:
         tag = rel.tag_name if not rel.draft else f"untagged-{rel.id}"
-        return {
+        data: dict[str, Any] = {
             "url": f"{self.api_url}/repos/{repo.full_name}/releases/assets/{asset.id}",
             "id": asset.id,
             "node_id": _node_id("ReleaseAsset", asset.id),
@@ -579,7 +593,6 @@ class FakeGitHub:
             "content_type": asset.content_type,
             "state": asset.state,
             "size": len(asset.data),
-            "digest": f"sha256:{asset.sha256}" if self.asset_digests else None,
             "download_count": asset.download_count,
             "created_at": asset.created_at,
             "updated_at": asset.created_at,
@@ -587,6 +600,9 @@ class FakeGitHub:
                 f"{self.web_url}/{repo.full_name}/releases/download/{tag}/{quote(asset.name)}"
             ),
         }
+        if self.asset_digests:
+            data["digest"] = f"sha256:{asset.sha256}"
+        return data
 
     def release_json(self, repo: FakeRepo, rel: FakeRelease) -> Json:
         u = f"{self.api_url}/repos/{repo.full_name}/releases/{rel.id}"
@@ -625,9 +641,8 @@ class FakeGitHub:
             "color": label["color"],
             "default": bool(label.get("default", False)),
             "description": label.get("description"),
-            # Present in the current API description (label archiving); null when not archived.
-            "archived_at": None,
-            "archived_by": None,
+            # No archived_at/archived_by: the recordings (and GHES) have no such keys, although
+            # the current API description lists them.
         }
 
     def _issue_labels(self, repo: FakeRepo, issue: FakeIssue) -> list[Json]:
@@ -850,8 +865,8 @@ class FakeGitHub:
             # GitHub's 5xx bodies are short JSON messages like this one.
             return 500, {"message": "Server Error", "status": "500"}, {}
         if fault.kind == "upload_502":
-            # Documented GitHub behaviour: an upstream failure answers 502 and may leave an
-            # empty asset behind in state "open" (not "uploaded"), to be deleted by the client.
+            # Documented GitHub behaviour ("Upload a release asset"): an upstream failure
+            # answers 502 and may leave an empty asset in state "starter", to be deleted.
             try:
                 status, body, _headers = self._route(call, self._authenticate(call))
             except HttpError as err:
@@ -860,7 +875,7 @@ class FakeGitHub:
                 for rel in self.repos[_repo_key(call.path)].releases.values():
                     asset = rel.assets.get(body["id"])
                     if asset is not None:
-                        asset.state, asset.data = "open", b""
+                        asset.state, asset.data = "starter", b""
             return 502, {"message": "Bad Gateway", "status": "502"}, {}
         if fault.kind == "primary_rate_limit":
             reset = int(time.time()) + fault.retry_after
@@ -1736,6 +1751,31 @@ def _list_reviewers(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
     repo = _repo(fake, m)
     pr = _pull_or_404(repo, m["number"], "/pulls/review-requests")
     return 200, {"users": [fake.user_json(u) for u in pr.requested_reviewers], "teams": []}, {}
+
+
+@route("GET", R + r"/pulls/(?P<number>\d+)/reviews")
+def _list_reviews(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
+    repo = _repo(fake, m)
+    pr = _pull_or_404(repo, m["number"], "/pulls/reviews#list-reviews-for-a-pull-request")
+    html = f"{fake.web_url}/{repo.full_name}/pull/{pr.number}"
+    items = [
+        {
+            "id": 80 + index,
+            "node_id": _node_id("PullRequestReview", 80 + index),
+            "user": fake.user_json(login),
+            "body": "",
+            "state": state,
+            "html_url": f"{html}#pullrequestreview-{80 + index}",
+            "pull_request_url": f"{fake.api_url}/repos/{repo.full_name}/pulls/{pr.number}",
+            "author_association": "MEMBER",
+            "submitted_at": pr.updated_at,
+            "commit_id": repo.refs.get(f"refs/heads/{pr.head}", "0" * 40),
+        }
+        for index, (login, state) in enumerate(pr.reviews)
+    ]
+    link_base = f"/repositories/{repo.id}/pulls/{pr.number}/reviews"
+    body, headers = fake.paginate(req.call, items, link_base)
+    return 200, body, headers
 
 
 # ------------------------------------------------------------------ GitHub App

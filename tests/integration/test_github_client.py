@@ -101,8 +101,11 @@ def test_labels_and_reviewers(gh: GitHubClient, fake_github: FakeGitHub) -> None
     assert state.labels == ["promotion", "staging"]
     assert state.requested_reviewers == ["alice", "bob"]
     # A labelled PR with reviewers still parses in lists and single reads.
-    assert gh.find_open_pull(REPO, "b", "main") == pr
-    assert gh.update_pull(REPO, pr.number, title="t", body="") == pr
+    found = gh.find_open_pull(REPO, "b", "main")
+    assert found is not None
+    assert found.labels == ("promotion", "staging")
+    assert found.requested_reviewers == ("alice", "bob")
+    assert gh.update_pull(REPO, pr.number, title="t", body="") == found
 
 
 # ---------------------------------------------------------------- helpers

@@ -309,7 +309,7 @@ def test_leftover_open_asset_from_an_earlier_run_is_replaced(
     with pytest.raises(RelkitError, match="HTTP 502"):
         publish_github_release(gh, REPO, make_plan(), assets, replace_assets=False)
     (rel,) = repo.releases.values()
-    assert [a.state for a in rel.assets.values()] == ["open"]
+    assert [a.state for a in rel.assets.values()] == ["starter"]
 
     fake_github.clear_faults()
     record = publish_github_release(gh, REPO, make_plan(), assets, replace_assets=False)
@@ -367,3 +367,81 @@ def test_local_release_conflict_and_replace(tmp_path: Path, assets: list[Path]) 
     assert record.outcome is StepOutcome.DONE
     copied = dist / "release" / assets[0].name
     assert hashlib.sha256(copied.read_bytes()).hexdigest() == hashlib.sha256(b"rebuilt").hexdigest()
+
+
+def test_rerun_after_502_left_a_starter_asset_replaces_it(
+    gh: GitHubClient, fake_github: FakeGitHub, repo: FakeRepo, assets: list[Path]
+) -> None:
+    """GitHub's docs: a 502 may leave an empty asset in state `starter`; listing it must work."""
+    fake_github.inject("upload_502", "POST", f"/repos/{REPO}/releases/*/assets", nth=1, times=4)
+    with pytest.raises(RelkitError, match="HTTP 502"):
+        publish_github_release(gh, REPO, make_plan(), assets, replace_assets=False)
+    fake_github.clear_faults()
+    (rel,) = repo.releases.values()
+    (starter,) = rel.assets.values()
+
+    for _ in range(2):  # the state is read on every re-run, not only on the first one
+        assert [a.state for a in gh.list_assets(REPO, rel.id)] == ["starter"]
+    record = publish_github_release(gh, REPO, make_plan(), assets, replace_assets=False)
+
+    assert record.outcome is StepOutcome.DONE
+    assert starter.id not in rel.assets
+    assert [c.path for c in fake_github.requests("DELETE")] == [
+        f"/repos/{REPO}/releases/assets/{starter.id}"
+    ]
+    assert all(a.state == "uploaded" and a.data for a in rel.assets.values())
+
+
+def test_ghes_without_the_digest_key_publishes_on_the_first_run(
+    tmp_path: Path, assets: list[Path]
+) -> None:
+    fake = FakeGitHub(asset_digests=False).start()
+    try:
+        repo = fake.create_repo(REPO)
+        gh = GitHubClient(fake.token, api_url=fake.api_url, backoff_s=0.01)
+        record = publish_github_release(gh, REPO, make_plan(), assets, replace_assets=False)
+        assert record.detail == "v1.2.0: created draft, uploaded 5 assets, published as latest"
+        (rel,) = fake.repo(REPO).releases.values()
+        # The fake answers as such a GHES does: no digest key at all (not null).
+        assert all("digest" not in fake.asset_json(repo, rel, a) for a in rel.assets.values())
+        assert all(a.digest is None for a in gh.list_assets(REPO, rel.id))
+    finally:
+        fake.stop()
+
+
+def test_unknown_asset_state_and_missing_optional_keys_are_not_fatal(
+    gh: GitHubClient, fake_github: FakeGitHub, repo: FakeRepo, assets: list[Path]
+) -> None:
+    publish_github_release(gh, REPO, make_plan(), assets, replace_assets=False)
+    (rel,) = repo.releases.values()
+    first = next(iter(rel.assets.values()))
+    first.state = "quarantined"  # a value GitHub may add one day
+    listed = {a.name: a for a in gh.list_assets(REPO, rel.id)}
+    assert listed[first.name].state == "quarantined"
+    assert not listed[first.name].complete
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("web-1.2.0.SHA256SUMS", "text/plain"),
+        ("SHA256SUMS", "text/plain"),
+        ("web-1.2.0.tar.gz", "application/gzip"),
+        ("web-1.2.0.tar.gz.sigstore.json", "application/json"),
+    ],
+)
+def test_asset_content_types(name: str, expected: str) -> None:
+    from relkit.adapters.github import content_type_for
+
+    assert content_type_for(Path(name)) == expected
+
+
+def test_named_sha256sums_is_uploaded_as_text_plain(
+    gh: GitHubClient, fake_github: FakeGitHub, repo: FakeRepo, tmp_path: Path
+) -> None:
+    sums = tmp_path / "web-1.2.0.SHA256SUMS"
+    sums.write_bytes(b"abc  web-1.2.0.tar.gz\n")
+    publish_github_release(gh, REPO, make_plan(), [sums], replace_assets=False)
+    (rel,) = repo.releases.values()
+    (asset,) = rel.assets.values()
+    assert asset.content_type == "text/plain"

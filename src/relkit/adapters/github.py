@@ -1,13 +1,20 @@
 """GitHub REST client: releases, release assets and pull requests, on githubkit.
 
-githubkit does the HTTP, the auth flows (token, GitHub App installation) and validates every
-response against GitHub's OpenAPI models; this module adds what relkit needs on top:
+githubkit does the HTTP and the auth flows (token, GitHub App installation); this module
+adds what relkit needs on top:
 
 - one retry policy: backoff on 5xx and network errors, primary and secondary rate limits
   honoured (`Retry-After`, `x-ratelimit-reset`) within a bounded total wait (`max_wait_s`);
 - every failure becomes one `RelkitError` line naming the operation and the HTTP status —
   never the token;
 - small frozen dataclasses instead of githubkit models, so callers do not depend on them.
+
+Responses are read leniently (issue 12): only the fields relkit uses are parsed, and an
+unknown enum value or a missing optional key is never fatal. githubkit's generated models
+are strict about the whole object (every enum value, every key of the current API
+description), so real answers broke them: an asset in state `starter` after a 502 upload,
+GitHub Enterprise Server versions without the asset `digest` key, labels without
+`archived_at`. A missing *required* field (an id, a name) is still a one-line error.
 """
 
 from __future__ import annotations
@@ -15,12 +22,13 @@ from __future__ import annotations
 import logging
 import mimetypes
 import random
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 from githubkit import AppInstallationAuthStrategy, GitHub, TokenAuthStrategy
@@ -32,11 +40,8 @@ from githubkit.exception import (
     RequestFailed,
     RequestTimeout,
 )
+from githubkit.response import Response
 from githubkit.retry import RetryOption
-from githubkit_schemas.latest.models import PullRequest as GhPullRequest
-from githubkit_schemas.latest.models import PullRequestSimple as GhPullRequestSimple
-from githubkit_schemas.latest.models import Release as GhRelease
-from githubkit_schemas.latest.models import ReleaseAsset as GhReleaseAsset
 from pydantic import ValidationError
 
 from relkit.errors import ConfigError, RelkitError
@@ -72,6 +77,8 @@ class PullRequest:
     state: str
     title: str
     body: str
+    labels: tuple[str, ...] = ()
+    requested_reviewers: tuple[str, ...] = ()  # logins with a pending review request
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,13 @@ class ReleaseAsset:
     digest: str | None  # "sha256:<hex>" where GitHub reports it (2025+), else None
     api_url: str
     download_url: str  # browser_download_url
-    state: str = "uploaded"  # "open": an upload that never completed (GitHub's 502 case)
+    # Anything but "uploaded" is an upload that never completed: GitHub's docs say a 502
+    # may leave an empty asset in state "starter" (older answers said "open").
+    state: str = "uploaded"
+
+    @property
+    def complete(self) -> bool:
+        return self.state == "uploaded"
 
 
 @dataclass(frozen=True)
@@ -137,13 +150,17 @@ _CONTENT_TYPES = {
 }
 
 
+_CHECKSUM_LISTS = ("SHA256SUMS", "SHA512SUMS", "CHECKSUMS")
+
+
 def content_type_for(path: Path) -> str:
     """The Content-Type an asset is uploaded with (`SHA256SUMS` and friends are text)."""
+    # Checksum lists first: `web-1.2.0.SHA256SUMS` has the "suffix" .SHA256SUMS.
+    if path.name.upper().endswith(_CHECKSUM_LISTS):
+        return "text/plain"
     suffix = "".join(path.suffixes[-1:]).lower()
     if suffix in _CONTENT_TYPES:
         return _CONTENT_TYPES[suffix]
-    if path.name.upper() in ("SHA256SUMS", "SHA512SUMS", "CHECKSUMS"):
-        return "text/plain"
     guessed, _ = mimetypes.guess_type(path.name)
     return guessed or "application/octet-stream"
 
@@ -397,6 +414,11 @@ class GitHubClient:
                 f"GitHub {op} failed: network error ({type(exc.exc).__name__})",
                 hint="re-run: every GitHub step resumes where it stopped",
             ) from None
+        except _BadShape as exc:
+            raise RelkitError(
+                f"GitHub {op} failed: unexpected response shape ({exc.where} missing or invalid)",
+                hint="is api_url a GitHub (Enterprise) REST API?",
+            ) from None
         except ValidationError as exc:
             first = exc.errors()[0] if exc.error_count() else None
             where = ".".join(str(p) for p in first["loc"]) if first else "?"
@@ -443,11 +465,14 @@ class GitHubClient:
 
     def default_branch(self, repo: str) -> str:
         owner, name = _split_repo(repo)
-        data = self._call(
+        return self._call(
             f"get repository {repo}",
-            lambda: self._gh.rest.repos.get(owner, name).parsed_data,
+            lambda: _text(
+                _object(self._get(f"repos/{owner}/{name}"), "repository"),
+                "default_branch",
+                "repository",
+            ),
         )
-        return data.default_branch
 
     # ------------------------------------------------------------------ releases
 
@@ -459,11 +484,10 @@ class GitHubClient:
         """
         owner, name = _split_repo(repo)
         try:
-            found = self._call(
+            return self._call(
                 f"get release {tag} of {repo}",
-                lambda: self._gh.rest.repos.get_release_by_tag(owner, name, tag).parsed_data,
+                lambda: _release(self._get(f"repos/{owner}/{name}/releases/tags/{_seg(tag)}")),
             )
-            return _release(found)
         except GitHubApiError as err:
             if err.status != 404:
                 raise
@@ -475,12 +499,7 @@ class GitHubClient:
         owner, name = _split_repo(repo)
         return self._call(
             f"list releases of {repo}",
-            lambda: [
-                _release(r)
-                for r in self._gh.rest.paginate(
-                    self._gh.rest.repos.list_releases, owner=owner, repo=name, per_page=_PER_PAGE
-                )
-            ],
+            lambda: [_release(r) for r in self._get_all(f"repos/{owner}/{name}/releases")],
         )
 
     def create_release(
@@ -495,23 +514,18 @@ class GitHubClient:
         target_commitish: str | None = None,
     ) -> Release:
         owner, repo_name = _split_repo(repo)
-        extra: dict[str, Any] = {}
+        payload: dict[str, Any] = {
+            "tag_name": tag,
+            "name": name,
+            "body": body,
+            "draft": draft,
+            "prerelease": prerelease,
+        }
         if target_commitish:
-            extra["target_commitish"] = target_commitish
+            payload["target_commitish"] = target_commitish
         return self._call(
             f"create release {tag} in {repo}",
-            lambda: _release(
-                self._gh.rest.repos.create_release(
-                    owner,
-                    repo_name,
-                    tag_name=tag,
-                    name=name,
-                    body=body,
-                    draft=draft,
-                    prerelease=prerelease,
-                    **extra,
-                ).parsed_data
-            ),
+            lambda: _release(self._send("POST", f"repos/{owner}/{repo_name}/releases", payload)),
         )
 
     def update_release(
@@ -539,9 +553,7 @@ class GitHubClient:
         return self._call(
             f"update release {release_id} in {repo}",
             lambda: _release(
-                self._gh.rest.repos.update_release(
-                    owner, repo_name, release_id, **fields
-                ).parsed_data
+                self._send("PATCH", f"repos/{owner}/{repo_name}/releases/{release_id}", fields)
             ),
         )
 
@@ -551,13 +563,7 @@ class GitHubClient:
             f"list assets of release {release_id} in {repo}",
             lambda: [
                 _asset(a)
-                for a in self._gh.rest.paginate(
-                    self._gh.rest.repos.list_release_assets,
-                    owner=owner,
-                    repo=name,
-                    release_id=release_id,
-                    per_page=_PER_PAGE,
-                )
+                for a in self._get_all(f"repos/{owner}/{name}/releases/{release_id}/assets")
             ],
         )
 
@@ -588,8 +594,7 @@ class GitHubClient:
                     params={"name": asset_name},
                     content=data,
                     headers={"Content-Type": ctype},
-                    response_model=GhReleaseAsset,
-                ).parsed_data
+                ).json()
             ),
         )
 
@@ -597,7 +602,7 @@ class GitHubClient:
         owner, name = _split_repo(repo)
         self._call(
             f"delete asset {asset_id} in {repo}",
-            lambda: self._gh.rest.repos.delete_release_asset(owner, name, asset_id),
+            lambda: self._gh.request("DELETE", f"repos/{owner}/{name}/releases/assets/{asset_id}"),
         )
 
     def download_asset(self, repo: str, asset_id: int) -> bytes:
@@ -624,22 +629,18 @@ class GitHubClient:
         owner, name = _split_repo(repo)
         pulls = self._call(
             f"list pull requests of {repo}",
-            lambda: list(
-                self._gh.rest.paginate(
-                    self._gh.rest.pulls.list,
-                    owner=owner,
-                    repo=name,
-                    state="open",
-                    head=f"{owner}:{head_branch}",
-                    base=base,
-                    per_page=_PER_PAGE,
+            lambda: [
+                _pull(pr)
+                for pr in self._get_all(
+                    f"repos/{owner}/{name}/pulls",
+                    {"state": "open", "head": f"{owner}:{head_branch}", "base": base},
                 )
-            ),
+            ],
         )
         # Filter again: the head filter is the API's, the guarantee is ours.
         for pr in pulls:
-            if pr.head.ref == head_branch and pr.base.ref == base:
-                return _pull(pr)
+            if pr.head_branch == head_branch and pr.base == base:
+                return pr
         return None
 
     def create_pull(
@@ -657,15 +658,17 @@ class GitHubClient:
         return self._call(
             f"create pull request {head_branch} -> {base} in {repo}",
             lambda: _pull(
-                self._gh.rest.pulls.create(
-                    owner,
-                    name,
-                    head=f"{owner}:{head_branch}",
-                    base=base,
-                    title=title,
-                    body=body,
-                    draft=draft,
-                ).parsed_data
+                self._send(
+                    "POST",
+                    f"repos/{owner}/{name}/pulls",
+                    {
+                        "head": f"{owner}:{head_branch}",
+                        "base": base,
+                        "title": title,
+                        "body": body,
+                        "draft": draft,
+                    },
+                )
             ),
         )
 
@@ -674,7 +677,9 @@ class GitHubClient:
         return self._call(
             f"update pull request #{number} in {repo}",
             lambda: _pull(
-                self._gh.rest.pulls.update(owner, name, number, title=title, body=body).parsed_data
+                self._send(
+                    "PATCH", f"repos/{owner}/{name}/pulls/{number}", {"title": title, "body": body}
+                )
             ),
         )
 
@@ -684,12 +689,14 @@ class GitHubClient:
         if comment:
             self._call(
                 f"comment on #{number} in {repo}",
-                lambda: self._gh.rest.issues.create_comment(owner, name, number, body=comment),
+                lambda: self._send(
+                    "POST", f"repos/{owner}/{name}/issues/{number}/comments", {"body": comment}
+                ),
             )
         return self._call(
             f"close pull request #{number} in {repo}",
             lambda: _pull(
-                self._gh.rest.pulls.update(owner, name, number, state="closed").parsed_data
+                self._send("PATCH", f"repos/{owner}/{name}/pulls/{number}", {"state": "closed"})
             ),
         )
 
@@ -699,7 +706,9 @@ class GitHubClient:
         owner, name = _split_repo(repo)
         self._call(
             f"add labels to #{number} in {repo}",
-            lambda: self._gh.rest.issues.add_labels(owner, name, number, labels=labels),
+            lambda: self._send(
+                "POST", f"repos/{owner}/{name}/issues/{number}/labels", {"labels": labels}
+            ),
         )
 
     def request_reviewers(self, repo: str, number: int, reviewers: list[str]) -> None:
@@ -708,44 +717,154 @@ class GitHubClient:
         owner, name = _split_repo(repo)
         self._call(
             f"request reviewers on #{number} in {repo}",
-            lambda: self._gh.rest.pulls.request_reviewers(owner, name, number, reviewers=reviewers),
+            lambda: self._send(
+                "POST",
+                f"repos/{owner}/{name}/pulls/{number}/requested_reviewers",
+                {"reviewers": reviewers},
+            ),
         )
 
+    def reviewed_by(self, repo: str, number: int) -> set[str]:
+        """Logins that already submitted a review (GitHub drops them from the requests)."""
+        owner, name = _split_repo(repo)
+        reviews = self._call(
+            f"list reviews of #{number} in {repo}",
+            lambda: self._get_all(f"repos/{owner}/{name}/pulls/{number}/reviews"),
+        )
+        logins: set[str] = set()
+        for review in reviews:
+            user = review.get("user") if isinstance(review, dict) else None
+            login = user.get("login") if isinstance(user, dict) else None
+            if isinstance(login, str):
+                logins.add(login)
+        return logins
 
-def _asset(a: GhReleaseAsset) -> ReleaseAsset:
+    # ------------------------------------------------------------------ raw requests
+
+    def _get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+        return self._gh.request("GET", path, params=dict(params or {})).json()
+
+    def _send(self, method: str, path: str, payload: Mapping[str, Any]) -> Any:
+        response = self._gh.request(method, path, json=dict(payload))
+        return response.json() if response.content else None
+
+    def _get_all(self, path: str, params: Mapping[str, str] | None = None) -> list[Any]:
+        """Every item of a list endpoint, following GitHub's `Link: rel="next"` pages."""
+        items: list[Any] = []
+        url: str = path
+        query: dict[str, Any] | None = {**(params or {}), "per_page": _PER_PAGE}
+        while True:
+            response: Response[Any] = self._gh.request("GET", url, params=query)
+            page = response.json()
+            if not isinstance(page, list):
+                raise _BadShape(path)
+            items.extend(page)
+            following = _next_link(response.headers.get("link", ""))
+            if following is None:
+                return items
+            url, query = following, None  # the next link carries every parameter
+
+
+class _BadShape(Exception):
+    """A field relkit needs is missing or has the wrong type."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(where)
+        self.where = where
+
+
+_NEXT_LINK = re.compile(r'<([^<>]+)>;\s*rel="next"')
+
+
+def _next_link(header: str) -> str | None:
+    match = _NEXT_LINK.search(header)
+    return match.group(1) if match else None
+
+
+def _seg(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _object(data: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(data, dict):
+        raise _BadShape(where)
+    return data
+
+
+def _text(data: Mapping[str, Any], key: str, where: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str):
+        raise _BadShape(f"{where}.{key}")
+    return value
+
+
+def _number(data: Mapping[str, Any], key: str, where: str) -> int:
+    value = data.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _BadShape(f"{where}.{key}")
+    return value
+
+
+def _maybe_text(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _flag(data: Mapping[str, Any], key: str) -> bool:
+    return data.get(key) is True
+
+
+def _names(items: Any, key: str) -> tuple[str, ...]:
+    if not isinstance(items, list):
+        return ()
+    return tuple(
+        item[key] for item in items if isinstance(item, dict) and isinstance(item.get(key), str)
+    )
+
+
+def _asset(raw: Any) -> ReleaseAsset:
+    a = _object(raw, "asset")
+    size = a.get("size")
     return ReleaseAsset(
-        id=a.id,
-        name=a.name,
-        size=a.size,
-        content_type=a.content_type,
-        digest=a.digest or None,
-        api_url=a.url,
-        download_url=a.browser_download_url,
-        state=a.state,
+        id=_number(a, "id", "asset"),
+        name=_text(a, "name", "asset"),
+        size=size if isinstance(size, int) and not isinstance(size, bool) else -1,
+        content_type=_maybe_text(a, "content_type") or "",
+        # Absent on GitHub Enterprise Server versions before the key existed; null or ""
+        # on github.com for assets uploaded before GitHub computed digests.
+        digest=_maybe_text(a, "digest") or None,
+        api_url=_maybe_text(a, "url") or "",
+        download_url=_maybe_text(a, "browser_download_url") or "",
+        state=_maybe_text(a, "state") or "uploaded",
     )
 
 
-def _release(r: GhRelease) -> Release:
+def _release(raw: Any) -> Release:
+    r = _object(raw, "release")
+    assets = r.get("assets")
     return Release(
-        id=r.id,
-        tag=r.tag_name,
-        name=r.name,
-        body=r.body or "",
-        draft=r.draft,
-        prerelease=r.prerelease,
-        html_url=r.html_url,
-        upload_url=r.upload_url,
-        assets=tuple(_asset(a) for a in r.assets),
+        id=_number(r, "id", "release"),
+        tag=_text(r, "tag_name", "release"),
+        name=_maybe_text(r, "name"),
+        body=_maybe_text(r, "body") or "",
+        draft=_flag(r, "draft"),
+        prerelease=_flag(r, "prerelease"),
+        html_url=_maybe_text(r, "html_url") or "",
+        upload_url=_text(r, "upload_url", "release"),
+        assets=tuple(_asset(a) for a in assets) if isinstance(assets, list) else (),
     )
 
 
-def _pull(pr: GhPullRequest | GhPullRequestSimple) -> PullRequest:
+def _pull(raw: Any) -> PullRequest:
+    pr = _object(raw, "pull request")
     return PullRequest(
-        number=pr.number,
-        url=pr.html_url,
-        head_branch=pr.head.ref,
-        base=pr.base.ref,
-        state=pr.state,
-        title=pr.title,
-        body=pr.body or "",
+        number=_number(pr, "number", "pull request"),
+        url=_maybe_text(pr, "html_url") or "",
+        head_branch=_text(_object(pr.get("head"), "pull request.head"), "ref", "pull request.head"),
+        base=_text(_object(pr.get("base"), "pull request.base"), "ref", "pull request.base"),
+        state=_maybe_text(pr, "state") or "open",
+        title=_maybe_text(pr, "title") or "",
+        body=_maybe_text(pr, "body") or "",
+        labels=_names(pr.get("labels"), "name"),
+        requested_reviewers=_names(pr.get("requested_reviewers"), "login"),
     )
