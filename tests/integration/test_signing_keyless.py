@@ -515,3 +515,128 @@ def test_rekor_v1_is_preferred_when_the_signing_config_also_offers_v2(
     entry = json.loads(bundle)["verificationMaterial"]["tlogEntries"][0]
     assert entry["kindVersion"]["version"] == "0.0.1"
     _verify(sigstore_services, bundle)
+
+
+# ------------------------------------------------ source repository (issue 9 item 2)
+
+ATTACKED_IDENTITY = release_workflow_identity(REPO, ref="v1.0.0")
+
+
+def _sign_as(services: SigstoreServices, data: bytes | Path, **claims: Any) -> str:
+    token = services.token(github_actions_claims(**claims))
+    return sign_blob_keyless(data, identity_token=token, trust_config=services.trust_config)
+
+
+def _reusable_call_from(repo: str, ref: str = "refs/tags/v1.0.0") -> dict[str, Any]:
+    """A run in `repo` for `ref` that calls acme/shop's release workflow at v1.0.0."""
+    return {
+        "repo": repo,
+        "ref": ref,
+        "workflow": ".github/workflows/ci.yml",
+        "job_workflow_ref": f"{REPO}/.github/workflows/release.yml@refs/tags/v1.0.0",
+    }
+
+
+def _shop_bundle(directory: Path) -> Path:
+    """A well-formed shop-1.0.0.tar.gz (pinned compose, digests.txt, SHA256SUMS)."""
+    from relkit.bundle.archive import BundleFile, build_tar_gz
+    from relkit.bundle.sums import render_digests, render_sha256sums
+
+    pinned = f"example.com/acme/web:1.0.0@sha256:{'a' * 64}"
+    files = {
+        "compose.yaml": f"services:\n  web:\n    image: {pinned}\n".encode(),
+        "digests.txt": render_digests([pinned]).encode(),
+    }
+    files["SHA256SUMS"] = render_sha256sums(files).encode()
+    archive = directory / "shop-1.0.0.tar.gz"
+    entries = {name: BundleFile(data) for name, data in files.items()}
+    archive.write_bytes(build_tar_gz(entries, top="shop-1.0.0", mtime=0))
+    return archive
+
+
+def test_reusable_workflow_called_from_another_repository_is_refused(
+    tmp_path: Path, sigstore_services: SigstoreServices, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """evil/fork calls acme/shop's release.yml@v1.0.0: same SAN, other source repository."""
+    from relkit.bundle.verify import SignaturePolicy, verify_bundle
+    from relkit.cli import main
+
+    archive = _shop_bundle(tmp_path)
+    signature = archive.with_name(archive.name + KEYLESS_SUFFIX)
+    signature.write_text(_sign_as(sigstore_services, archive, **_reusable_call_from("evil/fork")))
+    trust = sigstore_services.trust_config
+    cert = x509.load_der_x509_certificate(
+        base64.b64decode(
+            json.loads(signature.read_text())["verificationMaterial"]["certificate"]["rawBytes"]
+        )
+    )
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.UniformResourceIdentifier) == [ATTACKED_IDENTITY]
+
+    for tag in ("v1.0.0", None):
+        policy = SignaturePolicy.for_repo(REPO, tag=tag, trust_config=trust)
+        with pytest.raises(RelkitError, match="run in https://github.com/evil/fork, not in"):
+            verify_bundle(archive, policy)
+    cli = ["verify", str(archive), "--trust-config", str(trust), "--repo", REPO]
+    assert main([*cli, "--tag", "v1.0.0"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("relkit: error: the signature was made by a workflow run in")
+    assert "Traceback" not in err
+    # The signature itself is fine: an exact identity alone (cosign's view) still accepts it.
+    assert _verify(sigstore_services, signature.read_text(), archive, identity=ATTACKED_IDENTITY)
+
+    # The genuine release run verifies, and the line names what the certificate says.
+    signature.write_text(_sign_as(sigstore_services, archive, repo=REPO, ref="refs/tags/v1.0.0"))
+    assert main([*cli, "--tag", "v1.0.0"]) == 0
+    out = capsys.readouterr().out
+    assert f"signed by {ATTACKED_IDENTITY} (issuer {GITHUB_ACTIONS_ISSUER}," in out
+
+
+def test_source_ref_must_be_the_tag(
+    sigstore_services: SigstoreServices, oidc_token: TokenFactory
+) -> None:
+    """acme/shop's own branch run calling release.yml@v1.0.0 is not the v1.0.0 release."""
+    bundle = _sign_as(sigstore_services, BLOB, **_reusable_call_from(REPO, "refs/heads/main"))
+    from relkit.signing.identity import github_source
+
+    with pytest.raises(RelkitError, match="run for refs/heads/main, not for refs/tags/v1.0.0"):
+        _verify(
+            sigstore_services,
+            bundle,
+            identity=ATTACKED_IDENTITY,
+            source=github_source(REPO, "v1.0.0"),
+        )
+    with pytest.raises(RelkitError, match="run for refs/heads/main, not for a tag"):
+        _verify(
+            sigstore_services,
+            bundle,
+            identity_regexp=release_workflow_identity_regexp(REPO),
+            source=github_source(REPO),
+        )
+    # A tag run for another tag than asked.
+    other = _sign_as(sigstore_services, BLOB, **_reusable_call_from(REPO, "refs/tags/v0.9.0"))
+    with pytest.raises(RelkitError, match="not for refs/tags/v1.0.0"):
+        _verify(
+            sigstore_services,
+            other,
+            identity=ATTACKED_IDENTITY,
+            source=github_source(REPO, "v1.0.0"),
+        )
+
+
+def test_verified_identity_is_read_from_the_certificate(
+    sigstore_services: SigstoreServices, signed: dict[str, Any]
+) -> None:
+    from relkit.signing.identity import certificate_tag, github_source
+
+    verified = _verify(
+        sigstore_services,
+        signed["json"],
+        identity_regexp=r"acme/shop/",  # a loose pattern: the result is the SAN, not this
+        source=github_source(REPO),
+    )
+    assert verified.identity == IDENTITY
+    assert verified.issuer == GITHUB_ACTIONS_ISSUER
+    assert verified.source_repository == "https://github.com/acme/shop"
+    assert verified.source_ref == "refs/tags/v1.2.3"
+    assert certificate_tag(verified) == "v1.2.3"

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from relkit.errors import UsageError
+from relkit.errors import RelkitError, UsageError
 from relkit.signing.identity import (
     GITHUB_ACTIONS_ISSUER,
+    CertificateFacts,
+    VerifiedIdentity,
+    certificate_tag,
+    check_source,
+    decode_utf8_string,
+    github_source,
+    read_certificate,
     release_workflow_identity,
     release_workflow_identity_regexp,
 )
@@ -78,3 +92,144 @@ def test_identity_regexp_matches_only_tag_runs_of_the_workflow(
     # Unanchored search, as cosign's --certificate-identity-regexp does: anchors do the work.
     pattern = re.compile(release_workflow_identity_regexp("acme/shop"))
     assert bool(pattern.search(identity)) is matches
+
+
+# ------------------------------------ what a Fulcio certificate says (issue 9 item 2)
+
+
+def _der_utf8(text: str) -> bytes:
+    """DER UTF8String, written out by hand so the test does not trust the decoder."""
+    data = text.encode("utf-8")
+    if len(data) < 0x80:
+        length = bytes([len(data)])
+    else:
+        size = (len(data).bit_length() + 7) // 8
+        length = bytes([0x80 | size]) + len(data).to_bytes(size, "big")
+    return b"\x0c" + length + data
+
+
+def _certificate(
+    extensions: dict[str, bytes], san: str = "https://github.com/acme/shop/x"
+) -> x509.Certificate:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test")])
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(minutes=10))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.UniformResourceIdentifier(san)]), critical=True
+        )
+    )
+    for oid, value in extensions.items():
+        builder = builder.add_extension(
+            x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), value), critical=False
+        )
+    return builder.sign(key, hashes.SHA256())
+
+
+ISSUER_V1, ISSUER_V2 = "1.3.6.1.4.1.57264.1.1", "1.3.6.1.4.1.57264.1.8"
+SOURCE_URI, SOURCE_REF = "1.3.6.1.4.1.57264.1.12", "1.3.6.1.4.1.57264.1.14"
+
+
+def _fulcio_like(repo: str = "acme/shop", ref: str = "refs/tags/v1.0.0") -> x509.Certificate:
+    return _certificate(
+        {
+            ISSUER_V1: GITHUB_ACTIONS_ISSUER.encode(),  # v1: the raw string
+            ISSUER_V2: _der_utf8(GITHUB_ACTIONS_ISSUER),  # v2: DER UTF8String
+            SOURCE_URI: _der_utf8(f"https://github.com/{repo}"),
+            SOURCE_REF: _der_utf8(ref),
+        }
+    )
+
+
+def test_read_certificate_decodes_v1_raw_and_v2_der_extensions() -> None:
+    facts = read_certificate(_fulcio_like())
+    assert facts == CertificateFacts(
+        identities=("https://github.com/acme/shop/x",),
+        issuer=GITHUB_ACTIONS_ISSUER,
+        source_repository="https://github.com/acme/shop",
+        source_ref="refs/tags/v1.0.0",
+    )
+    check_source(facts, github_source("acme/shop", "v1.0.0"))
+    check_source(facts, github_source("acme/shop"))
+
+
+@pytest.mark.parametrize(
+    ("cert", "required", "message"),
+    [
+        (_fulcio_like("evil/fork"), ("acme/shop", None), "run in https://github.com/evil/fork"),
+        (_fulcio_like("acme/shop-x"), ("acme/shop", "v1"), "run in https://github.com/acme/shop-x"),
+        (_fulcio_like("ACME/shop"), ("acme/shop", None), "run in https://github.com/ACME/shop"),
+        (_fulcio_like(ref="refs/tags/v1.0.1"), ("acme/shop", "v1.0.0"), "not for refs/tags/v1.0.0"),
+        (_fulcio_like(ref="refs/heads/main"), ("acme/shop", None), "not for a tag"),
+        (_fulcio_like(ref="refs/tags/"), ("acme/shop", None), "not for a tag"),
+        (_certificate({}), ("acme/shop", None), "no source repository extension"),
+        (
+            _certificate({SOURCE_URI: _der_utf8("https://github.com/acme/shop")}),
+            ("acme/shop", "v1.0.0"),
+            "no source repository ref extension",
+        ),
+    ],
+)
+def test_check_source_refuses_another_repository_or_ref(
+    cert: x509.Certificate, required: tuple[str, str | None], message: str
+) -> None:
+    with pytest.raises(RelkitError, match=re.escape(message)):
+        check_source(read_certificate(cert), github_source(*required))
+
+
+@pytest.mark.parametrize(
+    ("extensions", "message"),
+    [
+        # A v2 extension written like a v1 one (raw string, no DER) is not read as text.
+        ({SOURCE_URI: b"https://github.com/acme/shop"}, "source repository URI extension is not"),
+        ({SOURCE_REF: b"\x13\x03abc"}, "ref extension is not a DER UTF8String"),  # PrintableString
+        ({SOURCE_REF: _der_utf8("refs/tags/v1") + b"x"}, "ref extension is not"),  # trailing data
+        ({ISSUER_V1: b"\xff\xfe"}, "issuer extension is not UTF-8"),
+        (
+            {ISSUER_V1: b"https://a.example", ISSUER_V2: _der_utf8("https://b.example")},
+            "two different OIDC issuers",
+        ),
+    ],
+)
+def test_malformed_extensions_are_refused(extensions: dict[str, bytes], message: str) -> None:
+    with pytest.raises(RelkitError, match=re.escape(message)):
+        read_certificate(_certificate(extensions))
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(st.text())
+def test_utf8_string_round_trip(text: str) -> None:
+    assert decode_utf8_string(_der_utf8(text), "x") == text
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.binary(max_size=64))
+def test_utf8_string_decoder_never_crashes(raw: bytes) -> None:
+    try:
+        value = decode_utf8_string(raw, "x")
+    except RelkitError as exc:
+        assert exc.message == "the signing certificate's x extension is not a DER UTF8String"
+    else:
+        assert _der_utf8(value) == raw  # accepted only when it is exactly the DER encoding
+
+
+@pytest.mark.parametrize(
+    ("ref", "tag"),
+    [
+        ("refs/tags/v1.2.3", "v1.2.3"),
+        ("refs/tags/api/v1.0.0", "api/v1.0.0"),
+        ("refs/heads/main", None),
+        ("refs/tags/", None),
+        (None, None),
+    ],
+)
+def test_certificate_tag(ref: str | None, tag: str | None) -> None:
+    verified = VerifiedIdentity("id", GITHUB_ACTIONS_ISSUER, 1, 0, "https://github.com/a/b", ref)
+    assert certificate_tag(verified) == tag

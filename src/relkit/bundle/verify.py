@@ -32,6 +32,7 @@ from relkit.bundle.publish import ARTIFACT_TYPE
 from relkit.bundle.reference import is_pinned
 from relkit.bundle.sums import DIGESTS_FILE, SUMS_FILE, check_sha256sums, parse_digests
 from relkit.errors import RelkitError, UsageError
+from relkit.signing.identity import SourceRequirement, github_source
 
 __all__ = ["SignaturePolicy", "VerifyReport", "verify_bundle", "verify_oci_bundle"]
 
@@ -46,6 +47,8 @@ class SignaturePolicy:
     issuer: str = GITHUB_ACTIONS_ISSUER
     trust_config: Path | None = None
     unsigned: bool = False  # explicit opt-out: only SHA256SUMS and pins are checked
+    # --repo: the run must be in that repository, for that tag (issue 9 item 2).
+    source: SourceRequirement | None = None
 
     @classmethod
     def for_repo(
@@ -58,11 +61,12 @@ class SignaturePolicy:
         trust_config: Path | None = None,
     ) -> SignaturePolicy:
         """`--repo owner/name`: that repository's release workflow, at `tag` or any tag."""
+        source = github_source(repo, tag)
         if tag is not None:
             identity = release_workflow_identity(repo, workflow, tag)
-            return cls(identity=identity, issuer=issuer, trust_config=trust_config)
+            return cls(identity=identity, issuer=issuer, trust_config=trust_config, source=source)
         regexp = release_workflow_identity_regexp(repo, workflow)
-        return cls(identity_regexp=regexp, issuer=issuer, trust_config=trust_config)
+        return cls(identity_regexp=regexp, issuer=issuer, trust_config=trust_config, source=source)
 
     def check(self) -> None:
         chosen = [self.key is not None, bool(self.identity or self.identity_regexp), self.unsigned]
@@ -113,6 +117,7 @@ def _check_signature(archive: Path, policy: SignaturePolicy, signature: Path | N
         identity_regexp=policy.identity_regexp,
         issuer=policy.issuer,
         trust_config=policy.trust_config,
+        source=policy.source,
     )
     return (
         f"signature: {sig_path.name} signed by {verified.identity} (issuer {verified.issuer},"

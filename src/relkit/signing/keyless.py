@@ -21,13 +21,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from cryptography.x509 import (
-    Certificate,
-    OtherName,
-    RFC822Name,
-    SubjectAlternativeName,
-    UniformResourceIdentifier,
-)
+from cryptography.x509 import Certificate
 
 # Private modules, but these are the exceptions sigstore-python's public `Signer` lets
 # escape for a refused certificate request or log entry; the version is pinned.
@@ -44,7 +38,13 @@ from sigstore.verify.policy import Identity, OIDCIssuer, VerificationPolicy
 from sigstore_models.common.v1 import HashAlgorithm
 
 from relkit.errors import RelkitError, UsageError
-from relkit.signing.identity import VerifiedIdentity
+from relkit.signing.identity import (
+    CertificateFacts,
+    SourceRequirement,
+    VerifiedIdentity,
+    check_source,
+    read_certificate,
+)
 from relkit.signing.keys import sha256_of
 
 __all__ = [
@@ -59,9 +59,6 @@ _log = logging.getLogger(__name__)
 SIGSTORE_AUDIENCE = "sigstore"  # the `aud` Fulcio expects in an identity token
 
 _MAX_REASON = 200
-
-# Sigstore's "other name" SAN (used for non-URI, non-email identities).
-_OTHERNAME_OID = "1.3.6.1.4.1.57264.1.7"
 
 
 def load_trust_config(trust_config: Path | None) -> ClientTrustConfig:
@@ -180,23 +177,14 @@ class _IdentityRegexp:
 
     def verify(self, cert: Certificate) -> None:
         self._issuer.verify(cert)
-        if not any(self._pattern.search(san) for san in _identities(cert)):
+        try:
+            identities = read_certificate(cert).identities
+        except RelkitError as exc:
+            raise VerificationError(exc.message) from None
+        if not any(self._pattern.search(san) for san in identities):
             raise VerificationError(
                 f"certificate identity does not match {self._pattern.pattern!r}"
             )
-
-
-def _identities(cert: Certificate) -> list[str]:
-    """Every identity in the certificate's SAN: URIs, emails and Sigstore other names."""
-    san = cert.extensions.get_extension_for_class(SubjectAlternativeName).value
-    names: list[str] = list(san.get_values_for_type(UniformResourceIdentifier))
-    names += san.get_values_for_type(RFC822Name)
-    names += [
-        other.value.decode("utf-8", "replace")
-        for other in san.get_values_for_type(OtherName)
-        if other.type_id.dotted_string == _OTHERNAME_OID
-    ]
-    return names
 
 
 def _parse_bundle(bundle_json: str | bytes) -> tuple[Bundle, dict[str, Any]]:
@@ -219,12 +207,15 @@ def verify_blob_keyless(
     identity_regexp: str | None = None,
     issuer: str,
     trust_config: Path | None = None,
+    source: SourceRequirement | None = None,
 ) -> VerifiedIdentity:
     """Verify a Sigstore bundle over `data` for an expected signer; raise `RelkitError` if not.
 
     Give exactly one of `identity` (exact certificate identity) or `identity_regexp`.
     Checks the certificate chain to the trust root, its SCT, the Rekor entry and inclusion
-    proof, the identity and issuer, and the signature over `data`.
+    proof, the identity and issuer, the signature over `data`, and with `source` the
+    repository and ref of the run the certificate was issued to. What is returned is read
+    from the (now trusted) certificate, not echoed from the expectations.
     """
     if (identity is None) == (identity_regexp is None):
         raise UsageError("give exactly one of the expected identity or identity regexp")
@@ -247,20 +238,36 @@ def verify_blob_keyless(
         ) from None
     except SigstoreError as exc:
         raise RelkitError(f"Sigstore bundle verification failed: {_first_line(exc)}") from None
-    matched = identity if identity is not None else _matching_identity(bundle, identity_regexp)
+    facts = read_certificate(bundle.signing_certificate)
+    if facts.issuer != issuer:
+        # sigstore-python checks the v1 issuer extension; the v2 one must agree too.
+        raise RelkitError(
+            f"Sigstore bundle verification failed: the certificate's issuer is {facts.issuer},"
+            f" not {issuer}",
+            hint="the signing certificate was issued for a different OIDC issuer",
+        )
+    if source is not None:
+        check_source(facts, source)
     entry = raw["verificationMaterial"]["tlogEntries"][0]
     return VerifiedIdentity(
-        identity=matched,
-        issuer=issuer,
+        identity=_matching_identity(facts, identity, identity_regexp),
+        issuer=facts.issuer,
         log_index=int(entry["logIndex"]),
         integrated_time=int(entry.get("integratedTime", 0)),
+        source_repository=facts.source_repository,
+        source_ref=facts.source_ref,
     )
 
 
-def _matching_identity(bundle: Bundle, identity_regexp: str | None) -> str:
+def _matching_identity(
+    facts: CertificateFacts, identity: str | None, identity_regexp: str | None
+) -> str:
+    """The certificate's SAN that the policy accepted (verification guarantees one)."""
+    if identity is not None:
+        return next(san for san in facts.identities if san == identity)
     assert identity_regexp is not None
     pattern = re.compile(identity_regexp)
-    return next(san for san in _identities(bundle.signing_certificate) if pattern.search(san))
+    return next(san for san in facts.identities if pattern.search(san))
 
 
 def _verification_hint(reason: str) -> str:
