@@ -6,15 +6,19 @@ import gzip
 import hashlib
 import io
 import os
+import struct
 import subprocess
 import tarfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from relkit.bundle.archive import BundleFile, build_tar_gz, collect_tree
-from relkit.bundle.extract import read_archive, safe_extract
+from relkit.bundle.extract import parse_archive, read_archive, safe_extract
 from relkit.bundle.sums import (
     check_sha256sums,
     parse_digests,
@@ -273,3 +277,216 @@ def test_overwrite_through_a_planted_symlink_is_refused(tmp_path: Path) -> None:
         safe_extract(archive, target, overwrite=True)
     assert outside.read_text() == "precious"
     assert sorted(p.name for p in target.iterdir()) == ["compose.yaml"]  # nothing else moved in
+
+
+# --------------------------------------------------------------------------- issue 9 §4
+
+
+def _raw_tar(build: Callable[[tarfile.TarFile], None]) -> bytes:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        build(tar)
+    return raw.getvalue()
+
+
+def _gzip_prefix(raw: bytes) -> bytes:
+    """A gzip stream that decompresses to `raw` and then just stops (no trailer)."""
+    deflate = zlib.compressobj(6, zlib.DEFLATED, 31)
+    return deflate.compress(raw) + deflate.flush(zlib.Z_SYNC_FLUSH)
+
+
+def _write(tmp_path: Path, data: bytes, name: str = "evil.tar.gz") -> Path:
+    archive = tmp_path / name
+    archive.write_bytes(data)
+    return archive
+
+
+COLLIDING: dict[str, Callable[[tarfile.TarFile], None]] = {
+    "case": lambda t: (_dir(t, "b"), _file(t, "b/compose.yaml"), _file(t, "b/Compose.yaml")),
+    "nfc": lambda t: (_dir(t, "b"), _file(t, "b/caf\u00e9.txt"), _file(t, "b/cafe\u0301.txt")),
+    "folder": lambda t: (_dir(t, "b"), _dir(t, "b/Config"), _file(t, "b/config/app.toml")),
+    "sharp-s": lambda t: (_dir(t, "b"), _file(t, "b/stra\u00dfe"), _file(t, "b/STRASSE")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(COLLIDING))
+def test_names_that_collide_after_folding_are_refused(tmp_path: Path, case: str) -> None:
+    archive = _tar(tmp_path, COLLIDING[case])
+    with pytest.raises(RelkitError, match="are the same name on a case-insensitive"):
+        read_archive(archive)
+    with pytest.raises(RelkitError, match="same name"):
+        safe_extract(archive, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def _good_tar(t: tarfile.TarFile) -> None:
+    _dir(t, "b")
+    _file(t, "b/compose.yaml", b"services: {}\n")
+
+
+def test_a_clean_archive_still_reads(tmp_path: Path) -> None:
+    archive = _write(tmp_path, gzip.compress(_raw_tar(_good_tar)))
+    assert read_archive(archive).files == {"compose.yaml": b"services: {}\n"}
+
+
+TRAILING: dict[str, tuple[Callable[[bytes], bytes], str]] = {
+    "garbage after gzip": (lambda t: gzip.compress(t) + b"evil", "4 bytes after the gzip stream"),
+    "zeros after gzip": (lambda t: gzip.compress(t) + bytes(8), "8 bytes after the gzip stream"),
+    "second gzip member": (
+        lambda t: gzip.compress(t) + gzip.compress(b"evil"),
+        "a second gzip member",
+    ),
+    "second member with entries": (
+        lambda t: gzip.compress(t[:1536]) + gzip.compress(t[1536:]),
+        "a second gzip member",
+    ),
+    "data after tar end": (
+        lambda t: gzip.compress(t + b"hidden" + bytes(506)),
+        "data after the tar end-of-archive marker",
+    ),
+    "a tar after the tar": (
+        lambda t: gzip.compress(t + _raw_tar(lambda x: _file(x, "b/extra.sh", b"rm -rf /"))),
+        "data after the tar end-of-archive marker",
+    ),
+    "garbage block instead of end marker": (
+        lambda t: gzip.compress(
+            t.rstrip(b"\0") + bytes(-len(t.rstrip(b"\0")) % 512) + b"\xff" * 512
+        ),
+        "no tar end-of-archive marker",
+    ),
+    "truncated gzip": (lambda t: gzip.compress(t)[:-8], "the gzip stream is truncated"),
+    "bad crc": (lambda t: gzip.compress(t)[:-8] + b"\0" * 8, "not a gzip-compressed tar"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TRAILING))
+def test_anything_beyond_one_gzip_member_and_one_tar_is_refused(tmp_path: Path, case: str) -> None:
+    make, message = TRAILING[case]
+    archive = _write(tmp_path, make(_raw_tar(_good_tar)))
+    with pytest.raises(RelkitError, match=message) as info:
+        read_archive(archive)
+    assert "\n" not in str(info.value)
+    with pytest.raises(RelkitError, match=message):
+        safe_extract(archive, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_entry_count_cap_applies_while_streaming(tmp_path: Path) -> None:
+    # 10,001 entries, then the stream simply stops: only a reader that refuses at entry
+    # 10,001 (rather than after listing every entry) reports the cap.
+    from relkit.bundle.extract import MAX_MEMBERS
+
+    headers = [tarfile.TarInfo(f"b/{index}").tobuf() for index in range(MAX_MEMBERS + 1)]
+    directory = _raw_tar(lambda t: _dir(t, "b"))[:512]
+    archive = _write(tmp_path, _gzip_prefix(directory + b"".join(headers)))
+    with pytest.raises(RelkitError, match="more than 10000 entries"):
+        read_archive(archive)
+
+
+def test_size_cap_applies_on_the_header_before_any_content(tmp_path: Path) -> None:
+    # A header announcing one byte over the cap, and no content at all behind it: the refusal
+    # must come from the header, before a single byte of the content is decompressed.
+    from relkit.bundle.extract import MAX_TOTAL_BYTES
+
+    def bomb(t: tarfile.TarFile) -> None:
+        _dir(t, "b")
+        _file(t, "b/small", b"x" * 10)
+        info = tarfile.TarInfo("b/huge")
+        info.size = MAX_TOTAL_BYTES - 9
+        t.addfile(info)  # header only: the content never follows
+
+    archive = _write(tmp_path, _gzip_prefix(_raw_tar(bomb)[:4096]))
+    with pytest.raises(RelkitError, match="unpacks to more than 1073741824 bytes"):
+        read_archive(archive)
+
+
+def test_a_huge_pax_header_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    def build(t: tarfile.TarFile) -> None:
+        _dir(t, "b")
+        info = tarfile.TarInfo("b/x")
+        info.pax_headers = {"comment": "A" * 200_000}
+        t.addfile(info, io.BytesIO(b""))
+
+    archive = _write(tmp_path, gzip.compress(_raw_tar(build)))
+    with pytest.raises(RelkitError, match="an entry header of .* bytes"):
+        read_archive(archive)
+
+
+def zero_bomb(prefix: bytes, zeros: int) -> bytes:
+    """A valid gzip of `prefix` + `zeros` NUL bytes, built without compressing them all:
+    after a full flush, every 1 MiB of zeros compresses to the same bytes."""
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    body = [deflate.compress(prefix), deflate.flush(zlib.Z_FULL_FLUSH)]
+    mib = bytes(1 << 20)
+    block = deflate.compress(mib) + deflate.flush(zlib.Z_FULL_FLUSH)
+    whole, rest = divmod(zeros, len(mib))
+    body.append(block * whole)
+    body.append(deflate.compress(bytes(rest)) + deflate.flush(zlib.Z_FINISH))
+    crc = zlib.crc32(prefix)
+    for _ in range(whole):
+        crc = zlib.crc32(mib, crc)
+    crc = zlib.crc32(bytes(rest), crc)
+    size = (len(prefix) + zeros) & 0xFFFFFFFF
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    return header + b"".join(body) + struct.pack("<II", crc, size)
+
+
+def test_gzip_bomb_stops_at_the_cap(tmp_path: Path) -> None:
+    """A real bomb: one entry of 1 GiB + 1 zeros, about 1 MiB compressed, valid to the end."""
+    from relkit.bundle.extract import MAX_TOTAL_BYTES
+
+    size = MAX_TOTAL_BYTES + 1
+    header = tarfile.TarInfo("b/zeros")
+    header.size = size
+    prefix = _raw_tar(lambda t: _dir(t, "b"))[:512] + header.tobuf(tarfile.PAX_FORMAT)
+    # The content, its padding and the end-of-archive marker are all zeros.
+    data = zero_bomb(prefix, size + (-size % 512) + 1024)
+    assert zlib.decompressobj(31).decompress(data, 4096).startswith(prefix)
+    archive = _write(tmp_path, data)
+    assert archive.stat().st_size < 2 << 20
+    with pytest.raises(RelkitError, match="unpacks to more than"):
+        read_archive(archive)
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(
+    position=st.integers(min_value=0, max_value=10_000),
+    value=st.integers(min_value=0, max_value=255),
+    cut=st.booleans(),
+)
+def test_mutated_archives_fail_with_one_line(position: int, value: int, cut: bool) -> None:
+    good = build_tar_gz(FILES, top="acme-1.0.0", mtime=MTIME)
+    index = position % len(good)
+    data = good[:index] if cut else good[:index] + bytes([value]) + good[index + 1 :]
+    try:
+        contents = parse_archive(data, "fuzz.tar.gz")
+    except RelkitError as exc:
+        assert "\n" not in str(exc)
+    else:
+        # A mutation that still parses (say, in the gzip header's OS byte) changed nothing
+        # that matters: the same files come out.
+        assert contents.files == {p: e.data for p, e in FILES.items()}
+
+
+@settings(max_examples=40, derandomize=True, deadline=None)
+@given(
+    st.dictionaries(
+        st.from_regex(r"[a-z0-9_]{1,8}(/[a-z0-9_][a-z0-9_.]{0,7}){0,2}", fullmatch=True),
+        st.binary(max_size=64),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_built_archives_round_trip(files: dict[str, bytes]) -> None:
+    # Skip sets where one path is a folder of another (a file cannot also be a directory).
+    paths = set(files)
+    if any(p.startswith(q + "/") for p in paths for q in paths):
+        return
+    if len({_fold(p) for p in paths}) != len(paths):
+        return
+    data = build_tar_gz({p: BundleFile(d) for p, d in files.items()}, top="t-1.0.0", mtime=MTIME)
+    assert parse_archive(data, "t-1.0.0.tar.gz").files == files
+
+
+def _fold(path: str) -> str:
+    return path.casefold()

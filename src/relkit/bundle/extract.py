@@ -1,28 +1,56 @@
 """Read and unpack bundle archives safely.
 
 An archive from the internet is hostile until verified, and even a verified one is only as
-careful as whoever built it. Before anything is read or written, every member is checked:
-regular files and directories only (no symlinks, hardlinks, devices, FIFOs, sparse files),
-relative paths without `..`, all under one top directory, no duplicates, bounded size.
-Extraction then also uses tarfile's `filter="data"` (PEP 706) as a second line, writes into
-a temporary directory next to the target and moves the result in only when all went well.
+careful as whoever built it. The archive file is opened once and read into memory
+(`load_archive`): the signature, the checks and the unpacking all see those bytes, so a file
+swapped on disk between two steps cannot get past the checks (issue 9 §1).
+
+`parse_archive` then reads the bytes as a stream, entry by entry, and stops at the first one
+over a limit: regular files and directories only (no symlinks, hardlinks, devices, FIFOs,
+sparse files), relative paths without `..`, all under one top directory, no duplicates,
+also none after case folding or Unicode normalization (they collide on macOS and Windows),
+at most `MAX_MEMBERS` entries and `MAX_TOTAL_BYTES` of content, exactly one gzip member and
+nothing after it or after the tar end-of-archive marker (issue 9 §4).
+
+`write_contents` writes the checked in-memory files (never the archive again) into a
+temporary directory next to the target and moves the result in only when all went well.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 import tarfile
 import tempfile
-from dataclasses import dataclass
-from pathlib import Path
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
 from relkit.bundle.archive import check_entry_path
+from relkit.bundle.gzip_stream import OneMemberGzip
 from relkit.errors import RelkitError, UsageError
 
-__all__ = ["ArchiveContents", "read_archive", "safe_extract"]
+__all__ = [
+    "MAX_ARCHIVE_BYTES",
+    "MAX_MEMBERS",
+    "MAX_TOTAL_BYTES",
+    "ArchiveContents",
+    "load_archive",
+    "parse_archive",
+    "read_archive",
+    "safe_extract",
+    "write_contents",
+]
 
 MAX_TOTAL_BYTES = 1 << 30  # a self-host bundle is configuration, not a disk image
 MAX_MEMBERS = 10_000
+# Compressed, the archive is never meaningfully larger than its content plus its headers.
+MAX_ARCHIVE_BYTES = MAX_TOTAL_BYTES + (64 << 20)
+# tar pads its end to a record (10 KiB for GNU tar, bsdtar and Python); allow larger blocking
+# factors, refuse anything else.
+MAX_TRAILING_PADDING = 1 << 20
+_BLOCK = 512
 
 
 @dataclass(frozen=True)
@@ -31,54 +59,154 @@ class ArchiveContents:
 
     top: str
     files: dict[str, bytes]
+    executable: frozenset[str] = frozenset()
+    directories: tuple[str, ...] = field(default=())  # explicit entries, relative to top
 
 
-def _open(archive: Path) -> tarfile.TarFile:
+def load_archive(archive: Path) -> bytes:
+    """The archive's bytes, from a single open of the file (bounded by MAX_ARCHIVE_BYTES)."""
     try:
-        return tarfile.open(archive, mode="r:gz")
+        with archive.open("rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise UsageError(f"bundle archive {archive} is not a regular file")
+            data = handle.read(MAX_ARCHIVE_BYTES + 1)
     except FileNotFoundError:
         raise UsageError(f"bundle archive {archive} does not exist") from None
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise RelkitError(f"{archive.name} is not a gzip-compressed tar archive: {exc}") from None
+    except IsADirectoryError:
+        raise UsageError(f"bundle archive {archive} is not a regular file") from None
+    except OSError as exc:
+        raise RelkitError(f"cannot read bundle archive {archive}: {exc.strerror}") from None
+    if len(data) > MAX_ARCHIVE_BYTES:
+        raise RelkitError(f"{archive.name} is larger than {MAX_ARCHIVE_BYTES} bytes; refusing")
+    return data
 
 
-def _checked_members(tar: tarfile.TarFile, source: str) -> tuple[str, list[tarfile.TarInfo]]:
-    """Validate every member; return the single top directory and the members."""
+def parse_archive(data: bytes, source: str) -> ArchiveContents:
+    """Every file's bytes, in memory, after checking each entry as it streams past."""
+    stream = OneMemberGzip(data, source)
+    stream.header_phase = True
     try:
-        members = tar.getmembers()
-    except (tarfile.TarError, OSError, EOFError) as exc:
+        # "r:" (not "r|"): tarfile reads headers straight from `stream`, which can then bound
+        # each header read and see the block that ended the archive.
+        with tarfile.open(fileobj=stream, mode="r:") as tar:  # type: ignore[call-overload]
+            contents = _read_members(tar, stream, source)
+    except tarfile.ReadError as exc:
+        if stream.tell() <= _BLOCK:
+            raise RelkitError(f"{source} is not a gzip-compressed tar archive: {exc}") from None
         raise RelkitError(f"{source}: corrupt archive: {exc}") from None
-    if not members:
-        raise RelkitError(f"{source}: the archive is empty")
-    if len(members) > MAX_MEMBERS:
-        raise RelkitError(f"{source}: more than {MAX_MEMBERS} entries; refusing to unpack")
-    tops: set[str] = set()
-    seen: set[str] = set()
+    except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
+        raise RelkitError(f"{source}: corrupt archive: {exc}") from None
+    ended = stream.last_header_block == bytes(_BLOCK)
+    rest = stream.read_to_end(MAX_TRAILING_PADDING)
+    stream.check_single_member()
+    if not ended:
+        raise RelkitError(
+            f"{source}: no tar end-of-archive marker (truncated, or data after the last entry);"
+            " refusing to unpack"
+        )
+    if rest.strip(b"\0"):
+        raise RelkitError(f"{source}: data after the tar end-of-archive marker; refusing to unpack")
+    return contents
+
+
+class _Names:
+    """Entry names seen so far: exact duplicates, and collisions after folding."""
+
+    def __init__(self, source: str) -> None:
+        self._source = source
+        self._entries: set[str] = set()
+        self._folded: dict[str, str] = {}
+
+    def add(self, name: str) -> None:
+        if name in self._entries:
+            raise RelkitError(f"{self._source}: {name!r} appears twice; refusing to unpack")
+        self._entries.add(name)
+        # The directories leading to an entry collide too: `A/x` and `a/y` share one folder
+        # on a case-insensitive file system.
+        parts = name.split("/")
+        for depth in range(1, len(parts) + 1):
+            path = "/".join(parts[:depth])
+            key = _folded(path)
+            prior = self._folded.setdefault(key, path)
+            if prior != path:
+                raise RelkitError(
+                    f"{self._source}: {prior!r} and {path!r} are the same name on a"
+                    " case-insensitive or Unicode-normalizing file system; refusing to unpack"
+                )
+
+
+def _folded(path: str) -> str:
+    # Unicode's canonical caseless match: NFD(casefold(NFD(x))).
+    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", path).casefold())
+
+
+def _read_members(tar: tarfile.TarFile, stream: OneMemberGzip, source: str) -> ArchiveContents:
+    names = _Names(source)
+    top: str | None = None
+    files: dict[str, bytes] = {}
+    executable: set[str] = set()
+    directories: list[str] = []
+    count = 0
     total = 0
-    for member in members:
-        kind = _refused_kind(member)
-        if kind:
-            raise RelkitError(f"{source}: {member.name!r} is a {kind}; refusing to unpack")
-        try:
-            name = check_entry_path(member.name.rstrip("/") if member.isdir() else member.name)
-        except UsageError:
-            raise RelkitError(
-                f"{source}: unsafe path {member.name!r} (absolute or with ..); refusing to unpack"
-            ) from None
-        if name in seen:
-            raise RelkitError(f"{source}: {name!r} appears twice; refusing to unpack")
-        seen.add(name)
-        tops.add(name.split("/", 1)[0])
+    while (member := tar.next()) is not None:
+        count += 1
+        if count > MAX_MEMBERS:
+            raise RelkitError(f"{source}: more than {MAX_MEMBERS} entries; refusing to unpack")
+        name = _checked_name(member, source)
+        names.add(name)
+        first, _, relative = name.partition("/")
+        if top is None:
+            top = first
+        elif first != top:
+            raise RelkitError(f"{source}: entries are not under one top directory")
+        if not relative:
+            if not member.isdir():
+                raise RelkitError(f"{source}: top entry {top!r} is not a directory")
+            continue
+        if member.isdir():
+            directories.append(relative)
+            continue
+        # Checked on the header, before a byte of the content is decompressed.
         total += member.size
         if total > MAX_TOTAL_BYTES:
             raise RelkitError(f"{source}: unpacks to more than {MAX_TOTAL_BYTES} bytes; refusing")
-    if len(tops) != 1:
-        raise RelkitError(f"{source}: entries are not under one top directory")
-    top = tops.pop()
-    for member in members:
-        if member.name.rstrip("/") == top and not member.isdir():
-            raise RelkitError(f"{source}: top entry {top!r} is not a directory")
-    return top, members
+        stream.header_phase = False
+        handle = tar.extractfile(member)
+        if handle is None:  # pragma: no cover - isreg() members always have data
+            raise RelkitError(f"{source}: cannot read {member.name}")
+        files[relative] = handle.read()
+        stream.header_phase = True
+        if member.mode & 0o111:
+            executable.add(relative)
+    if top is None:
+        raise RelkitError(f"{source}: the archive is empty")
+    return ArchiveContents(top, files, frozenset(executable), tuple(directories))
+
+
+def _checked_name(member: tarfile.TarInfo, source: str) -> str:
+    kind = _refused_kind(member)
+    if kind:
+        raise RelkitError(f"{source}: {member.name!r} is a {kind}; refusing to unpack")
+    raw = member.name.rstrip("/") if member.isdir() else member.name
+    try:
+        raw.encode("utf-8")  # tarfile keeps undecodable bytes as surrogates
+        name = check_entry_path(raw)
+    except (UsageError, UnicodeError):
+        name = ""
+    if not name or any(ord(char) < 0x20 or ord(char) == 0x7F for char in raw):
+        raise RelkitError(
+            f"{source}: unsafe path {member.name!r} (absolute, with .., or odd characters);"
+            " refusing to unpack"
+        )
+    if member.isdir() and member.size:
+        raise RelkitError(f"{source}: directory {member.name!r} carries data; refusing to unpack")
+    try:
+        # Second line of defence: the stdlib's own rules for unpacking untrusted data (PEP 706).
+        tarfile.data_filter(member, "/nonexistent-relkit-root")
+    except tarfile.FilterError as exc:
+        raise RelkitError(f"{source}: {exc}; refusing to unpack") from None
+    return name
 
 
 def _refused_kind(member: tarfile.TarInfo) -> str | None:
@@ -99,60 +227,72 @@ def _refused_kind(member: tarfile.TarInfo) -> str | None:
 
 def read_archive(archive: Path) -> ArchiveContents:
     """Every file's bytes, in memory, after the same checks as extraction."""
-    with _open(archive) as tar:
-        top, members = _checked_members(tar, archive.name)
-        files: dict[str, bytes] = {}
-        for member in members:
-            if not member.isreg():
-                continue
-            handle = tar.extractfile(member)
-            if handle is None:  # pragma: no cover - isreg() members always have data
-                raise RelkitError(f"{archive.name}: cannot read {member.name}")
-            relative = member.name.split("/", 1)[1] if "/" in member.name else ""
-            if not relative:
-                raise RelkitError(f"{archive.name}: file {member.name!r} outside the top directory")
-            files[relative] = handle.read()
-    return ArchiveContents(top, files)
+    return parse_archive(load_archive(archive), archive.name)
 
 
-def safe_extract(archive: Path, target: Path, *, overwrite: bool = False) -> list[str]:
-    """Unpack the archive's top directory's contents into `target`; return the file paths.
-
-    `target` may be missing or empty; a non-empty target is refused unless `overwrite`,
-    in which case files with the same paths are replaced and other files are left alone.
-    """
+def _check_target(target: Path, overwrite: bool) -> None:
     if target.exists() and not target.is_dir():
         raise UsageError(f"extract target {target} exists and is not a directory")
     if target.is_dir() and any(target.iterdir()) and not overwrite:
         raise UsageError(
             f"extract target {target} is not empty", hint="choose an empty directory or --force"
         )
-    with _open(archive) as tar:
-        top, members = _checked_members(tar, archive.name)
-        target.mkdir(parents=True, exist_ok=True)
-        root = target.resolve()
-        with tempfile.TemporaryDirectory(prefix=".relkit-extract-", dir=root.parent) as scratch:
-            try:
-                tar.extractall(scratch, members=members, filter="data")
-            except (tarfile.TarError, OSError) as exc:
-                raise RelkitError(f"{archive.name}: cannot unpack: {exc}") from None
-            unpacked = Path(scratch) / top
-            moves: list[tuple[Path, Path, str]] = []
-            for path in sorted(unpacked.rglob("*")):
-                relative = path.relative_to(unpacked)
-                destination = (root / relative).resolve()
-                # Belt and braces: nothing may land outside the target, whatever got past.
-                # Checked for every path before the first move, so a refusal writes nothing.
-                if not destination.is_relative_to(root) or path.is_symlink():
-                    raise RelkitError(f"{archive.name}: {relative} would land outside {target}")
-                moves.append((path, destination, relative.as_posix()))
-            written: list[str] = []
-            for path, destination, relative_name in moves:
-                if path.is_dir():
-                    destination.mkdir(exist_ok=True)
-                    continue
-                if destination.is_dir():
-                    shutil.rmtree(destination)
-                shutil.move(path, destination)
-                written.append(relative_name)
+
+
+def safe_extract(archive: Path, target: Path, *, overwrite: bool = False) -> list[str]:
+    """Check the archive, then unpack its top directory's contents into `target`."""
+    _check_target(target, overwrite)
+    return write_contents(read_archive(archive), target, overwrite=overwrite, source=archive.name)
+
+
+def write_contents(
+    contents: ArchiveContents, target: Path, *, overwrite: bool = False, source: str = "bundle"
+) -> list[str]:
+    """Write checked contents into `target`; return the file paths written.
+
+    `target` may be missing or empty; a non-empty target is refused unless `overwrite`,
+    in which case files with the same paths are replaced and other files are left alone.
+    """
+    _check_target(target, overwrite)
+    target.mkdir(parents=True, exist_ok=True)
+    root = target.resolve()
+    with tempfile.TemporaryDirectory(prefix=".relkit-extract-", dir=root.parent) as scratch:
+        unpacked = Path(scratch) / contents.top
+        try:
+            _write_tree(contents, unpacked)
+        except OSError as exc:
+            raise RelkitError(f"{source}: cannot unpack: {exc}") from None
+        moves: list[tuple[Path, Path, str]] = []
+        for path in sorted(unpacked.rglob("*")):
+            relative = path.relative_to(unpacked)
+            destination = (root / relative).resolve()
+            # Belt and braces: nothing may land outside the target, whatever got past.
+            # Checked for every path before the first move, so a refusal writes nothing.
+            if not destination.is_relative_to(root) or path.is_symlink():
+                raise RelkitError(f"{source}: {relative} would land outside {target}")
+            moves.append((path, destination, relative.as_posix()))
+        written: list[str] = []
+        for path, destination, relative_name in moves:
+            if path.is_dir():
+                destination.mkdir(exist_ok=True)
+                continue
+            if destination.is_dir():
+                shutil.rmtree(destination)
+            shutil.move(path, destination)
+            written.append(relative_name)
     return written
+
+
+def _write_tree(contents: ArchiveContents, unpacked: Path) -> None:
+    unpacked.mkdir(mode=0o755)
+    for directory in sorted(contents.directories):
+        (unpacked / directory).mkdir(mode=0o755, parents=True, exist_ok=True)
+    for relative, data in sorted(contents.files.items()):
+        path = unpacked / PurePosixPath(relative)
+        path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        mode = 0o755 if relative in contents.executable else 0o644
+        # O_EXCL | O_NOFOLLOW: a fresh regular file in our own scratch directory, nothing else.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(path, mode)  # the umask does not decide what a bundle's scripts may do
