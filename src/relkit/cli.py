@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "relkit.commands.bundle",
     "relkit.commands.verify",
     "relkit.commands.check",
+    "relkit.commands.promote",
 )
 
 

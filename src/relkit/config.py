@@ -28,6 +28,7 @@ __all__ = [
     "GitHubConfig",
     "PromoteConfig",
     "PromoteEdit",
+    "PromoteEnvironment",
     "RelkitConfig",
     "SigningConfig",
     "VersionFile",
@@ -166,16 +167,56 @@ class PromoteEdit(_Section):
     value: str = "{digest}"
 
 
+class PromoteEnvironment(_Section):
+    """One more environment `relkit promote NAME` can move (`[[promote.environments]]`).
+
+    Unset keys take the `[promote]` value, so an environment usually only names its edits."""
+
+    name: str
+    edits: list[PromoteEdit]
+    base: str | None = None
+    branch: str | None = None
+    labels: list[str] | None = None
+    reviewers: list[str] | None = None
+
+
 class PromoteConfig(_Section):
     repository: str  # owner/name of the GitOps repository
     url: str | None = None  # git URL; default https://github.com/<repository>.git
     base: str = "main"
-    environment: str = "staging"
+    environment: str = "staging"  # what `relkit release` promotes, with `edits`
     branch: str = "relkit/promote-{environment}-{version}"
     labels: list[str] = Field(default_factory=list)
     reviewers: list[str] = Field(default_factory=list)
     token_env: str = "RELKIT_GITOPS_TOKEN"
     edits: list[PromoteEdit] = Field(default_factory=list)
+    environments: list[PromoteEnvironment] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_environments(self) -> PromoteConfig:
+        names = [self.environment, *(e.name for e in self.environments)]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"environment {duplicates[0]!r} is configured twice")
+        return self
+
+    @property
+    def environment_names(self) -> list[str]:
+        return [self.environment, *(e.name for e in self.environments)]
+
+    def for_environment(self, name: str) -> PromoteConfig:
+        """This config as it applies to environment `name` (its edits, branch, labels...)."""
+        if name == self.environment:
+            return self
+        found = next((e for e in self.environments if e.name == name), None)
+        if found is None:
+            raise KeyError(name)
+        update: dict[str, Any] = {"environment": name, "edits": found.edits, "environments": []}
+        for key in ("base", "branch", "labels", "reviewers"):
+            value = getattr(found, key)
+            if value is not None:
+                update[key] = value
+        return self.model_copy(update=update)
 
 
 class RelkitConfig(_Section):

@@ -20,6 +20,7 @@ from relkit.model import RawCommit, TagRef
 
 __all__ = [
     "changed_paths",
+    "commit_count",
     "commit_time",
     "git_time",
     "is_ancestor",
@@ -286,3 +287,8 @@ def changed_paths(root: Path, revision_range: str) -> set[str]:
         root, "log", "--format=", "--name-only", "--no-renames", "-z", revision_range, "--"
     )
     return {p for p in result.stdout.decode("utf-8", "surrogateescape").split("\0") if p.strip()}
+
+
+def commit_count(root: Path, rev: str) -> int:
+    """How many commits are reachable from `rev` (itself included): grows along history."""
+    return int(_git(root, "rev-list", "--count", rev).stdout.strip())
