@@ -87,6 +87,7 @@ class Release:
     breaking: tuple[ConventionalCommit, ...]
     contributors: tuple[Person, ...]
     commits: tuple[ConventionalCommit, ...]  # every entry, after reverts cancelled
+    retags: str | None = None  # the lower release's tag on the same commit (no changes here)
 
     @property
     def title(self) -> str:
@@ -102,6 +103,7 @@ def build_release(
     released_on: date | None,
     commit_types: Mapping[str, CommitType],
     other_commits: str = "list",
+    retags: str | None = None,
 ) -> Release:
     """Group one release's commits (newest first, as git lists them) into sections."""
     kept = cancel_reverts(commits)
@@ -134,6 +136,7 @@ def build_release(
         breaking=tuple(c for c in kept if c.breaking),
         contributors=tuple(sorted(people.values(), key=lambda p: (p.name.lower(), p.email))),
         commits=tuple(kept),
+        retags=retags,
     )
 
 
@@ -180,6 +183,7 @@ def release_context(release: Release, links: Links) -> dict[str, Any]:
         "contributors": [{"name": p.name, "email": p.email} for p in release.contributors],
         "commit_count": len({c.sha for c in release.commits}),
         "repository_url": links.base,
+        "retags": release.retags,
     }
 
 

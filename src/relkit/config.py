@@ -96,6 +96,9 @@ class ChangelogConfig(_Section):
     mode: Literal["update", "init"] = "update"
     template_dir: str | None = None  # templates here override the shipped ones by name
     other_commits: Literal["list", "drop"] = "list"  # non-conventional commits
+    # "fold": a pre-release reached by a higher final release has no section of its own
+    # (its commits are in the final's); "own": every pre-release tag has its section.
+    prereleases: Literal["fold", "own"] = "fold"
 
 
 class ComponentConfig(_Section):

@@ -5,10 +5,11 @@ release pipeline call these functions, the pure modules (`conventional`, `versio
 `changelog`) never touch git.
 
 Releases are the tags matching the tag format (with the component prefix), reachable from
-the commit in question. A full history is read with ONE `git log`; commits are assigned to
-releases walking it newest first in topological order, a tagged commit opening the next
-(older) release. Pre-release tags below a final release already seen are folded into that
-final release: the 1.3.0 section holds the commits of 1.3.0-rc.1 and -rc.2.
+the commit in question. A full history is read with ONE `git log`; each commit belongs to
+the lowest release that reaches it (`relkit.attribution`). With `[changelog] prereleases =
+"fold"` (the default) pre-release tags that a higher final release reaches are folded into
+it: the 1.3.0 section holds the commits of 1.3.0-rc.1 and -rc.2; with "own" each keeps its
+section.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from relkit import attribution
 from relkit.adapters import git_history
 from relkit.changelog import (
     Links,
@@ -113,14 +115,15 @@ def _links(root: Path, config: RelkitConfig) -> Links:
 
 
 def _previous(
-    root: Path, tags: Sequence[ReleaseTag], version: Version, target: str
+    root: Path, tags: Sequence[ReleaseTag], version: Version, target: str, *, fold: bool
 ) -> ReleaseTag | None:
     """The release a version's notes start from: the last final one reachable from `target`
-    (for a pre-release, the last release of any kind)."""
+    (for a pre-release, or with pre-releases in sections of their own, the last release of
+    any kind): the same range as its changelog section."""
     # `tags` is sorted highest first: skip to the first one below `version`.
     start = next((i for i, t in enumerate(tags) if t.version < version), len(tags))
     below = tags[start:]
-    return _reachable(root, below, target, finals_only=not version.is_prerelease)
+    return _reachable(root, below, target, finals_only=fold and not version.is_prerelease)
 
 
 def _parse(raws: Sequence[RawCommit], config: RelkitConfig) -> list[ConventionalCommit]:
@@ -189,7 +192,8 @@ def _release_for(
     sha: str,
     tags: Sequence[ReleaseTag],
 ) -> ReleaseInfo:
-    previous = _previous(root, tags, version, sha)
+    fold = config.changelog.prereleases == "fold"
+    previous = _previous(root, tags, version, sha, fold=fold)
     revision = f"{previous.sha}..{sha}" if previous else sha
     commits = _parse(git_history.read_commits(root, (revision,), scope.paths), config)
     committed_at = git_history.commit_time(root, sha)
@@ -201,6 +205,7 @@ def _release_for(
         released_on=_date(committed_at),
         commit_types=config.commit_types,
         other_commits=config.changelog.other_commits,
+        retags=previous.name if previous is not None and previous.sha == sha else None,
     )
     notes = render_notes(release, _links(root, config), changelog_renderer(config, root))
     return ReleaseInfo(
@@ -268,64 +273,98 @@ def release_notes(
     return plan_release(root, config, tag=tag, component=component).notes
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    """A release of the changelog: a reachable tag, or HEAD as the upcoming version."""
+
+    name: str
+    sha: str
+    version: Version
+
+
+def _fold(parents: dict[str, tuple[str, ...]], candidates: list[_Candidate]) -> list[_Candidate]:
+    """`candidates` without the pre-releases a higher final release reaches ("fold")."""
+    finals = sorted(
+        (c for c in candidates if not c.version.is_prerelease),
+        key=lambda c: c.version.precedence,
+        reverse=True,
+    )
+    # Highest first: each commit's owner is then the HIGHEST final release reaching it.
+    highest = attribution.claim(parents, [c.sha for c in finals]).owner
+    kept: list[_Candidate] = []
+    for candidate in candidates:
+        if candidate.version.is_prerelease:
+            above = highest.get(candidate.sha)
+            if above is not None and finals[above].version > candidate.version:
+                continue  # folded into that final release
+        kept.append(candidate)
+    return kept
+
+
 def _all_releases(
     root: Path, config: RelkitConfig, scope: Scope, upcoming: Version | None
 ) -> list[Release]:
-    """Every release of the history, newest first (plus `upcoming` at HEAD, if given)."""
+    """Every release of the history, highest version first (plus `upcoming` at HEAD).
+
+    A release holds the commits reachable from its tag and from no lower release
+    (`relkit.attribution`); with `prereleases = "fold"` a pre-release that a higher final
+    release reaches is not a release of its own: its commits belong to that final one.
+    """
     # Parse while git log streams (git formats on one core, we parse on the other).
     patterns = tuple(config.exclude_patterns)
     entries: dict[str, list[ConventionalCommit]] = {}
-    walk: list[tuple[str, datetime]] = []
+    parents: dict[str, tuple[str, ...]] = {}
+    times: dict[str, datetime] = {}
+    order: list[str] = []
     for raw in git_history.iter_commits(root, ("HEAD",), scope.paths):
         entries[raw.sha] = parse_commits((raw,), patterns)
-        walk.append((raw.sha, raw.committed_at))
+        parents[raw.sha] = raw.parents
+        times[raw.sha] = raw.committed_at
+        order.append(raw.sha)
     if scope.paths:
-        # Tagged commits may not touch the component's paths: walk the full order.
-        walk = git_history.topo_order(root)
-    tags = release_tags(root, scope)
-    by_sha: dict[str, ReleaseTag] = {}
-    for known in tags:  # highest version first: the first tag of a commit wins
-        by_sha.setdefault(known.sha, known)
+        # Tagged commits may not touch the component's paths: attribute on the full graph.
+        parents, times, order = {}, {}, []
+        for sha, commit_parents, when in git_history.commit_graph(root):
+            parents[sha] = commit_parents
+            times[sha] = when
+            order.append(sha)
+    if not order:
+        return []
 
-    # Walk newest first; a tagged commit opens the next (older) release.
-    groups: list[tuple[ReleaseTag | None, datetime | None, list[ConventionalCommit]]] = [
-        (None, walk[0][1] if walk else None, [])
+    candidates = [
+        _Candidate(tag.name, tag.sha, tag.version)
+        for tag in release_tags(root, scope)
+        if tag.sha in parents  # tags on other branches are not releases of this history
     ]
-    # An upcoming final release folds the pre-releases of its history like a tagged one.
-    newest_final = upcoming if upcoming is not None and not upcoming.is_prerelease else None
-    for sha, when in walk:
-        opening = by_sha.get(sha)
-        if opening is not None:
-            version = opening.version
-            if not (version.is_prerelease and newest_final is not None and version < newest_final):
-                groups.append((opening, when, []))
-                if not version.is_prerelease:
-                    newest_final = version
-            # else: folded into the final release above it
-        found = entries.get(sha)
-        if found:
-            groups[-1][2].extend(found)
+    if upcoming is not None:
+        candidates.append(_Candidate(scope.tag_format.render(upcoming), order[0], upcoming))
+    if config.changelog.prereleases == "fold":
+        candidates = _fold(parents, candidates)
+    # Lowest first; the name breaks ties (v1.0.0 and v1.0.0+build) so output is stable.
+    candidates.sort(key=lambda c: (c.version.precedence, c.name))
+    claims = attribution.claim(parents, [c.sha for c in candidates])
+
+    found: list[list[ConventionalCommit]] = [[] for _ in candidates]
+    for sha in order:  # topological order: a merged branch's commits stay together
+        owner = claims.owner.get(sha)
+        commits = entries.get(sha)
+        if owner is not None and commits:
+            found[owner].extend(commits)
 
     releases: list[Release] = []
-    opened = [tag for tag, _, _ in groups[1:] if tag is not None]
-    for index, (tag, stamp, commits) in enumerate(groups):
-        # groups[0] is HEAD's unreleased work; groups[i] is opened[i - 1].
-        previous = opened[index] if index < len(opened) else None
-        if tag is None:
-            if upcoming is None or not commits:
-                continue
-            version, name = upcoming, scope.tag_format.render(upcoming)
-        else:
-            version, name = tag.version, tag.name
+    for index in reversed(range(len(candidates))):
+        candidate = candidates[index]
+        previous, retags = claims.previous[index], claims.retags[index]
         releases.append(
             build_release(
-                commits,
-                version=version,
-                tag=name,
-                previous_tag=previous.name if previous else None,
-                released_on=_date(stamp) if stamp else None,
+                found[index],
+                version=candidate.version,
+                tag=candidate.name,
+                previous_tag=candidates[previous].name if previous is not None else None,
+                released_on=_date(times[candidate.sha]),
                 commit_types=config.commit_types,
                 other_commits=config.changelog.other_commits,
+                retags=candidates[retags].name if retags is not None else None,
             )
         )
     return releases

@@ -522,7 +522,7 @@ def test_commit_dates_out_of_range_never_crash(
     [commit] = git_history.read_commits(repo.path, ("v1.0.0..HEAD",))
     assert commit.sha == sha
     assert git_history.commit_time(repo.path, sha) == commit.committed_at
-    assert git_history.topo_order(repo.path)[0] == (sha, commit.committed_at)
+    assert git_history.commit_graph(repo.path)[0] == (sha, commit.parents, commit.committed_at)
     if raw_date.startswith("1700000000"):
         assert commit.committed_at.timestamp() == 1700000000  # the raw instant
     assert run(repo, "notes", "v1.0.1") == EXIT_OK
@@ -548,3 +548,173 @@ def test_a_version_with_a_4400_digit_number_is_a_one_line_error(
     assert run(repo, "changelog", "--stdout") == EXIT_OK
     assert "## [1.0.0]" in capsys.readouterr().out
     assert run(repo, "notes", "v1\u0663.0.0") == EXIT_USAGE  # not 13.0.0
+
+
+def headings(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("## ")]
+
+
+def section(text: str, title: str) -> str:
+    """The body of the changelog section whose heading names `title`."""
+    start = next(i for i, line in enumerate(text.splitlines()) if line.startswith(f"## [{title}]"))
+    lines = text.splitlines()[start + 1 :]
+    end = next((i for i, line in enumerate(lines) if line.startswith("## ")), len(lines))
+    return "\n".join(lines[:end])
+
+
+# v1.0.0 → beta: feat!, v2.0.0-beta.1 → main: fix, v1.0.1 → main merged into beta → beta
+# merged into main, v2.0.0. Topological order lists 1.0.1's fix below the beta's tag.
+BETA_MERGED_MAIN: list[dict[str, Any]] = [
+    {"commit": "feat: base", "files": {"a": "1"}},
+    {"tag": "v1.0.0"},
+    {"branch": "beta"},
+    {"commit": "feat!: x", "body": "BREAKING CHANGE: x replaces w", "files": {"x": "1"}},
+    {"tag": "v2.0.0-beta.1"},
+    {"checkout": "main"},
+    {"commit": "fix: y", "files": {"y": "1"}},
+    {"tag": "v1.0.1"},
+    {"checkout": "beta"},
+    {"merge": "main", "message": "Merge branch 'main' into beta"},
+    {"checkout": "main"},
+    {"merge": "beta", "message": "Merge branch 'beta'"},
+    {"tag": "v2.0.0"},
+]
+
+
+def test_a_beta_that_merged_main_keeps_its_breaking_change_in_the_final(
+    make_repo: MakeRepo, capsys: Any
+) -> None:
+    repo = build(make_repo, BETA_MERGED_MAIN)
+    assert run(repo, "changelog", "--stdout") == EXIT_OK
+    text = capsys.readouterr().out
+    assert [h.split("]")[0] for h in headings(text)] == ["## [2.0.0", "## [1.0.1", "## [1.0.0"]
+    assert "compare/v1.0.1...v2.0.0" in headings(text)[0]
+    final = section(text, "2.0.0")
+    assert "BREAKING CHANGES" in final and "x replaces w" in final and "* y (" not in final
+    assert "* y (" in section(text, "1.0.1") and "replaces" not in section(text, "1.0.1")
+    # The notes of 2.0.0 tell the same story.
+    assert run(repo, "notes", "v2.0.0") == EXIT_OK
+    notes = capsys.readouterr().out
+    assert "x replaces w" in notes and "* y (" not in notes
+
+
+def test_a_beta_that_merged_main_with_pre_releases_in_own_sections(
+    make_repo: MakeRepo, capsys: Any
+) -> None:
+    repo = build(make_repo, BETA_MERGED_MAIN)
+    (repo.path / "relkit.toml").write_text('[changelog]\nprereleases = "own"\n')
+    assert run(repo, "changelog", "--stdout") == EXIT_OK
+    text = capsys.readouterr().out
+    assert [h.split("]")[0] for h in headings(text)] == [
+        "## [2.0.0",
+        "## [2.0.0-beta.1",
+        "## [1.0.1",
+        "## [1.0.0",
+    ]
+    assert "compare/v2.0.0-beta.1...v2.0.0" in headings(text)[0]
+    assert "x replaces w" in section(text, "2.0.0-beta.1")
+    assert "x replaces w" not in section(text, "2.0.0") and "* y (" not in section(text, "2.0.0")
+
+
+def test_tags_on_merge_commits_hold_what_the_merges_brought(
+    make_repo: MakeRepo, capsys: Any
+) -> None:
+    # git-flow: main only receives merges of develop, and the merges are tagged.
+    repo = build(
+        make_repo,
+        [
+            {"commit": "chore: init", "files": {"i": "1"}},
+            {"branch": "develop"},
+            {"commit": "feat: a", "files": {"a": "1"}},
+            {"checkout": "main"},
+            {"merge": "develop", "message": "Merge branch 'develop'"},
+            {"tag": "v1.0.0"},
+            {"checkout": "develop"},
+            {"commit": "feat: b", "files": {"b": "1"}},
+            {"commit": "fix: c", "files": {"c": "1"}},
+            {"checkout": "main"},
+            {"merge": "develop", "message": "Merge branch 'develop'"},
+            {"tag": "v1.1.0"},
+        ],
+    )
+    assert run(repo, "changelog", "--stdout") == EXIT_OK
+    text = capsys.readouterr().out
+    newest = section(text, "1.1.0")
+    assert "* b (" in newest and "* c (" in newest and "* a (" not in newest
+    assert "* a (" in section(text, "1.0.0") and "* b (" not in section(text, "1.0.0")
+
+
+def test_two_tags_on_one_commit_both_appear(make_repo: MakeRepo, capsys: Any) -> None:
+    repo = build(
+        make_repo,
+        [
+            {"commit": "feat: a", "files": {"a": "1"}},
+            {"tag": "v12.3.0"},
+            {"commit": "fix: b", "files": {"b": "1"}},
+            {"tag": "v12.4.0"},
+            {"tag": "v12.4.1"},
+        ],
+    )
+    assert run(repo, "changelog", "--stdout") == EXIT_OK
+    text = capsys.readouterr().out
+    assert [h.split("]")[0] for h in headings(text)] == ["## [12.4.1", "## [12.4.0", "## [12.3.0"]
+    retag = section(text, "12.4.1")
+    assert "Re-tags the same commit as v12.4.0" in retag and "* b (" not in retag
+    assert "compare/v12.4.0...v12.4.1" in headings(text)[0]
+    assert "* b (" in section(text, "12.4.0")
+    assert run(repo, "notes", "v12.4.1") == EXIT_OK
+    assert "Re-tags the same commit as v12.4.0" in capsys.readouterr().out
+
+
+RC_HISTORY: list[dict[str, Any]] = [
+    {"commit": "feat: a", "files": {"a": "1"}, "date": "2024-01-02T10:00:00Z"},
+    {"tag": "v1.0.0"},
+    {"commit": "feat: b", "files": {"b": "1"}, "date": "2024-01-03T10:00:00Z"},
+    {"tag": "v1.1.0-rc.1"},
+    {"commit": "fix: c", "files": {"c": "1"}, "date": "2024-01-04T10:00:00Z"},
+    {"tag": "v1.1.0-rc.2"},
+    {"commit": "fix: d", "files": {"d": "1"}, "date": "2024-01-05T10:00:00Z"},
+    {"tag": "v1.1.0"},
+    {"commit": "feat: e", "files": {"e": "1"}, "date": "2024-01-06T10:00:00Z"},
+    {"tag": "v1.2.0-beta.1"},
+]
+
+
+def test_pre_releases_in_their_own_sections_golden(make_repo: MakeRepo, capsys: Any) -> None:
+    repo = build(make_repo, RC_HISTORY)
+    (repo.path / "relkit.toml").write_text('[changelog]\nprereleases = "own"\n')
+    assert run(repo, "changelog", "--stdout") == EXIT_OK
+    text = capsys.readouterr().out
+    check_golden("prereleases_own.md", text)
+    assert [h.split("]")[0] for h in headings(text)] == [
+        "## [1.2.0-beta.1",
+        "## [1.1.0",
+        "## [1.1.0-rc.2",
+        "## [1.1.0-rc.1",
+        "## [1.0.0",
+    ]
+    # The final's notes are its section: what it added since the last pre-release.
+    assert run(repo, "notes", "v1.1.0") == EXIT_OK
+    notes = capsys.readouterr().out
+    check_golden("prereleases_own_notes_v1.1.0.md", notes)
+    assert "* d (" in notes and "* c (" not in notes and "compare/v1.1.0-rc.2...v1.1.0" in notes
+
+
+def test_pre_releases_fold_by_default_golden(make_repo: MakeRepo, capsys: Any) -> None:
+    repo = build(make_repo, RC_HISTORY)
+    assert run(repo, "changelog", "--stdout") == EXIT_OK
+    text = capsys.readouterr().out
+    check_golden("prereleases_fold.md", text)
+    # A pre-release no final release reaches yet keeps its section.
+    assert [h.split("]")[0] for h in headings(text)] == [
+        "## [1.2.0-beta.1",
+        "## [1.1.0",
+        "## [1.0.0",
+    ]
+
+
+def test_an_unknown_prereleases_mode_is_a_usage_error(make_repo: MakeRepo, capsys: Any) -> None:
+    repo = build(make_repo, RC_HISTORY)
+    (repo.path / "relkit.toml").write_text('[changelog]\nprereleases = "separate"\n')
+    assert run(repo, "changelog", "--stdout") == EXIT_USAGE
+    assert "prereleases" in capsys.readouterr().err

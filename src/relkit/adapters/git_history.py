@@ -21,15 +21,16 @@ from relkit.model import RawCommit, TagRef
 __all__ = [
     "changed_paths",
     "commit_count",
+    "commit_graph",
     "commit_time",
     "git_time",
     "is_ancestor",
+    "is_shallow",
     "iter_commits",
     "list_tags",
     "read_commits",
     "remote_web_url",
     "resolve",
-    "topo_order",
     "web_url_from_remote",
 ]
 
@@ -175,16 +176,22 @@ def _raw_commit(fields: list[str]) -> RawCommit:
     )
 
 
-def topo_order(root: Path, revision: str = "HEAD") -> list[tuple[str, datetime]]:
-    """Every commit reachable from `revision` with its committer time, newest first in
-    topological order (a component's release boundaries: tagged commits may not touch its
-    paths, so they are missing from its path-limited log)."""
-    output = _git(root, "log", "--topo-order", _RAW_DATE, "--format=%H %cd", revision, "--")
-    result: list[tuple[str, datetime]] = []
+def commit_graph(root: Path, revision: str = "HEAD") -> list[tuple[str, tuple[str, ...], datetime]]:
+    """Every commit reachable from `revision` with its parents and committer time, newest
+    first in topological order (a component's release boundaries: tagged commits may not
+    touch its paths, so they are missing from its path-limited log)."""
+    output = _git(root, "log", "--topo-order", _RAW_DATE, "--format=%H %cd %P", revision, "--")
+    result: list[tuple[str, tuple[str, ...], datetime]] = []
     for line in output.stdout.decode().splitlines():
-        sha, _, when = line.partition(" ")
-        result.append((sha, git_time(when)))
+        sha, seconds, offset, *parents = line.split(" ")
+        result.append((sha, tuple(parents), git_time(f"{seconds} {offset}")))
     return result
+
+
+def is_shallow(root: Path) -> bool:
+    """Whether the repository is a shallow clone (its history cut short)."""
+    result = _git(root, "rev-parse", "--is-shallow-repository", check=False)
+    return result.returncode == 0 and result.stdout.strip() == b"true"
 
 
 def is_ancestor(root: Path, ancestor: str, descendant: str) -> bool:
