@@ -103,7 +103,8 @@ def check_charts(
 ) -> list[CheckResult]:
     """Every configured chart passes Helm's own linter: errors fail, warnings are shown."""
     results = []
-    for chart in config.charts:
+    charts = [*config.charts, *(c for component in config.components for c in component.charts)]
+    for chart in charts:
         name = f"helm lint {chart.path}"
         chart_dir = (root / chart.path).resolve()
         if not (chart_dir / "Chart.yaml").is_file():

@@ -101,16 +101,6 @@ class ChangelogConfig(_Section):
     prereleases: Literal["fold", "own"] = "fold"
 
 
-class ComponentConfig(_Section):
-    """A monorepo component: its own paths, tags, changelog and version files."""
-
-    name: str
-    paths: list[str]
-    tag_prefix: str  # e.g. "api/" gives tags "api/v1.2.0"
-    changelog_file: str | None = None
-    version_files: list[VersionFile] = Field(default_factory=list)
-
-
 class ChartConfig(_Section):
     path: str  # chart directory (holds Chart.yaml)
     registry: str  # oci://host[:port]/path
@@ -222,6 +212,20 @@ class PromoteConfig(_Section):
         return self.model_copy(update=update)
 
 
+class ComponentConfig(_Section):
+    """A monorepo component: its own paths, tags, changelog, version files, and what
+    `relkit release` publishes for its tags (charts, bundles, promotion)."""
+
+    name: str
+    paths: list[str]
+    tag_prefix: str  # e.g. "api/" gives tags "api/v1.2.0"
+    changelog_file: str | None = None
+    version_files: list[VersionFile] = Field(default_factory=list)
+    charts: list[ChartConfig] = Field(default_factory=list)
+    bundles: list[BundleConfig] = Field(default_factory=list)
+    promote: PromoteConfig | None = None
+
+
 class RelkitConfig(_Section):
     tag_format: str = "v{version}"
     release_branches: list[str] = Field(default_factory=lambda: ["main", "master"])
@@ -263,6 +267,33 @@ class RelkitConfig(_Section):
                 return component
         known = ", ".join(c.name for c in self.components) or "none configured"
         raise ConfigError(f"unknown component {name!r} (known: {known})")
+
+    def release_config(self, component: str | None) -> RelkitConfig:
+        """The config `relkit release` publishes with: a component's tag releases that
+        component's charts, bundles and promotion only, never the top-level ones."""
+        if component is None:
+            return self
+        found = self.component(component)
+        promote = found.promote
+        if promote is not None and "branch" not in promote.model_fields_set:
+            # Two components promoting the same version must not share a branch (and PR).
+            promote = promote.model_copy(
+                update={"branch": f"relkit/promote-{found.name}-{{environment}}-{{version}}"}
+            )
+        return self.model_copy(
+            update={"charts": found.charts, "bundles": found.bundles, "promote": promote}
+        )
+
+    def component_of_tag(self, tag: str) -> str | None:
+        """The component whose tags look like `tag` (`api/v1.2.0` → "api"), or None."""
+        from relkit.versioning import TagFormat
+
+        if TagFormat(self.tag_format).parse(tag) is not None:
+            return None  # the project's own tag format wins over a component's empty prefix
+        for component in self.components:
+            if TagFormat(self.tag_format, component.tag_prefix).parse(tag) is not None:
+                return component.name
+        return None
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=False)

@@ -45,10 +45,12 @@ def tag_from_env(root: Path, config: RelkitConfig, env: Mapping[str, str]) -> st
     return on_head[0].name  # highest version first
 
 
-def check_version_fits(root: Path, config: RelkitConfig, info: ReleaseInfo) -> None:
+def check_version_fits(
+    root: Path, config: RelkitConfig, info: ReleaseInfo, component: str | None = None
+) -> None:
     """Refuse a tag whose version is lower than the commits since the last final release
     require (a breaking change tagged as a minor release, a feature as a patch)."""
-    scope = scope_for(config)
+    scope = scope_for(config, component)
     finals = [
         t
         for t in release_tags(root, scope)
@@ -119,11 +121,14 @@ def build_plan(
     *,
     env: Mapping[str, str],
     resolver: Resolver,
+    component: str | None = None,
 ) -> ReleasePlan:
-    """Everything the publish steps need, computed from git and the registries."""
-    info = plan_release(root, config, tag=tag)
+    """Everything the publish steps need, computed from git and the registries.
+
+    `component`: a monorepo component's tag (`api/v1.2.0`): its history and its notes."""
+    info = plan_release(root, config, tag=tag, component=component)
     check_on_release_branch(root, config, info.sha, tag)
-    check_version_fits(root, config, info)
+    check_version_fits(root, config, info, component)
     plan = ReleasePlan(
         version=info.version,
         tag=info.tag,

@@ -76,9 +76,15 @@ def run(args: argparse.Namespace) -> int:
     config = repo_config(args)
     env = dict(os.environ)
     tag = args.tag or tag_from_env(root, config, env)
+    # A component's tag (api/v1.2.0) releases that component: its history, charts, bundles
+    # and promotion, into its own dist/<component>/ so two components never share files.
+    component = config.component_of_tag(tag)
+    config = config.release_config(component)
     dist_dir = Path(args.dist).resolve() if args.dist else root / config.dist_dir
+    if component is not None and not args.dist:
+        dist_dir = dist_dir / component
     reporter = make_reporter(sys.stderr, env)
-    plan = build_plan(root, config, tag, env=env, resolver=resolve_many)
+    plan = build_plan(root, config, tag, env=env, resolver=resolve_many, component=component)
     if not args.json:
         for line in plan_summary(plan):
             print(f"relkit: plan: {line}", file=sys.stderr)
