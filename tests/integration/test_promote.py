@@ -566,6 +566,76 @@ def test_next_release_supersedes_the_open_pr(
     )
 
 
+def test_rerun_after_superseding_is_a_no_op(
+    gitops: BuiltRepo, run: Runner, github: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    config = config_for(str(gitops.remote))
+    run(PLAN_120, config, github)
+    run(PLAN_130, config, github)
+    first, second = pulls(fake_github)
+    body = second.body
+    fake_github.calls.clear()
+
+    again = run(PLAN_130, config, github)
+
+    assert (again.outcome, again.detail) == (
+        StepOutcome.ALREADY_DONE,
+        f"PR #{second.number} already up to date",
+    )
+    assert [c for c in fake_github.calls if c.method != "GET"] == []
+    assert second.body == body
+    assert f"Supersedes #{first.number} (relkit closes it" in (second.body or "")
+    assert len(first.comments) == 1
+
+
+def test_rerun_completes_a_run_that_stopped_before_closing_the_superseded_pr(
+    gitops: BuiltRepo, run: Runner, github: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    config = config_for(str(gitops.remote))
+    run(PLAN_120, config, github)
+    fake_github.inject("500", "PATCH", "*/pulls/*", times=None)  # closing #1 fails for good
+    with pytest.raises(RelkitError):
+        run(PLAN_130, config, github)
+    fake_github.clear_faults()
+    record = run(PLAN_130, config, github)
+    first, second = pulls(fake_github)
+    assert (
+        record.detail
+        == f"PR #{second.number} already up to date; closed superseded #{first.number}"
+    )
+    assert (first.state, second.state) == ("closed", "open")
+    assert len(fake_github.requests("POST", "*/pulls")) == 2  # 1.2.0's and 1.3.0's, once each
+
+
+def test_labels_and_review_requests_are_sent_only_when_missing(
+    gitops: BuiltRepo, run: Runner, github: GitHubClient, fake_github: FakeGitHub
+) -> None:
+    config = config_for(str(gitops.remote))
+    run(PLAN_120, config, github)
+    [pull] = pulls(fake_github)
+    # alice reviews: GitHub fulfils her request (she leaves requested_reviewers).
+    fake_github.repo("acme/gitops").submit_review(pull.number, "alice")
+    assert pull.requested_reviewers == ["bob"]
+    fake_github.calls.clear()
+
+    again = run(PLAN_120, config, github)
+
+    assert again.outcome is StepOutcome.ALREADY_DONE
+    assert not fake_github.requests("POST", "*/labels")
+    assert not fake_github.requests("POST", "*/requested_reviewers")
+    assert pull.requested_reviewers == ["bob"]
+
+    # A label removed by hand and a request withdrawn by hand are restored, nothing more.
+    pull.labels.remove("staging")
+    pull.requested_reviewers.remove("bob")
+    fake_github.calls.clear()
+    run(PLAN_120, config, github)
+    assert [c.json() for c in fake_github.requests("POST", "*/labels")] == [{"labels": ["staging"]}]
+    assert [c.json() for c in fake_github.requests("POST", "*/requested_reviewers")] == [
+        {"reviewers": ["bob"]}
+    ]
+
+
 def test_fixed_branch_name_updates_the_same_pr(
     gitops: BuiltRepo, run: Runner, github: GitHubClient, fake_github: FakeGitHub
 ) -> None:

@@ -11,11 +11,16 @@ from relkit.promote.changes import Promotion
 from relkit.promote.naming import app_name
 from relkit.templating import TemplateRenderer
 
-__all__ = ["NOTES_EXCERPT_LINES", "notes_excerpt", "render_pr_body"]
+__all__ = ["NOTES_EXCERPT_LINES", "notes_excerpt", "render_pr_body", "superseded_in"]
 
 # Enough for a reviewer to see what the release is about; the release holds the rest.
 NOTES_EXCERPT_LINES = 40
 TEMPLATE = "promotion_pr.md.j2"
+# A machine-readable record of the PRs this one supersedes, appended to the body whatever the
+# (overridable) template says: a re-run reads it back once those PRs are closed.
+_SUPERSEDES = re.compile(r"^<!-- relkit: supersedes((?: #\d+)+) -->$", re.M)
+# The default template's line, for PRs opened before the record existed.
+_SUPERSEDES_LINE = re.compile(r"^Supersedes (#\d+) \(relkit closes it", re.M)
 
 
 def notes_excerpt(notes: str, limit: int = NOTES_EXCERPT_LINES) -> tuple[str, bool]:
@@ -75,4 +80,17 @@ def render_pr_body(
         "signing": signing,
         "supersedes": [{"number": number, "url": url} for number, url in supersedes],
     }
-    return TemplateRenderer(template_dir).render(TEMPLATE, context)
+    body = TemplateRenderer(template_dir).render(TEMPLATE, context)
+    if supersedes:
+        numbers = " ".join(f"#{number}" for number, _ in supersedes)
+        body = body.rstrip("\n") + f"\n<!-- relkit: supersedes {numbers} -->\n"
+    return body
+
+
+def superseded_in(body: str) -> list[int]:
+    """The PR numbers a body rendered by `render_pr_body` says it supersedes."""
+    numbers: list[int] = []
+    for match in _SUPERSEDES.finditer(body):
+        numbers += [int(n) for n in match.group(1).split("#")[1:]]
+    numbers += [int(match.group(1)[1:]) for match in _SUPERSEDES_LINE.finditer(body)]
+    return sorted(set(numbers))

@@ -4,6 +4,11 @@ Clone the base branch shallowly, apply the configured edits, and then do only wh
 missing: nothing when the environment already holds these values ("already promoted"); push
 relkit's branch only when its content differs; update the PR for that branch when there is
 one, open it otherwise. A newer release already promoted is never rolled back unless asked.
+
+A re-run is a no-op (issue 12): the PRs an earlier run superseded are closed by now, so the
+body keeps the ones it already names (`superseded_in`) instead of dropping its "Supersedes"
+lines; labels and review requests are sent only for what the PR lacks, so a reviewer who
+already reviewed is not asked again.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Protocol
 from relkit.adapters.gitops_repo import GitOpsRepo, display_url, gitops_token
 from relkit.config import PromoteConfig, RelkitConfig
 from relkit.model import Artifact, ReleasePlan, StepOutcome, StepRecord, Version
-from relkit.promote.body import render_pr_body
+from relkit.promote.body import render_pr_body, superseded_in
 from relkit.promote.changes import check_downgrade, plan_promotion
 from relkit.promote.edits import edit_location
 from relkit.promote.naming import (
@@ -54,6 +59,10 @@ class PullRequestLike(Protocol):
     def title(self) -> str: ...
     @property
     def body(self) -> str: ...
+    @property
+    def labels(self) -> tuple[str, ...]: ...
+    @property
+    def requested_reviewers(self) -> tuple[str, ...]: ...
 
 
 class PullRequests(Protocol):
@@ -66,6 +75,7 @@ class PullRequests(Protocol):
     def update_pull(self, repo: str, number: int, *, title: str, body: str) -> PullRequestLike: ...
     def add_labels(self, repo: str, number: int, labels: list[str]) -> None: ...
     def request_reviewers(self, repo: str, number: int, reviewers: list[str]) -> None: ...
+    def reviewed_by(self, repo: str, number: int) -> set[str]: ...
     def close_pull(
         self, repo: str, number: int, *, comment: str | None = ...
     ) -> PullRequestLike: ...
@@ -128,23 +138,33 @@ def promote(
             artifacts=(Artifact(kind="branch", name=branch, url=display_url(url)),),
         )
 
+    existing = github.find_open_pull(config.repository, branch, config.base)
     superseded = _superseded_pulls(github, repo, config, plan, branch)
+    supersedes = {pull.number: pull.url for pull in superseded}
+    if existing is not None:
+        # Closed by the run that opened this PR: still superseded, still named in the body.
+        for number in superseded_in(existing.body):
+            supersedes.setdefault(number, _sibling_url(existing.url, number))
     body = render_pr_body(
         promotion,
         plan,
         release_url=release_url,
         chart_version=chart_version,
         artifacts=artifacts,
-        supersedes=[(pull.number, pull.url) for pull in superseded],
+        supersedes=sorted(supersedes.items()),
         template_dir=template_dir,
     )
-    pull, pr_action = _open_or_update(github, config, branch, title(promotion, plan), body)
-    # Adding labels and requesting reviewers are idempotent on GitHub; doing it on every run
-    # completes a run that failed between opening the PR and labelling it.
-    if config.labels:
-        github.add_labels(config.repository, pull.number, list(config.labels))
-    if config.reviewers:
-        github.request_reviewers(config.repository, pull.number, list(config.reviewers))
+    pull, pr_action = _open_or_update(
+        github, config, branch, existing, title(promotion, plan), body
+    )
+    # Only what is missing: a run that failed between opening and labelling the PR is
+    # completed, while a re-run does not ask a reviewer who already reviewed again.
+    labels = _missing_labels(config.labels, pull.labels)
+    if labels:
+        github.add_labels(config.repository, pull.number, labels)
+    reviewers = _missing_reviewers(github, config, pull, opened=pr_action == "opened")
+    if reviewers:
+        github.request_reviewers(config.repository, pull.number, reviewers)
     # The new PR replaces open promotions of older versions to this environment: close them,
     # pointing at the new one, so reviewers cannot merge a stale promotion by mistake.
     for stale in superseded:
@@ -193,9 +213,13 @@ def _superseded_pulls(
 
 
 def _open_or_update(
-    github: PullRequests, config: PromoteConfig, branch: str, pr_title: str, body: str
+    github: PullRequests,
+    config: PromoteConfig,
+    branch: str,
+    existing: PullRequestLike | None,
+    pr_title: str,
+    body: str,
 ) -> tuple[PullRequestLike, str]:
-    existing = github.find_open_pull(config.repository, branch, config.base)
     if existing is None:
         created = github.create_pull(
             config.repository, head_branch=branch, base=config.base, title=pr_title, body=body
@@ -205,6 +229,31 @@ def _open_or_update(
         return existing, "unchanged"
     updated = github.update_pull(config.repository, existing.number, title=pr_title, body=body)
     return updated, "updated"
+
+
+def _sibling_url(pull_url: str, number: int) -> str:
+    """The web URL of PR `number` in the same repository as the PR at `pull_url`."""
+    head, sep, _ = pull_url.rpartition("/")
+    return f"{head}/{number}" if sep else pull_url
+
+
+def _missing_labels(wanted: Sequence[str], present: Sequence[str]) -> list[str]:
+    have = {label.lower() for label in present}  # GitHub label names are case-insensitive
+    return [label for label in wanted if label.lower() not in have]
+
+
+def _missing_reviewers(
+    github: PullRequests, config: PromoteConfig, pull: PullRequestLike, *, opened: bool
+) -> list[str]:
+    if not config.reviewers or opened:
+        return list(config.reviewers)
+    asked = {login.lower() for login in pull.requested_reviewers}
+    pending = [login for login in config.reviewers if login.lower() not in asked]
+    if not pending:
+        return []
+    # GitHub removes a reviewer from the requests once they review: look at the reviews.
+    reviewed = {login.lower() for login in github.reviewed_by(config.repository, pull.number)}
+    return [login for login in pending if login.lower() not in reviewed]
 
 
 def describe_promotion(
