@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
+import json
 import re
 
 import pytest
@@ -17,6 +19,8 @@ from relkit.errors import RelkitError, UsageError
 from relkit.signing.identity import (
     GITHUB_ACTIONS_ISSUER,
     CertificateFacts,
+    ExpectedSigner,
+    SourceRequirement,
     VerifiedIdentity,
     certificate_tag,
     check_source,
@@ -25,6 +29,7 @@ from relkit.signing.identity import (
     read_certificate,
     release_workflow_identity,
     release_workflow_identity_regexp,
+    signer_of_token,
 )
 
 
@@ -233,3 +238,48 @@ def test_utf8_string_decoder_never_crashes(raw: bytes) -> None:
 def test_certificate_tag(ref: str | None, tag: str | None) -> None:
     verified = VerifiedIdentity("id", GITHUB_ACTIONS_ISSUER, 1, 0, "https://github.com/a/b", ref)
     assert certificate_tag(verified) == tag
+
+
+def _jwt(claims: object) -> str:
+    def part(value: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'ES256'})}.{part(claims)}.c2ln"
+
+
+def test_signer_of_a_github_actions_token_is_what_fulcio_certifies() -> None:
+    token = _jwt(
+        {
+            "iss": GITHUB_ACTIONS_ISSUER,
+            "repository": "evil/fork",
+            "ref": "refs/tags/v1.0.0",
+            "job_workflow_ref": "acme/shop/.github/workflows/release.yml@refs/tags/v1.0.0",
+        }
+    )
+    assert signer_of_token(token) == ExpectedSigner(
+        identity="https://github.com/acme/shop/.github/workflows/release.yml@refs/tags/v1.0.0",
+        issuer=GITHUB_ACTIONS_ISSUER,
+        source=SourceRequirement("https://github.com/evil/fork", "refs/tags/v1.0.0"),
+    )
+    other = _jwt({"iss": "https://accounts.example", "sub": "x", "email": "me@example.com"})
+    assert signer_of_token(other) == ExpectedSigner(
+        "me@example.com", "https://accounts.example", None
+    )
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        ("not-a-jwt", "not a JWT"),
+        ("a.!!!.c", "not JSON"),
+        (_jwt([1, 2]), "not a JSON object"),
+        (_jwt({"sub": "x"}), "no issuer"),
+        (_jwt({"iss": GITHUB_ACTIONS_ISSUER, "repository": "a/b"}), "lacks job_workflow_ref"),
+        (_jwt({"iss": "https://x.example"}), "neither an email nor a sub"),
+        ("a." + "b" * 70_000 + ".c", "not a JWT"),
+    ],
+)
+def test_unusable_tokens_fail_without_echoing_them(token: str, message: str) -> None:
+    with pytest.raises(RelkitError, match=message) as info:
+        signer_of_token(token)
+    assert token not in str(info.value) and token[:20] not in info.value.message

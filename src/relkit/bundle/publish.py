@@ -4,7 +4,12 @@ Idempotent by content. The archive is reproducible, so its digest identifies the
 bundle: if the registry already holds a bundle layer with the same digest under this
 version, nothing is signed or pushed again (ALREADY_DONE) and the published signature is
 fetched into dist/; a *different* digest under a released version is an error unless
-forced. Signatures are not compared: keyless ones differ on every run by design.
+forced. Signatures are not compared byte for byte (keyless ones differ on every run by
+design), but nothing is reused unchecked (issue 9 item 6): a signature fetched from the
+registry or left in dist/ must verify over this archive as this run's signer (the
+configured key; for keyless, the identity Fulcio certifies for this run's token). A bad one
+in the registry stops the step (a released version's signature does not change silently;
+--force re-signs and pushes); a bad one in dist/ is replaced by a fresh signature.
 
 dist/ is touched only at the very end: everything is built and signed in a scratch
 directory, so a failure leaves dist/ as it was.
@@ -12,6 +17,7 @@ directory, so a failure leaves dist/ as it was.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -21,7 +27,16 @@ from pathlib import Path
 
 from relkit.adapters import oci_artifact
 from relkit.adapters.registry import NotFoundError, Reference, RegistryClient, resolve_many
-from relkit.adapters.signing import KEY_SUFFIX, KEYLESS_SUFFIX, sign_file
+from relkit.adapters.signing import (
+    KEY_SUFFIX,
+    KEYLESS_SUFFIX,
+    KeySigner,
+    public_key_pem,
+    sign_file,
+    signer_for,
+    verify_blob_keyless,
+    verify_blob_with_key,
+)
 from relkit.bundle.build import (
     BuiltBundle,
     Resolver,
@@ -33,6 +48,8 @@ from relkit.bundle.compose import find_compose_file
 from relkit.config import BundleConfig, SigningConfig
 from relkit.errors import RelkitError, UsageError
 from relkit.model import Artifact, ReleasePlan, StepOutcome, StepRecord
+from relkit.signing.ambient import github_actions_token
+from relkit.signing.identity import signer_of_token
 
 __all__ = [
     "ANNOTATION_ARCHIVE_DIGEST",
@@ -57,6 +74,8 @@ ANNOTATION_DIGESTS = "dev.relkit.bundle.digests"
 ANNOTATION_ARCHIVE_DIGEST = "dev.relkit.bundle.archive.digest"
 # Where a non-public-good Sigstore (tests, private deployments) is described.
 TRUST_CONFIG_ENV = "RELKIT_SIGSTORE_TRUST_CONFIG"
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -149,17 +168,75 @@ def _artifact_files(built: BuiltBundle, signature: Path | None) -> list[oci_arti
     return files
 
 
+def _signature_suffix(signing: SigningConfig) -> str | None:
+    if signing.mode == "none":
+        return None
+    return KEY_SUFFIX if signing.mode == "key" else KEYLESS_SUFFIX
+
+
 def _fetch_signature(
-    reference: str, archive_name: str, scratch: Path, client: RegistryClient
+    reference: str, signature_name: str, scratch: Path, client: RegistryClient
 ) -> Path | None:
     """The signature published with an existing bundle, downloaded into `scratch`."""
     pulled = oci_artifact.pull_artifact(reference, scratch / "published", client=client)
     for path in pulled.files:
-        if path.name in (archive_name + KEY_SUFFIX, archive_name + KEYLESS_SUFFIX):
+        if path.name == signature_name:
             target = scratch / path.name
             os.replace(path, target)
             return target
     return None
+
+
+@dataclass(frozen=True)
+class _Signing:
+    """What this run signs with: to sign, and to check a signature it did not just make."""
+
+    config: SigningConfig
+    env: Mapping[str, str]
+    trust_config: Path | None
+    identity_token: str | None
+
+    def sign(self, archive: Path) -> Path | None:
+        return sign_file(
+            archive,
+            self.config,
+            env=self.env,
+            trust_config=self.trust_config,
+            identity_token=self.identity_token,
+        )
+
+    def problem(self, archive: Path, signature: Path | None) -> str | None:
+        """Why `signature` is not one this run's signer made over `archive`; None if it is."""
+        if self.config.mode == "none":
+            return None
+        if signature is None:
+            return "there is no signature"
+        content = signature.read_bytes()
+        # A bad key or token is a configuration error, raised as such, not a bad signature.
+        if self.config.mode == "key":
+            signer = signer_for(self.config, env=self.env)
+            assert isinstance(signer, KeySigner)
+            public = public_key_pem(signer.private_key_pem, signer.password)
+        else:
+            token = self.identity_token or github_actions_token(self.env)
+            if not token:
+                return "it cannot be checked without this run's OIDC identity token"
+            expected = signer_of_token(token)
+        try:
+            if self.config.mode == "key":
+                verify_blob_with_key(archive, content, public)
+            else:
+                verify_blob_keyless(
+                    archive,
+                    content,
+                    identity=expected.identity,
+                    issuer=expected.issuer,
+                    trust_config=self.trust_config,
+                    source=expected.source,
+                )
+        except RelkitError as exc:
+            return exc.message
+        return None
 
 
 def publish_bundle(
@@ -209,6 +286,7 @@ def _publish(
 ) -> PublishedBundle:
     if trust_config is None and env.get(TRUST_CONFIG_ENV):
         trust_config = Path(env[TRUST_CONFIG_ENV])
+    signer = _Signing(signing, env, trust_config, identity_token)
     active = client or RegistryClient()
     dist_dir.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".relkit-publish-", dir=dist_dir))
@@ -222,11 +300,16 @@ def _publish(
         outcome = StepOutcome.DONE
         pushed_reference: str | None = None
         done_in_dist, old_signature = (
-            _signed_in_dist(dist_dir, built, signing) if reference is None else (False, None)
+            _signed_in_dist(dist_dir, built, signer) if reference is None else (False, None)
         )
-        if reference and existing == built.digest:
+        published_signature = (
+            _published_signature(reference, built, signer, scratch, active, force=force)
+            if reference and existing == built.digest
+            else None
+        )
+        if reference and existing == built.digest and published_signature is not None:
             outcome = StepOutcome.ALREADY_DONE
-            signature = _fetch_signature(reference, built.archive.name, scratch, active)
+            signature = published_signature[0]
             pushed_reference = f"{reference}@{active.resolve_digest(reference)}"
         elif done_in_dist:
             # dist/-only bundle, already built and signed from the same content: keep it.
@@ -243,13 +326,7 @@ def _publish(
                     hint="released versions are immutable: release a new version"
                     " (or --force to overwrite)",
                 )
-            signature = sign_file(
-                built.archive,
-                signing,
-                env=env,
-                trust_config=trust_config,
-                identity_token=identity_token,
-            )
+            signature = signer.sign(built.archive)
             if reference:
                 pushed = oci_artifact.push_artifact(
                     reference,
@@ -272,18 +349,64 @@ def _publish(
     )
 
 
+def _published_signature(
+    reference: str,
+    built: BuiltBundle,
+    signer: _Signing,
+    scratch: Path,
+    client: RegistryClient,
+    *,
+    force: bool,
+) -> tuple[Path | None] | None:
+    """The registry's signature for this same archive, checked; None: sign and push again.
+
+    A published signature that does not verify is refused rather than replaced: the bundle
+    of a released version is public, and a signature that changes under it must be looked
+    at by a person. `--force` re-signs and pushes.
+    """
+    suffix = _signature_suffix(signer.config)
+    found = (
+        _fetch_signature(reference, built.archive.name + suffix, scratch, client)
+        if suffix
+        else None
+    )
+    problem = signer.problem(built.archive, found)
+    if problem is None:
+        return (found,)
+    if force:
+        _log.warning(
+            "%s: published signature refused (%s); re-signing (--force)", reference, problem
+        )
+        return None
+    raise RelkitError(
+        f"{reference} holds this bundle, but its signature is not this release's: {problem}",
+        hint="nothing was uploaded; check who pushed it, then re-run with --force to"
+        " re-sign and push the bundle again",
+    )
+
+
 def _signed_in_dist(
-    dist_dir: Path, built: BuiltBundle, signing: SigningConfig
+    dist_dir: Path, built: BuiltBundle, signer: _Signing
 ) -> tuple[bool, Path | None]:
-    """(done, signature): dist/ already holds this exact archive, signed as `signing` asks."""
+    """(done, signature): dist/ holds this exact archive with a signature that verifies.
+
+    A signature left in dist/ that does not verify over the archive (another key, another
+    file, another signer) is not reused: the caller signs again and replaces it.
+    """
     existing = dist_dir / built.archive.name
     if not existing.is_file() or existing.read_bytes() != built.archive.read_bytes():
         return False, None
-    if signing.mode == "none":
+    suffix = _signature_suffix(signer.config)
+    if suffix is None:
         return True, None
-    suffix = KEY_SUFFIX if signing.mode == "key" else KEYLESS_SUFFIX
     signature = dist_dir / (built.archive.name + suffix)
-    return (True, signature) if signature.is_file() else (False, None)
+    if not signature.is_file():
+        return False, None
+    problem = signer.problem(built.archive, signature)
+    if problem is not None:
+        _log.warning("%s: not reused (%s); signing again", signature.name, problem)
+        return False, None
+    return True, signature
 
 
 def _move_into(dist_dir: Path, built: BuiltBundle, signature: Path | None) -> BuiltBundle:

@@ -21,8 +21,12 @@ both (issue 9 item 2).
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.hazmat import asn1
 from cryptography.x509 import (
@@ -42,6 +46,7 @@ __all__ = [
     "DEFAULT_RELEASE_WORKFLOW",
     "GITHUB_ACTIONS_ISSUER",
     "CertificateFacts",
+    "ExpectedSigner",
     "SourceRequirement",
     "VerifiedIdentity",
     "certificate_tag",
@@ -51,6 +56,7 @@ __all__ = [
     "read_certificate",
     "release_workflow_identity",
     "release_workflow_identity_regexp",
+    "signer_of_token",
 ]
 
 GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com"
@@ -258,3 +264,66 @@ def certificate_tag(verified: VerifiedIdentity) -> str | None:
     if ref is None or not ref.startswith(_TAG_REF) or ref == _TAG_REF:
         return None
     return ref[len(_TAG_REF) :]
+
+
+@dataclass(frozen=True)
+class ExpectedSigner:
+    """Who a Fulcio certificate for an identity token names: identity, issuer, source."""
+
+    identity: str
+    issuer: str
+    source: SourceRequirement | None
+
+
+_MAX_TOKEN = 64 * 1024
+
+
+def _token_claims(token: str) -> dict[str, Any]:
+    # Only our own token's claims are read, to know whom *we* sign as; Fulcio checks its
+    # signature. Never echo the token in an error: it is a bearer secret.
+    parts = token.split(".")
+    if len(token) > _MAX_TOKEN or len(parts) != 3:
+        raise RelkitError("the OIDC identity token is not a JWT")
+    try:
+        payload = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
+        claims = json.loads(payload)
+    except (binascii.Error, ValueError, RecursionError):
+        raise RelkitError("the OIDC identity token's claims are not JSON") from None
+    if not isinstance(claims, dict):
+        raise RelkitError("the OIDC identity token's claims are not a JSON object")
+    return claims
+
+
+def _claim(claims: dict[str, Any], name: str) -> str | None:
+    value = claims.get(name)
+    return value if isinstance(value, str) and value else None
+
+
+def signer_of_token(token: str) -> ExpectedSigner:
+    """The identity, issuer and (GitHub Actions) source Fulcio certifies for `token`.
+
+    Mirrors Fulcio's mapping: a GitHub Actions token becomes
+    `https://github.com/<job_workflow_ref>` with the `repository` and `ref` claims as the
+    Source Repository URI and Ref; other issuers' tokens become their `email` or `sub`.
+    """
+    claims = _token_claims(token)
+    issuer = _claim(claims, "iss")
+    if issuer is None:
+        raise RelkitError("the OIDC identity token has no issuer (iss) claim")
+    if issuer == GITHUB_ACTIONS_ISSUER:
+        workflow, repository, ref = (
+            _claim(claims, name) for name in ("job_workflow_ref", "repository", "ref")
+        )
+        if workflow is None or repository is None or ref is None:
+            raise RelkitError(
+                "the GitHub Actions identity token lacks job_workflow_ref, repository or ref"
+            )
+        return ExpectedSigner(
+            identity=f"https://github.com/{workflow}",
+            issuer=issuer,
+            source=SourceRequirement(repository=f"https://github.com/{repository}", ref=ref),
+        )
+    subject = _claim(claims, "email") or _claim(claims, "sub")
+    if subject is None:
+        raise RelkitError("the OIDC identity token has neither an email nor a sub claim")
+    return ExpectedSigner(identity=subject, issuer=issuer, source=None)
