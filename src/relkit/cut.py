@@ -15,7 +15,6 @@ git commands `execute_cut` would run.
 from __future__ import annotations
 
 import difflib
-import fnmatch
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from relkit.config import RelkitConfig, VersionFile
 from relkit.errors import NothingToRelease, RelkitError, UsageError
 from relkit.history import changelog_text, compute_next_version, release_tags, scope_for
 from relkit.model import Version
+from relkit.release_branches import is_release_branch
 from relkit.version_files import FileChange, plan_version_files, write_changes
 from relkit.versioning import check_requested_version
 
@@ -114,7 +114,7 @@ def _check_branch(repo: GitRepo, config: RelkitConfig) -> str:
             hint="check out one of: " + ", ".join(config.release_branches),
         )
     # Entries may be globs (`release/*`) so maintenance branches need no config change.
-    if not any(fnmatch.fnmatchcase(branch, pattern) for pattern in config.release_branches):
+    if not is_release_branch(branch, config.release_branches):
         raise UsageError(
             f"branch {branch!r} is not a release branch "
             f"(release_branches: {', '.join(config.release_branches)})",

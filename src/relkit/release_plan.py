@@ -18,6 +18,7 @@ from relkit.conventional import parse_commits
 from relkit.errors import UsageError
 from relkit.history import ReleaseInfo, plan_release, release_tags, scope_for
 from relkit.model import ImagePin, ReleasePlan
+from relkit.release_branches import is_release_branch
 from relkit.versioning import apply_bump, decide_bump
 
 __all__ = [
@@ -87,21 +88,23 @@ def check_version_fits(
 
 
 def check_on_release_branch(root: Path, config: RelkitConfig, sha: str, tag: str) -> None:
-    """The tagged commit must be on a release branch (local or remote-tracking)."""
-    refs: list[str] = []
-    for branch in config.release_branches:
-        for ref in (f"refs/remotes/origin/{branch}", f"refs/heads/{branch}"):
-            if git_history.resolve(root, ref) is not None:
-                refs.append(ref)
+    """The tagged commit must be on a release branch (local or remote-tracking).
+
+    Entries are globs (`release/*`), matched exactly as `relkit cut` matches them.
+    """
+    refs: list[tuple[str, str]] = []
+    for ref, tip in git_history.branch_tips(root).items():
+        short = ref.removeprefix("refs/heads/").removeprefix("refs/remotes/origin/")
+        if is_release_branch(short, config.release_branches):
+            refs.append((ref, tip))
     if not refs:
         raise UsageError(
             f"tag {tag}: none of the release branches ({', '.join(config.release_branches)})"
             " is present in this clone",
             hint="fetch them (actions/checkout with fetch-depth: 0)",
         )
-    for ref in refs:
-        tip = git_history.resolve(root, ref)
-        if tip == sha or (tip is not None and git_history.is_ancestor(root, sha, tip)):
+    for _ref, tip in refs:
+        if tip == sha or git_history.is_ancestor(root, sha, tip):
             return
     raise UsageError(
         f"tag {tag} points at {sha[:7]}, which is not on a release branch"

@@ -66,6 +66,18 @@ def resolve(root: Path, rev: str) -> str | None:
     return result.stdout.decode().strip()
 
 
+def branch_tips(root: Path, remote: str = "origin") -> dict[str, str]:
+    """Local and `remote`'s branches: full ref name → commit sha."""
+    prefixes = ("refs/heads/", f"refs/remotes/{remote}/")
+    result = _git(root, "for-each-ref", "--format=%(objectname) %(refname)", *prefixes)
+    tips: dict[str, str] = {}
+    for line in result.stdout.decode("utf-8", "replace").splitlines():
+        sha, _, ref = line.partition(" ")
+        if ref and not ref.endswith("/HEAD"):  # origin/HEAD is a symbolic alias
+            tips[ref] = sha
+    return tips
+
+
 def list_tags(root: Path) -> list[TagRef]:
     """Every tag with the commit it points at (annotated tags peeled).
 
