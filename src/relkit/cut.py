@@ -30,7 +30,13 @@ from relkit.adapters.git_repo import (
 )
 from relkit.config import RelkitConfig, VersionFile
 from relkit.errors import NothingToRelease, RelkitError, UsageError
-from relkit.history import changelog_text, compute_next_version, release_tags, scope_for
+from relkit.history import (
+    changelog_text,
+    compute_next_version,
+    release_tags,
+    require_full_history,
+    scope_for,
+)
 from relkit.model import Version
 from relkit.release_branches import is_release_branch
 from relkit.version_files import FileChange, plan_version_files, write_changes
@@ -222,6 +228,7 @@ def plan_cut(repo: GitRepo, config: RelkitConfig, options: CutOptions) -> CutPla
     """
     root = repo.root
     repo.ensure_repository()
+    require_full_history(root, "cut a release")
     scope = scope_for(config, options.component)
     branch = _check_branch(repo, config)
     _check_clean(repo)

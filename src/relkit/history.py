@@ -34,7 +34,7 @@ from relkit.changelog import (
 )
 from relkit.config import ComponentConfig, RelkitConfig
 from relkit.conventional import ConventionalCommit, cancel_reverts, parse_commits
-from relkit.errors import NothingToRelease, UsageError
+from relkit.errors import NothingToRelease, RelkitError, UsageError
 from relkit.model import RawCommit, Version
 from relkit.versioning import NextVersion, TagFormat, next_version
 
@@ -47,7 +47,9 @@ __all__ = [
     "plan_release",
     "release_notes",
     "release_tags",
+    "require_full_history",
     "scope_for",
+    "shallow_warning",
 ]
 
 
@@ -107,6 +109,32 @@ def _reachable(
         if tag.sha == target or git_history.is_ancestor(root, tag.sha, target):
             return tag
     return None
+
+
+# CI checkouts are shallow by default (actions/checkout fetches one commit): the history
+# then stops early and the notes silently lose the previous release and its commits.
+SHALLOW_HINT = (
+    "fetch the whole history: actions/checkout with fetch-depth: 0, or git fetch --unshallow"
+)
+
+
+def shallow_warning(root: Path) -> str | None:
+    """A one-line warning when `root` is a shallow clone (changelog, notes: still printed)."""
+    if not git_history.is_shallow(root):
+        return None
+    return (
+        f"{root} is a shallow clone: the history is cut short, so releases and commits may"
+        f" be missing (hint: {SHALLOW_HINT})"
+    )
+
+
+def require_full_history(root: Path, action: str) -> None:
+    """Refuse to `action` (cut, release) from a shallow clone: it would publish wrong notes."""
+    if git_history.is_shallow(root):
+        raise RelkitError(
+            f"{root} is a shallow clone: cannot {action} from a cut-short history",
+            hint=SHALLOW_HINT,
+        )
 
 
 def _links(root: Path, config: RelkitConfig) -> Links:

@@ -16,7 +16,13 @@ from relkit.bundle.build import Resolver, pin_bundle_images
 from relkit.config import RelkitConfig
 from relkit.conventional import parse_commits
 from relkit.errors import UsageError
-from relkit.history import ReleaseInfo, plan_release, release_tags, scope_for
+from relkit.history import (
+    ReleaseInfo,
+    plan_release,
+    release_tags,
+    require_full_history,
+    scope_for,
+)
 from relkit.model import ImagePin, ReleasePlan
 from relkit.release_branches import is_release_branch
 from relkit.versioning import apply_bump, decide_bump
@@ -129,6 +135,7 @@ def build_plan(
     """Everything the publish steps need, computed from git and the registries.
 
     `component`: a monorepo component's tag (`api/v1.2.0`): its history and its notes."""
+    require_full_history(root, "release")
     info = plan_release(root, config, tag=tag, component=component)
     check_on_release_branch(root, config, info.sha, tag)
     check_version_fits(root, config, info, component)

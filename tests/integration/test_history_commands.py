@@ -17,6 +17,7 @@ from relkit.config import RelkitConfig, load_config
 from relkit.errors import EXIT_NO_RELEASE, EXIT_OK, EXIT_USAGE, NothingToRelease, RelkitError
 from relkit.history import changelog_text, plan_release
 from relkit.model import Version
+from relkit.release_plan import build_plan
 from tests.fixtures.gitrepo import BuiltRepo
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "changelog"
@@ -718,3 +719,33 @@ def test_an_unknown_prereleases_mode_is_a_usage_error(make_repo: MakeRepo, capsy
     (repo.path / "relkit.toml").write_text('[changelog]\nprereleases = "separate"\n')
     assert run(repo, "changelog", "--stdout") == EXIT_USAGE
     assert "prereleases" in capsys.readouterr().err
+
+
+def test_a_shallow_clone_warns_for_notes_and_fails_cut_and_release(
+    make_repo: MakeRepo, capsys: Any, tmp_path: Path
+) -> None:
+    repo = build(make_repo)
+    shallow = tmp_path / "shallow"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{repo.path}", str(shallow)],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(["git", "-C", str(shallow), "tag", "v0.3.0"], check=True)
+    # changelog and notes still print (a preview is useful), with a warning saying why the
+    # previous release is missing.
+    assert main(["-C", str(shallow), "notes", "v0.3.0"]) == EXIT_OK
+    captured = capsys.readouterr()
+    assert "shallow clone" in captured.err and "fetch-depth: 0" in captured.err
+    assert main(["-C", str(shallow), "changelog", "--stdout"]) == EXIT_OK
+    assert "fetch-depth: 0" in capsys.readouterr().err
+    # cut and release refuse: what they publish would be silently truncated.
+    assert main(["-C", str(shallow), "cut", "--no-push", "--dry-run"]) != EXIT_OK
+    err = capsys.readouterr().err
+    assert "shallow clone" in err and "fetch-depth: 0" in err and len(err.splitlines()) <= 2
+    with pytest.raises(RelkitError, match="shallow clone") as caught:
+        build_plan(shallow, RelkitConfig(), "v0.3.0", env={}, resolver=lambda _refs: {})
+    assert "fetch-depth: 0" in str(caught.value)
+    # The full repository is not shallow: no warning there.
+    assert run(repo, "notes", "v0.2.0") == EXIT_OK
+    assert "shallow" not in capsys.readouterr().err

@@ -8,7 +8,7 @@ from typing import Any
 
 from relkit.commands._common import repo_config, repo_root
 from relkit.errors import EXIT_OK, RelkitError
-from relkit.history import changelog_text, scope_for
+from relkit.history import changelog_text, scope_for, shallow_warning
 
 __all__ = ["register"]
 
@@ -39,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
         existing = target.read_bytes().decode("utf-8") if target.is_file() else None
     except (OSError, UnicodeDecodeError) as exc:
         raise RelkitError(f"cannot read {target}: {exc}", hint="check the file") from None
+    if (warning := shallow_warning(root)) is not None:
+        sys.stderr.write(f"relkit: warning: {warning}\n")
     text = changelog_text(root, config, existing, component=args.component, full=args.full)
     if args.stdout:
         sys.stdout.write(text)

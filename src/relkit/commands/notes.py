@@ -8,7 +8,7 @@ from typing import Any
 
 from relkit.commands._common import repo_config, repo_root
 from relkit.errors import EXIT_OK
-from relkit.history import release_notes
+from relkit.history import release_notes, shallow_warning
 
 __all__ = ["register"]
 
@@ -25,6 +25,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if (warning := shallow_warning(repo_root(args))) is not None:
+        sys.stderr.write(f"relkit: warning: {warning}\n")
     notes = release_notes(
         repo_root(args), repo_config(args), args.version, component=args.component
     )
