@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from tests.e2e.scenario import Scenario, relkit_command, set_up
-from tests.fixtures.registry import start_registry
+from tests.fixtures.registry import push_test_image, start_registry
 
 
 def _say(text: str) -> None:
@@ -89,6 +89,24 @@ def main(argv: list[str] | None = None) -> int:
 
         _say("running the release again: nothing left to do")
         _relkit(scenario, "release", "--tag", "v1.2.0")
+
+        _say("a merge to main: CI pushes the image by digest and bumps dev (relkit promote)")
+        sha = scenario.commit_and_push(
+            "feat(web): faster search", {"docs/search.md": "Search is faster.\n"}
+        )
+        image = f"{scenario.registry_host}/acme/web:sha-{sha[:7]}"
+        digest = push_test_image(
+            scenario.registry_host, "acme/web", f"sha-{sha[:7]}", payload=f"web {sha}"
+        )
+        print(f"pushed {image} ({digest})")
+        _relkit(scenario, "promote", "dev", "--image", f"web={image}", "--forge", "none")
+        dev = subprocess.run(
+            ["git", "--git-dir", str(scenario.gitops.remote), "diff", "main", "relkit/promote-dev"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        print(dev.stdout)
 
         _say("where everything is")
         record = json.loads((scenario.dist / "relkit-release.json").read_text())

@@ -109,6 +109,17 @@ file = "envs/staging/kustomization.yaml"
 kind = "kustomize"
 image = "acme/worker"
 value = "{{digest:worker}}"
+
+# The merge pipeline's dev bump: `relkit promote dev --image web=...@sha256:...`.
+[[promote.environments]]
+name = "dev"
+branch = "relkit/promote-dev"
+labels = ["promotion", "dev"]
+
+[[promote.environments.edits]]
+file = "envs/dev/values.yaml"
+key = "acme.image.digest"
+value = "{{digest:web}}"
 """
 
 
