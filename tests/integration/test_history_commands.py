@@ -749,3 +749,30 @@ def test_a_shallow_clone_warns_for_notes_and_fails_cut_and_release(
     # The full repository is not shallow: no warning there.
     assert run(repo, "notes", "v0.2.0") == EXIT_OK
     assert "shallow" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "revert",
+    [
+        'Revert "feat: add x (#1)" (#2)\n\nThis reverts commit {sha:x}.',  # GitHub's button
+        'Revert "feat: add x (#1)" (#2)',  # the body edited away: the title still names it
+        'Revert "feat: add x (#1)"\n\nThis reverts commit {sha:x}.',  # git revert
+    ],
+)
+def test_a_github_revert_cancels_the_feature(make_repo: MakeRepo, capsys: Any, revert: str) -> None:
+    repo = build(
+        make_repo,
+        [
+            {"commit": "fix: a", "files": {"a": "1"}},
+            {"tag": "v1.0.0"},
+            {"commit": "feat: add x (#1)", "files": {"x": "1"}, "id": "x"},
+            {"commit": revert, "files": {"x": None}},
+            {"commit": "fix: b", "files": {"b": "1"}},
+            {"tag": "v1.0.1"},
+        ],
+    )
+    assert run(repo, "changelog", "--stdout") == EXIT_OK
+    newest = section(capsys.readouterr().out, "1.0.1")
+    assert "add x" not in newest and "Revert" not in newest and "* b (" in newest
+    assert run(repo, "notes", "v1.0.1") == EXIT_OK
+    assert "add x" not in capsys.readouterr().out
