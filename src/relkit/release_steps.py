@@ -20,7 +20,7 @@ from relkit.steps.github_release import (
     publish_github_release,
     write_local_release,
 )
-from relkit.steps.promote import chart_version_of, describe_promotion, promote
+from relkit.steps.promote import app_name_of, chart_version_of, describe_promotion, promote
 
 __all__ = ["STEPS", "STEP_NAMES"]
 
@@ -168,6 +168,7 @@ def _run_promote(context: StepContext) -> StepRecord:
         env=context.env,
         artifacts=tuple(context.artifacts()),
         template_dir=_template_dir(context),
+        app=app_name_of(context.root, context.config),
     )
 
 

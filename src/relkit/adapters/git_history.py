@@ -29,6 +29,7 @@ __all__ = [
     "iter_commits",
     "list_tags",
     "read_commits",
+    "remote_url",
     "remote_web_url",
     "resolve",
     "web_url_from_remote",
@@ -290,6 +291,14 @@ def web_url_from_remote(url: str) -> str | None:
     if path.endswith(".git"):
         path = path[: -len(".git")]
     return f"https://{host}/{path}"
+
+
+def remote_url(root: Path, remote: str = "origin") -> str | None:
+    """The configured URL of `remote` as written (may hold credentials: never log it)."""
+    result = _git(root, "config", "--get", f"remote.{remote}.url", check=False)
+    if result.returncode != 0:
+        return None
+    return result.stdout.decode("utf-8", "replace").strip() or None
 
 
 def remote_web_url(root: Path, remote: str = "origin") -> str | None:

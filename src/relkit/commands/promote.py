@@ -150,7 +150,7 @@ def _promote(
     env: dict[str, str],
 ) -> StepRecord:
     from relkit.adapters.github import GitHubClient
-    from relkit.steps.promote import promote
+    from relkit.steps.promote import app_name_of, promote
 
     github = None
     if forge != "none":
@@ -169,6 +169,7 @@ def _promote(
             allow_downgrade=args.allow_downgrade,
             env=env,
             template_dir=root / template_dir if template_dir else None,
+            app=app_name_of(root, config),
         )
 
 

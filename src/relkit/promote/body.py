@@ -51,10 +51,12 @@ def render_pr_body(
     artifacts: Sequence[Artifact] = (),
     supersedes: Sequence[tuple[int, str]] = (),
     template_dir: Path | None = None,
+    app: str | None = None,
 ) -> str:
     """Markdown body: the changes from → to, a notes excerpt, links, how to verify.
 
-    `supersedes` lists (number, url) of older promotion PRs this one replaces.
+    `supersedes` lists (number, url) of older promotion PRs this one replaces; `app` is the
+    application's name when the plan has no GitHub repository (see `naming.app_name`).
     """
     notes, truncated = notes_excerpt(plan.notes)
     charts = [a for a in artifacts if a.kind == "chart"]
@@ -62,7 +64,7 @@ def render_pr_body(
     kinds = {a.kind for a in artifacts}
     signing = "keyless" if "sigstore-bundle" in kinds else ("key" if "signature" in kinds else None)
     context = {
-        "app": app_name(plan),
+        "app": app_name(plan, app),
         "environment": promotion.environment,
         "version": str(plan.version),
         "tag": plan.tag,

@@ -13,6 +13,7 @@ __all__ = [
     "app_name",
     "branch_name",
     "commit_message",
+    "repository_name",
     "sibling_branches",
     "title",
     "version_of_branch",
@@ -42,19 +43,38 @@ def branch_name(config: PromoteConfig, plan: ReleasePlan) -> str:
     return branch
 
 
-def app_name(plan: ReleasePlan) -> str:
-    """The released application's name, as a reviewer recognises it."""
-    return plan.repository.rsplit("/", 1)[-1] if plan.repository else "release"
+def app_name(plan: ReleasePlan, fallback: str | None = None) -> str:
+    """The released application's name, as a reviewer recognises it.
+
+    The GitHub repository's name; without one, `fallback` (the name of the repository the
+    release came from, see `repository_name`); "release" only when nothing is known.
+    """
+    if plan.repository:
+        return plan.repository.rsplit("/", 1)[-1]
+    return fallback or "release"
 
 
-def title(promotion: Promotion, plan: ReleasePlan) -> str:
-    return f"chore({promotion.environment}): promote {app_name(plan)} to {plan.tag}"
+def repository_name(url: str | None) -> str | None:
+    """`https://github.com/acme/web.git`, `git@host:acme/web`, `/srv/git/web.git` → `web`."""
+    if not url:
+        return None
+    path = url.strip().rstrip("/")
+    if path.endswith(".git"):
+        path = path[: -len(".git")]
+    name = re.split(r"[/:\\]", path)[-1]
+    return name if name and name not in (".", "..") and "@" not in name else None
 
 
-def commit_message(promotion: Promotion, plan: ReleasePlan) -> str:
-    lines = [title(promotion, plan), ""]
+def title(promotion: Promotion, plan: ReleasePlan, app: str | None = None) -> str:
+    return f"chore({promotion.environment}): promote {app_name(plan, app)} to {plan.tag}"
+
+
+def commit_message(promotion: Promotion, plan: ReleasePlan, app: str | None = None) -> str:
+    lines = [title(promotion, plan, app), ""]
     for edit in promotion.edits:
-        lines.append(f"- {edit.file}: {edit.location}: {edit.old_value} -> {edit.new_value}")
+        # None: the key did not exist (relkit added it), never Python's "None".
+        old = "(added)" if edit.old_value is None else (edit.old_value or "(empty)")
+        lines.append(f"- {edit.file}: {edit.location}: {old} -> {edit.new_value}")
     lines += ["", f"Promoted-by: relkit ({plan.tag} @ {plan.commit[:12]})"]
     return "\n".join(lines) + "\n"
 

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from relkit.adapters import git_history
 from relkit.adapters.gitops_repo import GitOpsRepo, display_url, gitops_token
 from relkit.config import PromoteConfig, RelkitConfig
 from relkit.model import Artifact, ReleasePlan, StepOutcome, StepRecord, Version
@@ -26,6 +27,7 @@ from relkit.promote.edits import edit_location
 from relkit.promote.naming import (
     branch_name,
     commit_message,
+    repository_name,
     sibling_branches,
     title,
     version_of_branch,
@@ -36,6 +38,7 @@ __all__ = [
     "STEP_NAME",
     "PullRequestLike",
     "PullRequests",
+    "app_name_of",
     "chart_version_of",
     "describe_promotion",
     "gitops_url",
@@ -101,6 +104,7 @@ def promote(
     env: Mapping[str, str],
     artifacts: Sequence[Artifact] = (),
     template_dir: Path | None = None,
+    app: str | None = None,
 ) -> StepRecord:
     """Run the promotion; `github=None` (`--forge none`) pushes the branch without a PR.
 
@@ -121,7 +125,7 @@ def promote(
     repo.commit(
         branch,
         [change.file for change in promotion.files],
-        commit_message(promotion, plan),
+        commit_message(promotion, plan, app),
         date=plan.committed_at,
     )
     remote = repo.remote_branch(branch)
@@ -153,9 +157,10 @@ def promote(
         artifacts=artifacts,
         supersedes=sorted(supersedes.items()),
         template_dir=template_dir,
+        app=app,
     )
     pull, pr_action = _open_or_update(
-        github, config, branch, existing, title(promotion, plan), body
+        github, config, branch, existing, title(promotion, plan, app), body
     )
     # Only what is missing: a run that failed between opening and labelling the PR is
     # completed, while a re-run does not ask a reviewer who already reviewed again.
@@ -289,6 +294,15 @@ def describe_promotion(
 
 
 # -- helpers for the pipeline wiring (relkit.release_steps) ----------------------------------
+
+
+def app_name_of(root: Path, config: RelkitConfig) -> str | None:
+    """The released repository's name from `repository_url`, else from the origin remote.
+
+    Used in the promotion's title when there is no `github.repository` (issue 12: the title
+    said "promote release to v0.2.0").
+    """
+    return repository_name(config.repository_url) or repository_name(git_history.remote_url(root))
 
 
 def chart_version_of(
