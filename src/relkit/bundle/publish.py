@@ -50,6 +50,7 @@ from relkit.errors import RelkitError, UsageError
 from relkit.model import Artifact, ReleasePlan, StepOutcome, StepRecord
 from relkit.signing.ambient import github_actions_token
 from relkit.signing.identity import signer_of_token
+from relkit.templating import TemplateRenderer
 
 __all__ = [
     "ANNOTATION_ARCHIVE_DIGEST",
@@ -252,8 +253,13 @@ def publish_bundle(
     trust_config: Path | None = None,
     identity_token: str | None = None,
     force: bool = False,
+    renderer: TemplateRenderer | None = None,
 ) -> StepRecord:
-    """Build, sign, push and write the bundle; a no-op when the same bundle is published."""
+    """Build, sign, push and write the bundle; a no-op when the same bundle is published.
+
+    `renderer` renders the bundle README (`changelog_renderer`, honouring
+    `changelog.template_dir`, as `relkit bundle build` does).
+    """
     published = _publish(
         bundle,
         plan,
@@ -266,6 +272,7 @@ def publish_bundle(
         trust_config=trust_config,
         identity_token=identity_token,
         force=force,
+        renderer=renderer,
     )
     return _record(bundle, published)
 
@@ -283,6 +290,7 @@ def _publish(
     trust_config: Path | None,
     identity_token: str | None,
     force: bool,
+    renderer: TemplateRenderer | None = None,
 ) -> PublishedBundle:
     if trust_config is None and env.get(TRUST_CONFIG_ENV):
         trust_config = Path(env[TRUST_CONFIG_ENV])
@@ -293,7 +301,13 @@ def _publish(
     try:
         resolve = resolver or (lambda refs: resolve_many(refs, client=active))
         built = build_bundle(
-            bundle, plan, repo_root=repo_root, dist_dir=scratch, resolver=resolve, signing=signing
+            bundle,
+            plan,
+            repo_root=repo_root,
+            dist_dir=scratch,
+            resolver=resolve,
+            signing=signing,
+            renderer=renderer,
         )
         reference = bundle_oci_reference(bundle, plan)
         existing = _published_layer(reference, active) if reference else None

@@ -11,6 +11,7 @@ from relkit.adapters import git_history
 from relkit.adapters.registry import resolve_many
 from relkit.bundle.build import build_bundle
 from relkit.bundle.extract import safe_extract
+from relkit.changelog import changelog_renderer
 from relkit.commands._common import repo_config, repo_root
 from relkit.commands._verify_args import add_signature_options
 from relkit.commands.verify import run_verification
@@ -96,6 +97,7 @@ def run_build(args: argparse.Namespace) -> int:
         dist_dir=dist_dir,
         resolver=resolve_many,
         signing=config.signing,
+        renderer=changelog_renderer(config, root),
     )
     for pin in built.pins:
         print(f"pinned {pin.pinned}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from relkit.bundle.publish import TRUST_CONFIG_ENV, describe_bundle, publish_bundle
+from relkit.changelog import changelog_renderer
 from relkit.model import StepOutcome, StepRecord
 from relkit.pipeline import Step, StepContext
 
@@ -17,6 +18,8 @@ def run(context: StepContext) -> StepRecord:
     if not bundles:
         return StepRecord("bundle", StepOutcome.SKIPPED, "no bundles configured")
     trust = context.env.get(TRUST_CONFIG_ENV)
+    # The same templates as `relkit bundle build`: changelog.template_dir overrides by name.
+    renderer = changelog_renderer(context.config, context.root)
     records = [
         publish_bundle(
             bundle,
@@ -27,6 +30,7 @@ def run(context: StepContext) -> StepRecord:
             env=context.env,
             trust_config=Path(trust) if trust else None,
             force=context.options.force,
+            renderer=renderer,
         )
         for bundle in bundles
     ]
