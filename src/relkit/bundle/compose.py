@@ -4,11 +4,21 @@ The rewrite splices new values into the original text at the positions the round
 parser (ruamel.yaml) reports, so comments, key order, indentation, quoting and blank lines
 stay byte-for-byte as the author wrote them; only the image values change. The result is
 parsed again and checked, so a splice can never produce a file that means something else.
+
+The pin check must see what `docker compose up` would run (issue 9 item 5), so a bundle
+may hold only what relkit checks: one compose file under a name compose loads by itself, no
+override file (compose merges `compose.override.yaml` & co. on top without being asked),
+no `.env`/`.env.example` that points compose at other files (`COMPOSE_FILE`,
+`COMPOSE_ENV_FILES`), and a compose file without `build:`, `extends:`, `include:` or
+`models:` (each would run something whose image is not pinned here). These are refused,
+not followed: following them would mean re-implementing compose's merge rules, and a
+self-host bundle does not need them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
@@ -23,14 +33,49 @@ from relkit.errors import RelkitError, UsageError
 
 __all__ = [
     "COMPOSE_FILE_NAMES",
+    "ENV_FILE_NAMES",
+    "OVERRIDE_FILE_NAMES",
+    "BundleCompose",
     "ComposeImage",
+    "check_bundle_compose",
+    "check_env_file",
+    "compose_file_among",
     "find_compose_file",
     "parse_compose",
     "pin_compose",
 ]
 
-# Docker Compose's own lookup order.
-COMPOSE_FILE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+# Docker Compose's own lookup order (compose-go cli.DefaultFileNames); more than one is
+# refused, so the order never decides which file runs.
+COMPOSE_FILE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+# Merged on top of the compose file by `docker compose up` without being named
+# (compose-go cli.DefaultOverrideFileNames).
+OVERRIDE_FILE_NAMES = (
+    "compose.override.yml",
+    "compose.override.yaml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+)
+# `.env` is read by compose itself; `.env.example` becomes `.env` (the bundle README says
+# `cp .env.example .env`).
+ENV_FILE_NAMES = (".env", ".env.example")
+# Variables that make compose load other files than the bundle's compose file and `.env`.
+_FILE_VARIABLES = ("COMPOSE_FILE", "COMPOSE_ENV_FILES")
+# Compose's dotenv grammar lets a key follow a quoted value on the same line, after
+# `export` with or without a space, and before `=`, `:` or a newline. Rather than out-parse
+# it, refuse the name wherever it stands as a key could (even in a comment: fail closed).
+_FILE_VARIABLE = re.compile(
+    r"(?<![\w.])(?:export)?(" + "|".join(_FILE_VARIABLES) + r")(?![\w.])", re.IGNORECASE
+)
+# Service keys that make compose build, or take settings from a file relkit does not check.
+_REFUSED_SERVICE_KEYS = {
+    "build": "builds an image instead of pulling a pinned one",
+    "extends": "takes settings from another service or file",
+}
+_REFUSED_TOP_KEYS = {
+    "include": "loads other compose files",
+    "models": "pulls AI models that are not pinned by digest",
+}
 
 
 @dataclass(frozen=True)
@@ -43,16 +88,95 @@ class ComposeImage:
     offset: int  # character offset of the value token in the file text
 
 
+def compose_file_among(names: Iterable[str], where: str) -> str:
+    """The one compose file `docker compose up` loads from a directory holding `names`.
+
+    Refuses override files and more than one compose file: compose would merge the former
+    and pick among the latter, and the pin check must see exactly what runs.
+    """
+    present = set(names)
+    overrides = [name for name in OVERRIDE_FILE_NAMES if name in present]
+    if overrides:
+        raise UsageError(
+            f"{where}: {overrides[0]} is merged over the compose file by docker compose;"
+            " a bundle may not hold override files",
+            hint="fold it into the compose file",
+        )
+    found = [name for name in COMPOSE_FILE_NAMES if name in present]
+    if not found:
+        raise UsageError(
+            f"{where} has no compose file", hint=f"add one of: {', '.join(COMPOSE_FILE_NAMES)}"
+        )
+    if len(found) > 1:
+        raise UsageError(
+            f"{where} has more than one compose file ({', '.join(found)})",
+            hint="keep one: docker compose would run only the first",
+        )
+    return found[0]
+
+
+def check_env_file(text: str, source: str) -> None:
+    """Refuse a `.env` that makes compose load other files (COMPOSE_FILE, COMPOSE_ENV_FILES)."""
+    match = _FILE_VARIABLE.search(text)
+    if match is not None:
+        raise UsageError(
+            f"{source}: mentions {match.group(1)}, which makes docker compose load other files"
+            " than the bundle's compose file",
+            hint="remove it; the bundle's compose file and .env are all that may run",
+        )
+
+
 def find_compose_file(bundle_dir: Path) -> Path:
-    """The bundle's compose file, in Docker Compose's lookup order."""
-    for name in COMPOSE_FILE_NAMES:
-        candidate = bundle_dir / name
-        if candidate.is_file():
-            return candidate
-    raise UsageError(
-        f"bundle directory {bundle_dir} has no compose file",
-        hint=f"add one of: {', '.join(COMPOSE_FILE_NAMES)}",
-    )
+    """The bundle's compose file; refuses what would make compose load anything else."""
+    try:
+        names = [entry.name for entry in bundle_dir.iterdir()]
+    except OSError as exc:
+        raise UsageError(f"cannot list bundle directory {bundle_dir}: {exc.strerror}") from None
+    name = compose_file_among(names, f"bundle directory {bundle_dir}")
+    # .env is not bundled (see archive.collect_tree), but .env.example becomes one.
+    env_example = bundle_dir / ".env.example"
+    if env_example.is_file():
+        check_env_file(env_example.read_text(encoding="utf-8", errors="replace"), ".env.example")
+    return bundle_dir / name
+
+
+@dataclass(frozen=True)
+class BundleCompose:
+    """The compose file of a received bundle and its service images."""
+
+    file_name: str
+    images: tuple[ComposeImage, ...]
+
+
+def check_bundle_compose(files: Mapping[str, bytes]) -> BundleCompose:
+    """What `docker compose up` would run from a received bundle's files, checked.
+
+    `files` maps paths relative to the bundle's top directory to their bytes. Besides the
+    rules of `compose_file_among`, `check_env_file` and `parse_compose`, every image must be
+    written as a literal reference: compose would interpolate a variable from the user's
+    shell environment first and `.env` second, neither of which this check can see, while a
+    value without `$` is the same under any environment. (`relkit bundle build` always
+    writes literal pinned references.) Raises `RelkitError`: a bad bundle fails verification.
+    """
+    try:
+        top_level = [path for path in files if "/" not in path]
+        name = compose_file_among(top_level, "the bundle")
+        for env_name in ENV_FILE_NAMES:
+            if env_name in files:
+                check_env_file(files[env_name].decode("utf-8", "replace"), env_name)
+        text = _decoded(files[name], name)
+        images = parse_compose(text, name, None)
+    except UsageError as exc:
+        # A bad file inside a bundle is a failed verification (exit 1), not bad usage.
+        raise RelkitError(f"bundle: {exc.message}", hint=exc.hint) from None
+    return BundleCompose(name, images)
+
+
+def _decoded(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{source} is not UTF-8 text") from None
 
 
 def _load(text: str, source: str) -> Any:
@@ -66,17 +190,26 @@ def _load(text: str, source: str) -> Any:
         raise UsageError(f"{source}: not valid YAML{where}: {problem}") from None
 
 
-def parse_compose(text: str, source: str, env: Mapping[str, str]) -> tuple[ComposeImage, ...]:
-    """Every service's image, sorted by service name; `env` comes from `.env.example`."""
-    return tuple(
-        ComposeImage(
-            service=service,
-            written=written,
-            reference=interpolate(written, env, where=f"{source}: service {service!r} image"),
-            offset=offset,
-        )
-        for service, written, offset in _service_images(text, source)
-    )
+def parse_compose(
+    text: str, source: str, env: Mapping[str, str] | None
+) -> tuple[ComposeImage, ...]:
+    """Every service's image, sorted by service name.
+
+    `env` (from `.env.example`) fills in variables at build time; None means the images
+    must be literal references (a received bundle), and a `$` in one is refused.
+    """
+    images = []
+    for service, written, offset in _service_images(text, source):
+        where = f"{source}: service {service!r} image"
+        if env is None and "$" in written:
+            raise UsageError(
+                f"{where} {written!r} uses a variable: docker compose would take it from the"
+                " environment or .env, so what runs is not what was signed",
+                hint="a built bundle has literal pinned images; rebuild it with relkit",
+            )
+        reference = interpolate(written, env or {}, where=where)
+        images.append(ComposeImage(service, written, reference, offset))
+    return tuple(images)
 
 
 def _service_images(text: str, source: str) -> list[tuple[str, str, int]]:
@@ -84,9 +217,23 @@ def _service_images(text: str, source: str) -> list[tuple[str, str, int]]:
     services = document.get("services") if isinstance(document, Mapping) else None
     if not isinstance(services, Mapping) or not services:
         raise UsageError(f"{source}: no services defined", hint="add a services: mapping")
+    assert isinstance(document, Mapping)
+    for key, why in _REFUSED_TOP_KEYS.items():
+        if key in document:
+            raise UsageError(
+                f"{source}: {key}: {why}; a bundle's compose file may not use it",
+                hint="put everything the bundle runs in its one compose file",
+            )
     line_starts = _line_starts(text)
     found: list[tuple[str, str, int]] = []
     for service, body in services.items():
+        if isinstance(body, Mapping):
+            for key, why in _REFUSED_SERVICE_KEYS.items():
+                if key in body:
+                    raise UsageError(
+                        f"{source}: service {service!r} uses {key}:, which {why}",
+                        hint="a bundle's services must pull pinned images: use image: only",
+                    )
         if not isinstance(body, CommentedMap) or "image" not in body:
             raise UsageError(
                 f"{source}: service {service!r} has no image",

@@ -24,10 +24,8 @@ from relkit.adapters.signing import (
     verify_blob_keyless,
     verify_blob_with_key,
 )
-from relkit.bundle.build import ENV_EXAMPLE
-from relkit.bundle.compose import COMPOSE_FILE_NAMES, parse_compose
+from relkit.bundle.compose import check_bundle_compose
 from relkit.bundle.extract import read_archive
-from relkit.bundle.interpolate import parse_env_file
 from relkit.bundle.publish import ARTIFACT_TYPE
 from relkit.bundle.reference import is_pinned
 from relkit.bundle.sums import DIGESTS_FILE, SUMS_FILE, check_sha256sums, parse_digests
@@ -126,21 +124,11 @@ def _check_signature(archive: Path, policy: SignaturePolicy, signature: Path | N
 
 
 def _check_pins(files: dict[str, bytes]) -> tuple[str, list[str]]:
-    compose_name = next((name for name in COMPOSE_FILE_NAMES if name in files), None)
-    if compose_name is None:
-        raise RelkitError("the bundle has no compose file")
+    # Everything docker compose would load: one compose file, no overrides, literal images.
+    compose = check_bundle_compose(files)
+    compose_name, images = compose.file_name, compose.images
     if DIGESTS_FILE not in files:
         raise RelkitError(f"the bundle has no {DIGESTS_FILE}")
-    try:
-        env = (
-            parse_env_file(files[ENV_EXAMPLE].decode("utf-8", "replace"), ENV_EXAMPLE)
-            if ENV_EXAMPLE in files
-            else {}
-        )
-        images = parse_compose(files[compose_name].decode("utf-8", "replace"), compose_name, env)
-    except UsageError as exc:
-        # A broken file inside a bundle is a failed verification (exit 1), not bad usage.
-        raise RelkitError(f"bundle: {exc.message}") from None
     listed = set(parse_digests(files[DIGESTS_FILE].decode("utf-8", "replace")))
     for image in images:
         if not is_pinned(image.reference):
