@@ -299,3 +299,37 @@ def test_the_action_runs_promote_with_one_image_per_line(
     assert f"digest: {digest('a')}" in remote_file(gitops, "relkit/promote-dev", "dev/values.yaml")
     assert _outputs(environ) == {"pr_url": "", "branch": "relkit/promote-dev", "changed": "true"}
     assert not marker.exists()
+
+
+def test_a_released_version_without_a_record_takes_its_digests_from_the_registry(
+    make_repo: Maker,
+    gitops: BuiltRepo,
+    environ: Path,
+    registry: RegistryServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import shutil
+
+    bundle = Path(__file__).resolve().parents[2] / "bundles" / "example"
+    repo = make_repo(
+        [
+            {"commit": "feat: first"},
+            {"tag": "v1.0.0", "annotated": True, "message": "v1.0.0"},
+        ]
+    )
+    shutil.copytree(bundle, repo.path / "bundles" / "example")
+    env_file = repo.path / "bundles" / "example" / ".env.example"
+    env_file.write_text(f"REGISTRY={registry.host}\nVERSION=1.0.0\n", encoding="utf-8")
+    config = _config(str(gitops.remote)) + (
+        f'\n[[bundles]]\nname = "acme"\npath = "bundles/example"\n'
+        f'images = ["{registry.host}/acme/web:{{version}}"]\n'
+    )
+    (repo.path / "relkit.toml").write_text(config, encoding="utf-8")
+    web = push_test_image(registry.host, "acme/web", "1.0.0")
+    push_test_image(registry.host, "acme/worker", "1.0.0")
+    assert _promote(repo, "staging", "--version", "v1.0.0", "--forge", "none", "--json") == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["source"] == "the registry"
+    assert {"reference": f"{registry.host}/acme/web:1.0.0", "digest": web} in document["images"]
+    values = remote_file(gitops, "relkit/promote-staging-1.0.0", "staging/values.yaml")
+    assert f"digest: {web}" in values
