@@ -776,3 +776,30 @@ def test_a_github_revert_cancels_the_feature(make_repo: MakeRepo, capsys: Any, r
     assert "add x" not in newest and "Revert" not in newest and "* b (" in newest
     assert run(repo, "notes", "v1.0.1") == EXIT_OK
     assert "add x" not in capsys.readouterr().out
+
+
+def test_a_tag_on_the_merge_of_a_branch_that_merged_main_is_not_empty(
+    make_repo: MakeRepo, capsys: Any
+) -> None:
+    # The branch merged main (and its v1.0.0) before being merged back; v1.1.0 is on that
+    # merge. Topologically v1.0.0 comes right after the merges, above the branch's commit.
+    repo = build(
+        make_repo,
+        [
+            {"commit": "chore: init", "files": {"i": "1"}},
+            {"branch": "feature"},
+            {"commit": "feat: long running work", "files": {"f": "1"}},
+            {"checkout": "main"},
+            {"commit": "fix: quick fix", "files": {"q": "1"}},
+            {"tag": "v1.0.0"},
+            {"checkout": "feature"},
+            {"merge": "main", "message": "Merge branch 'main' into feature"},
+            {"checkout": "main"},
+            {"merge": "feature", "message": "Merge pull request #3 from acme/feature"},
+            {"tag": "v1.1.0"},
+        ],
+    )
+    assert run(repo, "changelog", "--stdout") == EXIT_OK
+    text = capsys.readouterr().out
+    assert "* long running work (" in section(text, "1.1.0")
+    assert "long running work" not in section(text, "1.0.0")
