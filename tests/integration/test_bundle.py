@@ -137,7 +137,9 @@ def test_publish_pins_signs_pushes_and_verifies(
         "archive",
         "SHA256SUMS",
         "images",
+        "version",
     ]
+    assert report.checks[-1] == "version: acme 1.2.0 (file name, top directory agree)"
     # ... and independently by openssl (base64-decoded DER signature).
     der = tmp_path / "sig.der"
     der.write_bytes(base64.b64decode((dist / "acme-1.2.0.tar.gz.sig").read_bytes()))

@@ -1,9 +1,14 @@
-"""Verify a bundle as a self-hoster would: signature, SHA256SUMS, digest pins.
+"""Verify a bundle as a self-hoster would: signature, SHA256SUMS, digest pins, version.
+
+The archive file is read once; every check runs on those bytes and the report carries the
+checked contents, so `bundle extract` unpacks exactly what was verified, whatever happens
+to the file on disk meanwhile (issue 9 §1).
 
 Order matters: the signature is checked over the archive bytes before anything inside the
 archive is parsed, so nothing untrusted is interpreted until the publisher is established.
 Then every member is checked for safety (see `extract`), every file against SHA256SUMS,
-and every compose image for a digest pin that `digests.txt` also lists.
+every compose image for a digest pin that `digests.txt` also lists, and last that the file
+name, the archive's own version and the signer's tag agree (see `naming`).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from relkit.adapters import oci_artifact
-from relkit.adapters.registry import RegistryClient
+from relkit.adapters.registry import Reference, RegistryClient
 from relkit.adapters.signing import (
     DEFAULT_RELEASE_WORKFLOW,
     GITHUB_ACTIONS_ISSUER,
@@ -25,12 +30,18 @@ from relkit.adapters.signing import (
     verify_blob_with_key,
 )
 from relkit.bundle.compose import check_bundle_compose
-from relkit.bundle.extract import read_archive
+from relkit.bundle.extract import ArchiveContents, load_archive, parse_archive
+from relkit.bundle.naming import archive_version, check_names_agree
 from relkit.bundle.publish import ARTIFACT_TYPE
 from relkit.bundle.reference import is_pinned
 from relkit.bundle.sums import DIGESTS_FILE, SUMS_FILE, check_sha256sums, parse_digests
 from relkit.errors import RelkitError, UsageError
-from relkit.signing.identity import SourceRequirement, github_source
+from relkit.signing.identity import (
+    SourceRequirement,
+    VerifiedIdentity,
+    certificate_tag,
+    github_source,
+)
 
 __all__ = ["SignaturePolicy", "VerifyReport", "verify_bundle", "verify_oci_bundle"]
 
@@ -89,27 +100,34 @@ class VerifyReport:
     archive: Path
     checks: tuple[str, ...]
     pins: tuple[str, ...]
+    contents: ArchiveContents  # what was checked: `bundle extract` writes exactly this
+    version: str  # the version the archive declares, agreed on by every name it goes by
 
 
-def _check_signature(archive: Path, policy: SignaturePolicy, signature: Path | None) -> str:
+def _check_signature(
+    data: bytes, archive_name: str, policy: SignaturePolicy, sig_path: Path
+) -> tuple[str, VerifiedIdentity | None]:
     if policy.unsigned:
-        return "signature: not checked (--unsigned)"
-    sig_path = signature or archive.with_name(archive.name + policy.suffix)
-    if not sig_path.is_file():
+        return "signature: not checked (--unsigned)", None
+    try:
+        content = sig_path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
         raise RelkitError(
-            f"signature file {sig_path.name} not found next to {archive.name}",
+            f"signature file {sig_path.name} not found next to {archive_name}",
             hint="download it with the bundle, or point --signature at it",
-        )
-    content = sig_path.read_bytes()
+        ) from None
+    except OSError as exc:
+        raise RelkitError(f"cannot read signature file {sig_path}: {exc.strerror}") from None
     if policy.key is not None:
         try:
             public_key = policy.key.read_bytes()
         except OSError as exc:
             raise UsageError(f"cannot read public key {policy.key}: {exc.strerror}") from None
-        verify_blob_with_key(archive, content, public_key)
-        return f"signature: {sig_path.name} is a valid ECDSA P-256 signature by {policy.key.name}"
+        verify_blob_with_key(data, content, public_key)
+        line = f"signature: {sig_path.name} is a valid ECDSA P-256 signature by {policy.key.name}"
+        return line, None
     verified = verify_blob_keyless(
-        archive,
+        data,
         content,
         identity=policy.identity,
         identity_regexp=policy.identity_regexp,
@@ -117,10 +135,21 @@ def _check_signature(archive: Path, policy: SignaturePolicy, signature: Path | N
         trust_config=policy.trust_config,
         source=policy.source,
     )
-    return (
+    line = (
         f"signature: {sig_path.name} signed by {verified.identity} (issuer {verified.issuer},"
         f" transparency log index {verified.log_index})"
     )
+    return line, verified
+
+
+def _signed_tag(verified: VerifiedIdentity | None) -> str | None:
+    """The tag whose release run signed: the Source Repository Ref, else the SAN's ref."""
+    if verified is None:
+        return None
+    tag = certificate_tag(verified)
+    if tag is None and "@refs/tags/" in verified.identity:
+        tag = verified.identity.rsplit("@refs/tags/", 1)[1] or None
+    return tag
 
 
 def _check_pins(files: dict[str, bytes]) -> tuple[str, list[str]]:
@@ -155,12 +184,24 @@ def _check_pins(files: dict[str, bytes]) -> tuple[str, list[str]]:
 def verify_bundle(
     archive: Path, policy: SignaturePolicy, *, signature: Path | None = None
 ) -> VerifyReport:
-    """Check signature, archive safety, SHA256SUMS and pins; raise on the first mismatch."""
+    """Check signature, archive safety, SHA256SUMS, pins and version; raise on a mismatch."""
     policy.check()
-    if not archive.is_file():
-        raise UsageError(f"bundle archive {archive} does not exist")
-    checks = [_check_signature(archive, policy, signature)]
-    contents = read_archive(archive)
+    data = load_archive(archive)  # the one and only read of the archive file
+    sig_path = signature or archive.with_name(archive.name + policy.suffix)
+    return _verify_bytes(archive, data, policy, sig_path)
+
+
+def _verify_bytes(
+    archive: Path,
+    data: bytes,
+    policy: SignaturePolicy,
+    sig_path: Path,
+    *,
+    registry_tag: str | None = None,
+) -> VerifyReport:
+    signature_line, verified = _check_signature(data, archive.name, policy, sig_path)
+    checks = [signature_line]
+    contents = parse_archive(data, archive.name)
     checks.append(
         f"archive: {len(contents.files)} files under {contents.top}/, no links, devices or"
         " unsafe paths"
@@ -172,7 +213,16 @@ def verify_bundle(
     checks.append(f"{SUMS_FILE}: all {len(checked)} files match, none unlisted")
     pins_line, pins = _check_pins(contents.files)
     checks.append(pins_line)
-    return VerifyReport(archive, tuple(checks), tuple(pins))
+    found = archive_version(contents.top, archive.name)
+    checks.append(
+        check_names_agree(
+            found,
+            file_name=archive.name,
+            certificate_tag=_signed_tag(verified),
+            registry_tag=registry_tag,
+        )
+    )
+    return VerifyReport(archive, tuple(checks), tuple(pins), contents, found.version)
 
 
 def verify_oci_bundle(
@@ -180,22 +230,27 @@ def verify_oci_bundle(
     policy: SignaturePolicy,
     *,
     client: RegistryClient | None = None,
-    keep_in: Path | None = None,
 ) -> VerifyReport:
     """Pull a bundle artifact (`oci://host/repo:tag`) and verify it like a downloaded one.
 
-    The pulled files are kept in `keep_in` when given (to extract afterwards), else discarded.
+    The layers land in a private temporary directory and the archive is read from it once;
+    the report carries the checked contents, so nothing pulled is read again.
     """
     policy.check()
+    parsed = Reference.parse(reference)
     with tempfile.TemporaryDirectory(prefix="relkit-verify-") as scratch:
-        target = keep_in or Path(scratch)
-        pulled = oci_artifact.pull_artifact(reference, target, client=client)
+        pulled = oci_artifact.pull_artifact(reference, Path(scratch), client=client)
         archives = [path for path in pulled.files if path.name.endswith(".tar.gz")]
         if pulled.artifact_type != ARTIFACT_TYPE or len(archives) != 1:
             raise RelkitError(
                 f"{reference} is not a relkit bundle artifact",
                 hint="point at the bundle's oci:// reference, e.g. oci://host/path/NAME:VERSION",
             )
-        report = verify_bundle(archives[0], policy)
+        archive = archives[0]
+        data = load_archive(archive)
+        sig_path = archive.with_name(archive.name + policy.suffix)
+        report = _verify_bytes(archive, data, policy, sig_path, registry_tag=parsed.tag)
     pulled_line = f"pulled: {reference} (manifest {pulled.digest})"
-    return VerifyReport(report.archive, (pulled_line, *report.checks), report.pins)
+    return VerifyReport(
+        report.archive, (pulled_line, *report.checks), report.pins, report.contents, report.version
+    )

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from relkit.adapters import git_history
 from relkit.adapters.registry import resolve_many
 from relkit.bundle.build import build_bundle
-from relkit.bundle.extract import safe_extract
+from relkit.bundle.extract import write_contents
 from relkit.changelog import changelog_renderer
 from relkit.commands._common import repo_config, repo_root
 from relkit.commands._verify_args import add_signature_options
@@ -111,10 +110,13 @@ def run_extract(args: argparse.Namespace) -> int:
         raise UsageError(
             f"extract target {target} is not empty", hint="choose an empty directory or --force"
         )
-    with tempfile.TemporaryDirectory(prefix="relkit-extract-") as scratch:
-        report = run_verification(args, keep_in=Path(scratch))
-        for line in report.checks:
-            print(f"verified {line}")
-        written = safe_extract(report.archive, target, overwrite=args.force)
-    print(f"extracted {len(written)} files to {target}")
+    report = run_verification(args)
+    for line in report.checks:
+        print(f"verified {line}")
+    # The verified contents, not the archive again: a file swapped on disk since cannot
+    # slip in between the check and the unpacking (issue 9 §1).
+    written = write_contents(
+        report.contents, target, overwrite=args.force, source=report.archive.name
+    )
+    print(f"extracted {len(written)} files of {report.version} to {target}")
     return EXIT_OK

@@ -28,10 +28,11 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def run_verification(args: argparse.Namespace, keep_in: Path | None = None) -> VerifyReport:
+def run_verification(args: argparse.Namespace) -> VerifyReport:
+    """Verify the bundle once; the report carries the checked contents for extraction."""
     policy = policy_from_args(args)
     if args.bundle.startswith("oci://"):
-        return verify_oci_bundle(args.bundle, policy, keep_in=keep_in)
+        return verify_oci_bundle(args.bundle, policy)
     signature = Path(args.signature) if args.signature else None
     return verify_bundle(Path(args.bundle), policy, signature=signature)
 
@@ -44,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
                 {
                     "verified": True,
                     "bundle": args.bundle,
+                    "version": report.version,
                     "checks": report.checks,
                     "images": report.pins,
                 },
