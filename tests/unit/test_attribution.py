@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -31,7 +33,11 @@ def histories(draw: st.DrawFn) -> tuple[dict[str, tuple[str, ...]], list[str]]:
     return parents, starts
 
 
-@settings(max_examples=100, derandomize=True, deadline=None)
+@settings(
+    max_examples=int(os.environ.get("RELKIT_PROPERTY_EXAMPLES", "100")),
+    derandomize=True,
+    deadline=None,
+)
 @given(histories())
 def test_each_commit_belongs_to_the_first_start_reaching_it(
     history: tuple[dict[str, tuple[str, ...]], list[str]],
