@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from relkit.errors import ConfigError
+from relkit.structured import DocumentError, Limits, load_toml, read_text
 
 __all__ = [
     "DEFAULT_COMMIT_TYPES",
@@ -32,10 +40,35 @@ __all__ = [
     "RelkitConfig",
     "SigningConfig",
     "VersionFile",
+    "compile_pattern",
     "load_config",
 ]
 
 Bump = Literal["major", "minor", "patch", "none"]
+
+
+def compile_pattern(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """Compile a regular expression from the config; any failure is one `ValueError` line."""
+    try:
+        return re.compile(pattern, flags)
+    except re.error as exc:
+        reason = exc.msg
+    except OverflowError as exc:  # a{4294967296}
+        reason = str(exc)
+    except RecursionError:  # thousands of nested groups
+        reason = "too deeply nested"
+    shown = pattern if len(pattern) <= 60 else pattern[:57] + "..."
+    raise ValueError(f"invalid regular expression {shown!r}: {reason}")
+
+
+def _regex(pattern: str) -> str:
+    compile_pattern(pattern)
+    return pattern
+
+
+# Each pattern is checked, and later matched, on its own: joined into one alternation, a
+# global flag such as `(?i)` or a group name used twice would break every command (issue 8).
+Regex = Annotated[str, AfterValidator(_regex)]
 
 
 class _Section(BaseModel):
@@ -82,10 +115,7 @@ class VersionFile(_Section):
         if (self.key is None) == (self.pattern is None):
             raise ValueError("set exactly one of 'key' or 'pattern'")
         if self.pattern is not None:
-            try:
-                compiled = re.compile(self.pattern, re.MULTILINE)
-            except re.error as exc:
-                raise ValueError(f"invalid regular expression: {exc}") from exc
+            compiled = compile_pattern(self.pattern, re.MULTILINE)
             if "version" not in compiled.groupindex:
                 raise ValueError("'pattern' needs a named group (?P<version>...)")
         return self
@@ -231,7 +261,7 @@ class RelkitConfig(_Section):
     release_branches: list[str] = Field(default_factory=lambda: ["main", "master"])
     major_on_zero: bool = False
     prerelease_token: str = "rc"
-    exclude_patterns: list[str] = Field(default_factory=lambda: [r"^chore\(release\):"])
+    exclude_patterns: list[Regex] = Field(default_factory=lambda: [r"^chore\(release\):"])
     commit_types: dict[str, CommitType] = Field(default_factory=lambda: dict(DEFAULT_COMMIT_TYPES))
     repository_url: str | None = None  # for links; default derived from the origin remote
     changelog: ChangelogConfig = Field(default_factory=ChangelogConfig)
@@ -250,16 +280,6 @@ class RelkitConfig(_Section):
         if "{version}" not in value:
             raise ValueError("must contain {version}")
         return value
-
-    @field_validator("exclude_patterns")
-    @classmethod
-    def _compiles(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from exc
-        return patterns
 
     def component(self, name: str) -> ComponentConfig:
         for component in self.components:
@@ -318,11 +338,29 @@ def parse_config(data: dict[str, Any], source: str) -> RelkitConfig:
         raise ConfigError(f"{source}: {where}: {reason}{more}") from None
 
 
+# A config file is small; 1 MiB is far above any real one (pyproject.toml included).
+_CONFIG_LIMITS = Limits(max_bytes=1024 * 1024)
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
+    """The file's TOML, bounded (size, nesting, UTF-8); every failure is one `ConfigError`."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
+        return load_toml(read_text(path, source=path.name, limits=_CONFIG_LIMITS), source=path.name)
+    except DocumentError as exc:
+        raise ConfigError(exc.message, hint=exc.hint) from None
+
+
+def _table(data: dict[str, Any], key: str, source: str, where: str) -> dict[str, Any] | None:
+    """`data[key]` when it is a table, None when absent; anything else is a `ConfigError`."""
+    value = data.get(key)
+    if value is None or isinstance(value, dict):
+        return value
+    raise ConfigError(f"{source}: {where}: not a table (found {type(value).__name__})")
+
+
+def _pyproject_relkit(data: dict[str, Any]) -> dict[str, Any] | None:
+    tool = _table(data, "tool", "pyproject.toml", "tool")
+    return None if tool is None else _table(tool, "relkit", "pyproject.toml", "tool.relkit")
 
 
 def load_config(root: Path, explicit: Path | None = None) -> RelkitConfig:
@@ -332,15 +370,13 @@ def load_config(root: Path, explicit: Path | None = None) -> RelkitConfig:
             raise ConfigError(f"config file {explicit} does not exist")
         data = _read_toml(explicit)
         if explicit.name == "pyproject.toml":
-            return parse_config(
-                data.get("tool", {}).get("relkit", {}), "pyproject.toml [tool.relkit]"
-            )
+            return parse_config(_pyproject_relkit(data) or {}, "pyproject.toml [tool.relkit]")
         return parse_config(data, explicit.name)
     relkit_toml = root / "relkit.toml"
     pyproject = root / "pyproject.toml"
     from_pyproject: dict[str, Any] | None = None
     if pyproject.is_file():
-        from_pyproject = _read_toml(pyproject).get("tool", {}).get("relkit")
+        from_pyproject = _pyproject_relkit(_read_toml(pyproject))
     if relkit_toml.is_file():
         if from_pyproject is not None:
             raise ConfigError(

@@ -391,15 +391,19 @@ def _entry(
 
 
 @functools.lru_cache(maxsize=32)
-def _exclusion(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
-    # One alternation instead of a loop over patterns: this runs once per commit.
-    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+def _exclusion(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    # Compiled one by one (config validation checked each): joined into one alternation, a
+    # global flag like `(?i)` or a group name used twice breaks every command (issue 8).
+    return tuple(re.compile(p) for p in patterns)
+
+
+def _matches(exclusion: tuple[re.Pattern[str], ...], header: str) -> bool:
+    return any(pattern.search(header) for pattern in exclusion)
 
 
 def is_excluded(header: str, patterns: Sequence[str]) -> bool:
     """Whether a commit header matches one of the `exclude_patterns` (regular expressions)."""
-    exclusion = _exclusion(tuple(patterns))
-    return exclusion is not None and exclusion.search(header) is not None
+    return _matches(_exclusion(tuple(patterns)), header)
 
 
 def _header_line(message: str) -> str:
@@ -416,7 +420,7 @@ def parse_commits(
     for raw in raws:
         if len(raw.parents) > 1:
             continue  # a merge: the commits it brings in are the entries
-        if exclusion is not None and exclusion.search(_header_line(raw.message)):
+        if exclusion and _matches(exclusion, _header_line(raw.message)):
             continue
         result.extend(parse_commit(raw))
     return result
