@@ -29,6 +29,7 @@ from ruamel.yaml.error import YAMLError
 
 from relkit.config import VersionFile
 from relkit.errors import ConfigError, RelkitError
+from relkit.structured import DocumentError, load_ruamel, load_toml
 
 __all__ = [
     "FileChange",
@@ -62,7 +63,7 @@ class FileChange:
 def _yaml_scalar_position(text: str, key: str, filename: str) -> tuple[int, int]:
     """(line, column) where the scalar at dotted `key` starts."""
     try:
-        node: Any = YAML(typ="rt").load(text)
+        node: Any = load_ruamel(YAML(typ="rt"), text, source=f"version file {filename}")
     except YAMLError as exc:
         problem = getattr(exc, "problem", None) or type(exc).__name__
         raise ConfigError(f"version file {filename}: not valid YAML ({problem})") from None
@@ -145,9 +146,9 @@ def _toml_key_line(key_text: str) -> re.Pattern[str]:
 def bump_toml_key(text: str, key: str, version: str, *, filename: str = "<toml>") -> str:
     """Set the string at dotted `key` (e.g. `project.version`) to `version` by a line edit."""
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"version file {filename}: not valid TOML ({exc})") from None
+        data = load_toml(text, source=f"version file {filename}")  # bounded depth/size
+    except DocumentError as exc:
+        raise ConfigError(exc.message) from None
     parts = key.split(".")
     current = _toml_value(data, parts)
     if current is None:

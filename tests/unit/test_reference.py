@@ -194,7 +194,7 @@ def test_set_chart_versions_only_what_is_asked() -> None:
 
 
 def test_set_chart_versions_malformed() -> None:
-    with pytest.raises(RelkitError, match=r"^Chart.yaml: not valid YAML \(line \d+\)"):
+    with pytest.raises(RelkitError, match=r"^Chart.yaml: not valid YAML at line \d+"):
         set_chart_versions("name: web\nversion: [1\n", version="1.0.0", app_version=None)
 
 

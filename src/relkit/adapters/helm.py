@@ -25,10 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-import yaml
-
 from relkit.adapters.registry import DockerConfig, is_insecure, split_oci_url
 from relkit.errors import RelkitError
+from relkit.structured import DocumentError, load_yaml, read_text
 
 __all__ = [
     "HELM_CHART_LAYER",
@@ -227,8 +226,8 @@ def _scrub(text: str) -> str:
 def _oci_dependency_hosts(chart_dir: Path) -> list[str]:
     """Registry hosts of `oci://` dependencies in Chart.yaml (for plain-HTTP decisions)."""
     try:
-        data = yaml.safe_load((chart_dir / "Chart.yaml").read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        data = load_yaml(read_text(chart_dir / "Chart.yaml"), source="Chart.yaml")
+    except DocumentError:
         return []  # Helm itself reports an unreadable Chart.yaml
     dependencies = data.get("dependencies") if isinstance(data, dict) else None
     hosts: list[str] = []

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
 import re
 import ssl
@@ -30,6 +29,7 @@ from typing import Any
 import httpx
 
 from relkit.errors import RelkitError, UsageError
+from relkit.structured import DocumentError, load_json
 
 __all__ = [
     "DOCKER_MANIFEST",
@@ -212,7 +212,7 @@ class DockerConfig:
         if not path.is_file():
             return cls({}, str(path))
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = load_json(path.read_bytes(), source=f"cannot read Docker config {path}")
         except (OSError, ValueError) as exc:
             raise RelkitError(
                 f"cannot read Docker config {path}: {type(exc).__name__}",
@@ -275,7 +275,7 @@ class Manifest:
 
     @property
     def json(self) -> dict[str, Any]:
-        data = json.loads(self.content)
+        data = load_json(self.content, source=f"manifest of {self.reference}")
         if not isinstance(data, dict):
             raise RelkitError(f"manifest of {self.reference} is not a JSON object")
         return data
@@ -612,8 +612,8 @@ def _accept_manifests() -> dict[str, str]:
 
 def _media_type_from_body(content: bytes) -> str | None:
     try:
-        data = json.loads(content)
-    except ValueError:
+        data = load_json(content, source="manifest")
+    except DocumentError:
         return None
     value = data.get("mediaType") if isinstance(data, dict) else None
     return value if isinstance(value, str) else None

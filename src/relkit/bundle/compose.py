@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from ruamel.yaml.error import YAMLError
 
 from relkit.bundle.interpolate import interpolate
 from relkit.errors import RelkitError, UsageError
+from relkit.structured import load_ruamel
 
 __all__ = [
     "COMPOSE_FILE_NAMES",
@@ -182,7 +182,7 @@ def _decoded(data: bytes, source: str) -> str:
 def _load(text: str, source: str) -> Any:
     yaml = YAML(typ="rt")  # round-trip loader: safe (no arbitrary tags) and keeps positions
     try:
-        return yaml.load(StringIO(text))
+        return load_ruamel(yaml, text, source=source)  # bounded depth, aliases, size
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

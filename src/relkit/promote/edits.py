@@ -22,6 +22,7 @@ from ruamel.yaml.error import YAMLError
 from relkit.config import PromoteEdit
 from relkit.errors import ConfigError, RelkitError
 from relkit.promote.paths import KeyPath, Select, parse_key_path
+from relkit.structured import load_ruamel_all
 
 __all__ = ["KUSTOMIZE_FIELDS", "EditResult", "apply_edit", "edit_location"]
 
@@ -70,7 +71,7 @@ def _yaml() -> YAML:
 
 def _load(text: str, file: str) -> Any:
     try:
-        documents = list(_yaml().load_all(text))
+        documents = load_ruamel_all(_yaml(), text, source=file)  # bounded depth, aliases
     except YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" (line {where.line + 1})" if where is not None else ""

@@ -15,7 +15,6 @@ The identity token is a bearer secret: it is never logged, and any text that cou
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from pathlib import Path
@@ -46,6 +45,7 @@ from relkit.signing.identity import (
     read_certificate,
 )
 from relkit.signing.keys import sha256_of
+from relkit.structured import load_json
 
 __all__ = [
     "SIGSTORE_AUDIENCE",
@@ -189,7 +189,7 @@ class _IdentityRegexp:
 
 def _parse_bundle(bundle_json: str | bytes) -> tuple[Bundle, dict[str, Any]]:
     try:
-        raw = json.loads(bundle_json)
+        raw = load_json(bundle_json, source="the Sigstore bundle")  # bounded depth/size
         bundle = Bundle.from_json(bundle_json)
     except (SigstoreError, ValueError) as exc:
         raise RelkitError(

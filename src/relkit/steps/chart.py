@@ -24,8 +24,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from relkit.adapters.helm import HELM_CHART_LAYER, HELM_CONFIG, HelmBackend, helm_backend
 from relkit.adapters.registry import (
     NotFoundError,
@@ -38,6 +36,7 @@ from relkit.config import ChartConfig, PromoteEdit
 from relkit.errors import ConfigError, RelkitError
 from relkit.model import Artifact, ImagePin, StepOutcome, StepRecord, Version
 from relkit.promote.edits import apply_edit
+from relkit.structured import DocumentError, load_yaml
 
 __all__ = [
     "DEFAULT_SOURCE_TIME",
@@ -103,11 +102,9 @@ def set_values_key(text: str, key: str, value: str, *, file: str = "values.yaml"
 
 def _safe_load(text: str, file: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" (line {mark.line + 1})" if mark is not None else ""
-        raise RelkitError(f"{file}: not valid YAML{line}", hint="fix the chart") from None
+        data = load_yaml(text, source=file)  # bounded depth, aliases, size
+    except DocumentError as exc:
+        raise RelkitError(exc.message, hint="fix the chart") from None
     if not isinstance(data, dict):
         raise RelkitError(f"{file}: expected a mapping at the top level", hint="fix the chart")
     return data

@@ -1,0 +1,111 @@
+"""Hostile structure in every YAML/JSON/TOML relkit reads from outside (issue 9 §7).
+
+Each document is refused with one `relkit: error:` line and exit 2, before any parser
+recurses into it or any walker expands it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from relkit.adapters.registry import Manifest, Reference
+from relkit.bundle.compose import parse_compose
+from relkit.cli import main
+from relkit.config import PromoteEdit
+from relkit.errors import EXIT_USAGE, RelkitError
+from relkit.promote.edits import apply_edit
+from relkit.signing.keyless import verify_blob_keyless
+from relkit.steps.chart import set_chart_versions
+from relkit.structured import DocumentError
+from relkit.version_files import bump_toml_key, bump_yaml_key
+
+ALIAS_BOMB = (
+    "image:\n  digest: sha256:0\n"
+    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)
+    )
+)
+DEEP_FLOW = "[" * 50_000 + "]" * 50_000
+DEEP_JSON = "[" * 100_000 + "]" * 100_000
+
+
+def test_deep_sigstore_bundle_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(DocumentError, match="Sigstore bundle: nested deeper than 100 levels"):
+        verify_blob_keyless(
+            b"data", DEEP_JSON, identity="x", issuer="https://token.actions.githubusercontent.com"
+        )
+    # The same through the command a self-hoster runs.
+    archive = tmp_path / "shop-1.0.0.tar.gz"
+    archive.write_bytes(b"not really an archive")
+    for name in ("shop-1.0.0.sigstore.json", "shop-1.0.0.tar.gz.sigstore.json"):
+        (tmp_path / name).write_text(DEEP_JSON)
+    code = main(["verify", str(archive), "--repo", "acme/shop"])
+    captured = capsys.readouterr()
+    assert code in (1, 2)
+    assert captured.err.startswith("relkit: error: ")
+    assert "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize(
+    "compose",
+    [
+        f"services:\n  web:\n    image: {DEEP_FLOW}\n",
+        "services:\n  web:\n    image: nginx\n" + ALIAS_BOMB.replace("image:", "x-image:"),
+    ],
+    ids=["deep", "alias-bomb"],
+)
+def test_hostile_compose_file(compose: str) -> None:
+    with pytest.raises(DocumentError) as info:
+        parse_compose(compose, "compose.yaml", {})
+    assert str(info.value).startswith("compose.yaml: ")
+    assert info.value.exit_code == EXIT_USAGE
+
+
+@pytest.mark.parametrize(
+    "values", [ALIAS_BOMB, f"image:\n  digest: {DEEP_FLOW}\n"], ids=["alias-bomb", "deep"]
+)
+def test_hostile_gitops_values_file(values: str) -> None:
+    edit = PromoteEdit(file="apps/shop/values.yaml", key="image.digest")
+    with pytest.raises(DocumentError) as info:
+        apply_edit(values, edit, "sha256:" + "1" * 64)
+    assert str(info.value).startswith("apps/shop/values.yaml: ")
+
+
+def test_an_ordinary_values_file_with_anchors_still_edits() -> None:
+    values = "base: &base {tag: '1'}\nimage:\n  <<: *base\n  digest: sha256:0\n"
+    edit = PromoteEdit(file="values.yaml", key="image.digest")
+    result = apply_edit(values, edit, "sha256:" + "1" * 64)
+    assert result.text == values.replace("sha256:0", "sha256:" + "1" * 64)
+
+
+def test_hostile_chart_and_version_files() -> None:
+    with pytest.raises(RelkitError, match=r"^Chart\.yaml: YAML aliases expand"):
+        set_chart_versions("name: web\n" + ALIAS_BOMB, version="1.0.0", app_version=None)
+    with pytest.raises(RelkitError, match="nested deeper"):
+        bump_yaml_key(f"version: 1\nx: {DEEP_FLOW}\n", "version", "2", filename="v.yaml")
+    with pytest.raises(RelkitError, match=r"^version file p\.toml: nested deeper"):
+        bump_toml_key(
+            'version = "1"\nx = ' + "[" * 20_000 + "]" * 20_000, "version", "2", filename="p.toml"
+        )
+
+
+def test_deep_manifest_is_one_line() -> None:
+    manifest = Manifest(
+        reference=Reference.parse("localhost:5000/acme/web:1"),
+        media_type="application/vnd.oci.image.manifest.v1+json",
+        digest="sha256:" + "0" * 64,
+        content=('{"layers": ' + DEEP_JSON + "}").encode(),
+    )
+    with pytest.raises(DocumentError, match="manifest of .*: nested deeper than 100 levels"):
+        _ = manifest.json
+    ok = Manifest(
+        reference=manifest.reference,
+        media_type=manifest.media_type,
+        digest=manifest.digest,
+        content=json.dumps({"schemaVersion": 2, "layers": []}).encode(),
+    )
+    assert ok.json["layers"] == []
