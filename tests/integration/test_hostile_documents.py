@@ -33,7 +33,9 @@ DEEP_FLOW = "[" * 50_000 + "]" * 50_000
 DEEP_JSON = "[" * 100_000 + "]" * 100_000
 
 
-def test_deep_sigstore_bundle_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_deep_sigstore_bundle_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(DocumentError, match="Sigstore bundle: nested deeper than 100 levels"):
         verify_blob_keyless(
             b"data", DEEP_JSON, identity="x", issuer="https://token.actions.githubusercontent.com"
