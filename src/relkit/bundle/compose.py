@@ -122,7 +122,8 @@ def check_env_file(text: str, source: str) -> None:
         raise UsageError(
             f"{source}: mentions {match.group(1)}, which makes docker compose load other files"
             " than the bundle's compose file",
-            hint="remove it; the bundle's compose file and .env are all that may run",
+            hint="remove it, from comments too (compose's .env grammar can read a key where"
+            " a line looks like a comment, so relkit does not guess)",
         )
 
 
