@@ -13,6 +13,9 @@
 // - The mock puts claims[subjectClaim] in the certificate's URI SAN. Real Fulcio uses
 //   https://github.com/<job_workflow_ref> for GitHub Actions tokens and the email or sub
 //   otherwise; we compute that into a claim of our own so certificates look like real ones.
+// - The mock logs a Rekor proposal verbatim. Real Rekor stores a `dsse` entry as the hashes
+//   of the envelope and payload plus each signature with its verifier (rekor's
+//   types/dsse/v0.0.1 Canonicalize); verifiers check that form, so we store it too.
 // - The mock does not check the token at all. With --oidc-public-key, tokens must be ES256
 //   JWTs signed by that key with audience "sigstore" and not expired, like real Fulcio
 //   checking the issuer's keys, so tests can show a forged token is refused.
@@ -86,6 +89,24 @@ async function fulcioRequestBody(headers, rawBody) {
   });
 }
 
+function rekorRequestBody(rawBody) {
+  const entry = JSON.parse(rawBody);
+  const proposed = entry && entry.kind === 'dsse' && entry.spec && entry.spec.proposedContent;
+  if (!proposed) return rawBody;
+  const envelope = JSON.parse(proposed.envelope);
+  const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+  const verifier = proposed.verifiers[0];
+  return JSON.stringify({
+    apiVersion: entry.apiVersion,
+    kind: 'dsse',
+    spec: {
+      envelopeHash: { algorithm: 'sha256', value: sha256(proposed.envelope) },
+      payloadHash: { algorithm: 'sha256', value: sha256(Buffer.from(envelope.payload, 'base64')) },
+      signatures: envelope.signatures.map((signature) => ({ signature: signature.sig, verifier })),
+    },
+  });
+}
+
 function httpError(status, message) {
   return Object.assign(new Error(message), { status });
 }
@@ -109,7 +130,7 @@ async function main() {
         if (req.method === 'POST' && path === fulcio.path) {
           result = await fulcio.fn(await fulcioRequestBody(req.headers, body));
         } else if (req.method === 'POST' && path === rekor.path) {
-          result = await rekor.fn(body);
+          result = await rekor.fn(rekorRequestBody(body));
         } else if (req.method === 'GET' && path === '/healthz') {
           result = { statusCode: 200, response: 'ok' };
         } else {
