@@ -1,6 +1,6 @@
-"""The four publish steps of `relkit release`, in order, as pipeline `Step`s.
+"""The five publish steps of `relkit release`, in order, as pipeline `Step`s.
 
-chart → bundle → release → promote: nothing user-visible points at something not yet
+chart → bundle → attest → release → promote: nothing user-visible points at something not yet
 published. The release stays a draft until its assets are up; the promotion PR is opened last,
 with the digests that now exist.
 """
@@ -13,6 +13,7 @@ from relkit.adapters.github import GitHubClient
 from relkit.errors import ConfigError
 from relkit.model import ImagePin, StepOutcome, StepRecord
 from relkit.pipeline import Step, StepContext
+from relkit.steps import attest as attest_step
 from relkit.steps import bundle as bundle_step
 from relkit.steps.chart import describe_chart, publish_chart
 from relkit.steps.github_release import (
@@ -25,7 +26,18 @@ from relkit.steps.promote import app_name_of, chart_version_of, describe_promoti
 __all__ = ["STEPS", "STEP_NAMES"]
 
 # Files of earlier steps that become release assets, in upload order.
-_ASSET_KINDS = ("bundle", "signature", "sigstore-bundle", "sums", "digests", "chart")
+_ASSET_KINDS = (
+    "bundle",
+    "signature",
+    "sigstore-bundle",
+    "sums",
+    "digests",
+    "chart",
+    # step "attest": provenance, SBOM and its attestation
+    "provenance",
+    "sbom",
+    "sbom-attestation",
+)
 
 
 def _chart_image(context: StepContext, image: str | None) -> ImagePin | None:
@@ -123,13 +135,33 @@ def _run_release(context: StepContext) -> StepRecord:
             context.plan, assets, context.dist_dir, replace_assets=context.options.replace_assets
         )
     client = GitHubClient.from_env(context.env, _api_url(context))
-    return publish_github_release(
+    record = publish_github_release(
         client,
         _github_repo(context),
         context.plan,
         assets,
         replace_assets=context.options.replace_assets,
     )
+    return _with_github_attestations(context, client, record)
+
+
+def _with_github_attestations(
+    context: StepContext, client: GitHubClient, record: StepRecord
+) -> StepRecord:
+    """Keyless attestations also go to GitHub's attestations API; failure only warns."""
+    if context.config.signing.mode != "keyless":
+        return record  # GitHub accepts Sigstore-certified bundles only, not key-signed ones
+    bundles = [
+        Path(a.path)
+        for kind in ("provenance", "sbom-attestation")
+        for a in context.artifacts(kind)
+        if a.path
+    ]
+    warnings = attest_step.store_on_github(client, _github_repo(context), bundles)
+    if not warnings:
+        return record
+    detail = "; ".join([record.detail, *warnings]) if record.detail else "; ".join(warnings)
+    return StepRecord(record.name, record.outcome, detail, record.duration_s, record.artifacts)
 
 
 def _describe_release(context: StepContext) -> list[str]:
@@ -193,6 +225,7 @@ def _describe_promote(context: StepContext) -> list[str]:
 STEPS: tuple[Step, ...] = (
     Step("chart", "package the Helm chart and push it to OCI", _run_chart, _describe_chart),
     bundle_step.STEP,
+    attest_step.STEP,
     Step(
         "release",
         "release notes and assets (draft, upload, publish)",

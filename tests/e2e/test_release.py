@@ -22,11 +22,15 @@ from typing import Any
 import httpx
 import pytest
 
-from relkit.adapters.registry import DockerConfig, RegistryClient
+from relkit.adapters.oci_referrers import fetch_bundles, list_referrers
+from relkit.adapters.registry import DockerConfig, Reference, RegistryClient
+from relkit.signing.attest import verify_attestation_with_key
 from relkit.signing.keys import generate_key_pair
+from relkit.signing.provenance import subject_digests
 from tests.e2e.scenario import Scenario, relkit_command, run_relkit, set_up
 from tests.fakes.github_server import FakeGitHub
 from tests.fixtures.registry import RegistryServer
+from tests.schemas import cyclonedx_errors, slsa_errors
 
 pytestmark = pytest.mark.e2e
 
@@ -129,7 +133,7 @@ def _published_state(world: World) -> dict[str, Any]:
             a.name: hashlib.sha256(a.content).hexdigest()
             for r in releases
             for a in r.assets.values()
-            if not a.name.endswith(".sig")
+            if not a.name.endswith((".sig", ".sigstore.json"))
         },
         "chart_digest": chart["digest"],
         "bundle_digest": bundle["digest"],
@@ -151,7 +155,7 @@ def test_release_publishes_everything_and_rerun_changes_nothing(make_world: Any)
 
     # The bundle artifact, its pins and its signature verify with relkit.
     record = _record(world)
-    assert [s["outcome"] for s in record["steps"]] == ["done"] * 4
+    assert [s["outcome"] for s in record["steps"]] == ["done"] * 5
     bundle = scenario.dist / "acme-1.2.0.tar.gz"
     verify = run_relkit(scenario, "verify", str(bundle), "--key", str(scenario.public_key))
     web_digest = scenario.images[f"{world.registry.host}/acme/web:1.2.0"]
@@ -172,8 +176,12 @@ def test_release_publishes_everything_and_rerun_changes_nothing(make_world: Any)
             "acme-1.2.0.SHA256SUMS",
             "acme-1.2.0.digests.txt",
             "acme-1.2.0.tgz",
+            "acme-1.2.0.cdx.json",
+            "acme-1.2.0.cdx.intoto.sigstore.json",
+            "shop-1.2.0.intoto.sigstore.json",
         ]
     )
+    _check_attestations(world)
     assert "### Features" in release.body and "shopping cart" in release.body
 
     # GitOps: one PR, labelled, moving staging to exactly the published digests.
@@ -189,8 +197,47 @@ def test_release_publishes_everything_and_rerun_changes_nothing(make_world: Any)
     # Re-running a finished release changes nothing and says so.
     again = run_relkit(scenario, "release", "--tag", "v1.2.0")
     assert "v1.2.0 is already released: nothing to do" in again.stdout
-    assert [s["outcome"] for s in _record(world)["steps"]] == ["already done"] * 4
+    assert [s["outcome"] for s in _record(world)["steps"]] == ["already done"] * 5
     assert _published_state(world) == state
+
+
+def _check_attestations(world: World) -> None:
+    """Provenance and SBOM: signed with the release key, about what was published, and
+    attached to the chart and bundle manifests as referrers (tag schema on Distribution)."""
+    scenario = world.scenario
+    public = scenario.public_key.read_bytes()
+    provenance = verify_attestation_with_key(
+        (scenario.dist / "shop-1.2.0.intoto.sigstore.json").read_bytes(), public, where="p"
+    ).statement
+    assert slsa_errors(provenance) == []
+    record = _record(world)
+    chart = next(a for a in record["artifacts"] if a["kind"] == "chart")
+    bundle = next(a for a in record["artifacts"] if a["kind"] == "bundle")
+    bundle_manifest = bundle["reference"].rsplit("@", 1)[1]
+    assert subject_digests(provenance) == {
+        chart["digest"],
+        bundle["digest"],
+        bundle_manifest,
+        f"sha256:{_sha256(scenario.dist / 'acme-1.2.0.tgz')}",
+    }
+    sbom = json.loads((scenario.dist / "acme-1.2.0.cdx.json").read_text())
+    assert cyclonedx_errors(sbom) == []
+    attested = verify_attestation_with_key(
+        (scenario.dist / "acme-1.2.0.cdx.intoto.sigstore.json").read_bytes(), public, where="s"
+    ).statement
+    assert attested["predicate"] == sbom
+    client = RegistryClient(DockerConfig({}))
+    try:
+        for reference, expected in ((chart["reference"], 2), (bundle["reference"], 3)):
+            ref = Reference.parse(reference)
+            subject = Reference(ref.registry, ref.repository, None, ref.digest)
+            referrers, source = list_referrers(client, subject)
+            assert source == "tag-schema"
+            assert len(referrers) == expected, referrers
+            for attached in fetch_bundles(client, subject):
+                verify_attestation_with_key(attached.bundle, public, where=reference)
+    finally:
+        client.close()
 
 
 def _run_until(scenario: Scenario, kill_after: str) -> int:

@@ -223,6 +223,8 @@ class FakeRepo:
     refs: dict[str, str] = field(default_factory=dict)  # "refs/heads/main" → sha
     files: dict[str, bytes] = field(default_factory=dict)
     topics: list[str] = field(default_factory=list)
+    # Artifact attestations (POST /repos/{owner}/{repo}/attestations): id → Sigstore bundle.
+    attestations: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def full_name(self) -> str:
@@ -1844,3 +1846,71 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = _serve
+
+
+# ------------------------------------------------------------------ artifact attestations
+#
+# docs.github.com/rest/repos/attestations: "Create an attestation" takes {"bundle": <a
+# Sigstore bundle>} and answers 201 {"id": N}; "List attestations" by subject digest answers
+# {"attestations": [{"bundle": ..., "repository_id": ..., "bundle_url": ...}]}. GitHub
+# refuses a body without a Sigstore bundle with 422; we keep that, and index each bundle by
+# the sha256 subjects of its in-toto statement, as GitHub does.
+
+_ATT_DOC = "/repos/attestations"
+
+
+def _statement_digests(bundle: dict[str, Any]) -> list[str]:
+    envelope = bundle.get("dsseEnvelope")
+    if not isinstance(envelope, dict):
+        return []
+    try:
+        statement = json.loads(base64.b64decode(str(envelope.get("payload", ""))))
+    except ValueError:
+        return []
+    subjects = statement.get("subject") if isinstance(statement, dict) else None
+    return [
+        f"sha256:{s['digest']['sha256']}"
+        for s in subjects or []
+        if isinstance(s, dict) and isinstance(s.get("digest"), dict) and "sha256" in s["digest"]
+    ]
+
+
+@route("POST", R + r"/attestations")
+def _create_attestation(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
+    repo = _repo(fake, m)
+    data = _json_body(req)
+    bundle = data.get("bundle")
+    if not isinstance(bundle, dict):
+        raise _missing("Attestation", "bundle", f"{_ATT_DOC}#create-an-attestation")
+    media_type = str(bundle.get("mediaType", ""))
+    if not media_type.startswith("application/vnd.dev.sigstore.bundle") or not _statement_digests(
+        bundle
+    ):
+        raise HttpError(
+            422,
+            "Validation Failed",
+            f"{_ATT_DOC}#create-an-attestation",
+            [{"resource": "Attestation", "code": "invalid", "field": "bundle"}],
+        )
+    with fake._lock:
+        ident = fake._next_id()
+        repo.attestations[ident] = bundle
+    return 201, {"id": ident}, {}
+
+
+@route("GET", R + r"/attestations/(?P<digest>[^/]+)")
+def _list_attestations(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
+    repo = _repo(fake, m)
+    digest = unquote(m["digest"])
+    items = [
+        {
+            "bundle": bundle,
+            "repository_id": repo.id,
+            "bundle_url": f"{fake.api_url}/repos/{repo.full_name}/attestations/{ident}/bundle",
+        }
+        for ident, bundle in sorted(repo.attestations.items())
+        if digest in _statement_digests(bundle)
+    ]
+    if not items:
+        raise HttpError(404, "Not Found", f"{_ATT_DOC}#list-attestations")
+    return 200, {"attestations": items}, {}

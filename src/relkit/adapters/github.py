@@ -623,6 +623,46 @@ class GitHubClient:
             ),
         )
 
+    # ------------------------------------------------------------------ attestations
+
+    def create_attestation(self, repo: str, bundle: Mapping[str, Any]) -> int:
+        """Store a Sigstore bundle with GitHub's artifact attestations; returns its id.
+
+        `POST /repos/{owner}/{repo}/attestations` (needs `attestations: write`), so that
+        `gh attestation verify --owner OWNER` finds it by the subjects' digests.
+        """
+        owner, name = _split_repo(repo)
+        response = self._call(
+            f"store attestation in {repo}",
+            lambda: self._gh.request(
+                "POST", f"repos/{owner}/{name}/attestations", json={"bundle": dict(bundle)}
+            ),
+        )
+        body = response.raw_response.json()
+        return int(body.get("id", 0)) if isinstance(body, dict) else 0
+
+    def list_attestations(self, repo: str, subject_digest: str) -> list[dict[str, Any]]:
+        """The Sigstore bundles stored for a subject digest (`sha256:…`); none → []."""
+        owner, name = _split_repo(repo)
+        try:
+            response = self._call(
+                f"list attestations of {subject_digest} in {repo}",
+                lambda: self._gh.request(
+                    "GET", f"repos/{owner}/{name}/attestations/{subject_digest}"
+                ),
+            )
+        except GitHubApiError as exc:
+            if exc.status == 404:
+                return []
+            raise
+        body = response.raw_response.json()
+        items = body.get("attestations") if isinstance(body, dict) else None
+        return [
+            item["bundle"]
+            for item in items or []
+            if isinstance(item, dict) and isinstance(item.get("bundle"), dict)
+        ]
+
     # ------------------------------------------------------------------ pull requests
 
     def find_open_pull(self, repo: str, head_branch: str, base: str) -> PullRequest | None:
