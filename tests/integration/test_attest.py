@@ -23,7 +23,7 @@ from relkit.signing.attest import (
     verify_attestation_keyless,
     verify_attestation_with_key,
 )
-from relkit.signing.identity import GITHUB_ACTIONS_ISSUER
+from relkit.signing.identity import GITHUB_ACTIONS_ISSUER, github_source
 from relkit.signing.keys import generate_key_pair
 from relkit.signing.provenance import (
     IN_TOTO_PAYLOAD_TYPE,
@@ -174,3 +174,28 @@ def test_a_message_signature_bundle_is_not_an_attestation(signing_key_pair: Sign
     bundle = {"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "messageSignature": {}}
     with pytest.raises(RelkitError, match="no DSSE envelope"):
         verify_attestation_with_key(json.dumps(bundle), signing_key_pair.public_pem, where="b")
+
+
+def test_keyless_attestation_from_another_repository_fails_the_source_check(
+    sigstore_services: SigstoreServices, oidc_token: TokenFactory
+) -> None:
+    # The workflow identity alone would match (a regexp over any repository); Fulcio's
+    # source repository extension says who ran it.
+    signer = KeylessAttestationSigner(oidc_token(repo="evil/shop"), sigstore_services.trust_config)
+    [bundle_json] = signer.sign([_statement()])
+    policy = identity_policy(
+        identity=None, identity_regexp="^https://github.com/", issuer=GITHUB_ACTIONS_ISSUER
+    )
+    verified = verify_attestation_keyless(
+        bundle_json, policy, trust_config=sigstore_services.trust_config, where="t"
+    )
+    assert verified.source_repository == "https://github.com/evil/shop"
+    with pytest.raises(RelkitError) as caught:
+        verify_attestation_keyless(
+            bundle_json,
+            policy,
+            trust_config=sigstore_services.trust_config,
+            where="t",
+            source=github_source("acme/shop"),
+        )
+    assert "\n" not in str(caught.value)

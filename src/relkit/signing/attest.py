@@ -25,7 +25,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -41,7 +41,8 @@ from sigstore.verify import Verifier
 from sigstore.verify.policy import Identity, OIDCIssuer, VerificationPolicy
 
 from relkit.errors import RelkitError, UsageError
-from relkit.signing.keyless import SIGSTORE_AUDIENCE, _identities, load_trust_config
+from relkit.signing.identity import SourceRequirement, check_source, read_certificate
+from relkit.signing.keyless import SIGSTORE_AUDIENCE, load_trust_config
 from relkit.signing.keys import _load_private_key, _load_public_key
 from relkit.signing.provenance import IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1
 from sigstore import dsse
@@ -194,7 +195,8 @@ class VerifiedAttestation:
     statement: dict[str, Any]
     signer: str  # certificate identity (keyless) or "key <hint>"
     issuer: str | None  # OIDC issuer (keyless only)
-    certificate: Certificate | None = None
+    source_repository: str | None = None  # Fulcio source repository extension (keyless)
+    source_ref: str | None = None  # Fulcio source ref extension (keyless)
 
     @property
     def predicate_type(self) -> str:
@@ -230,7 +232,7 @@ class _IdentityRegexp:
 
     def verify(self, cert: Certificate) -> None:
         self._issuer.verify(cert)
-        if not any(self._pattern.search(san) for san in _identities(cert)):
+        if not any(self._pattern.search(san) for san in read_certificate(cert).identities):
             raise VerificationError(
                 f"certificate identity does not match {self._pattern.pattern!r}"
             )
@@ -271,6 +273,7 @@ def verify_attestation_keyless(
     *,
     trust_config: Path | None,
     where: str,
+    source: SourceRequirement | None = None,
 ) -> VerifiedAttestation:
     """Check a keyless DSSE bundle (chain, SCT, Rekor entry, signer) and return its statement."""
     raw = parse_bundle_json(bundle_json, where)
@@ -290,31 +293,18 @@ def verify_attestation_keyless(
     except SigstoreError as exc:
         raise RelkitError(f"{where}: attestation verification failed: {_first_line(exc)}") from None
     statement = _decoded_statement(payload_type, payload, where)
-    certificate = bundle.signing_certificate
-    identities = _identities(certificate)
-    issuer = getattr(policy, "_issuer", None)
+    facts = read_certificate(bundle.signing_certificate)
+    if source is not None:
+        # Fulcio's source repository / ref extensions: who ran the workflow, not only which
+        # workflow file (a reusable workflow is called from other repositories too).
+        check_source(facts, source)
     return VerifiedAttestation(
         statement=statement,
-        signer=identities[0] if identities else "(no identity)",
-        issuer=_certificate_issuer(certificate) or (str(issuer) if issuer else None),
-        certificate=certificate,
+        signer=facts.identities[0] if facts.identities else "(no identity)",
+        issuer=facts.issuer,
+        source_repository=facts.source_repository,
+        source_ref=facts.source_ref,
     )
-
-
-_ISSUER_V2 = "1.3.6.1.4.1.57264.1.8"
-_ISSUER_V1 = "1.3.6.1.4.1.57264.1.1"
-
-
-def _certificate_issuer(certificate: Certificate) -> str | None:
-    """The OIDC issuer Fulcio recorded in the certificate (v2 DER string, else v1 raw)."""
-    for extension in certificate.extensions:
-        oid = extension.oid.dotted_string
-        value = getattr(extension.value, "value", b"")
-        if oid == _ISSUER_V2 and len(value) > 2:
-            return cast(bytes, value)[2:].decode("utf-8", "replace")
-        if oid == _ISSUER_V1:
-            return cast(bytes, value).decode("utf-8", "replace")
-    return None
 
 
 def verify_attestation_with_key(
