@@ -197,16 +197,22 @@ def _wanted(context: StepContext, sboms: dict[str, str]) -> list[_Wanted]:
     return wanted
 
 
-def _signer(context: StepContext) -> AttestationSigner | None:
+def _signer(context: StepContext) -> tuple[AttestationSigner | None, str]:
+    """The attestation signer for `signing.mode`, or (None, why nothing is signed)."""
     trust = context.env.get(TRUST_CONFIG_ENV)
     signer = signer_for(
         context.config.signing, env=context.env, trust_config=Path(trust) if trust else None
     )
     if isinstance(signer, KeySigner):
-        return KeyAttestationSigner(signer.private_key_pem, signer.password)
+        return KeyAttestationSigner(signer.private_key_pem, signer.password), ""
     if isinstance(signer, KeylessSigner):
-        return KeylessAttestationSigner(signer.identity_token, signer.trust_config)
-    return None
+        if not signer.identity_token and context.env.get("GITHUB_ACTIONS") != "true":
+            # Keyless needs an OIDC token; outside Actions there is none to take (a chart-only
+            # release from a laptop signed nothing before either). Inside Actions a missing
+            # token is an error with the permission hint, raised by the signer.
+            return None, "keyless signing needs GitHub Actions' OIDC token: not in Actions"
+        return KeylessAttestationSigner(signer.identity_token, signer.trust_config), ""
+    return None, "signing.mode is 'none'"
 
 
 def _statement_of(bundle: bytes, where: str) -> dict[str, Any]:
@@ -287,9 +293,9 @@ def _dist_bundle(context: StepContext, wanted: _Wanted) -> bytes | None:
 
 
 def run(context: StepContext) -> StepRecord:
-    signer = _signer(context)
+    signer, why_not = _signer(context)
     if signer is None:
-        return StepRecord("attest", StepOutcome.SKIPPED, "signing.mode is 'none'")
+        return StepRecord("attest", StepOutcome.SKIPPED, why_not)
     if not _published(context):
         return StepRecord("attest", StepOutcome.SKIPPED, "no chart or bundle was published")
     sboms = {
