@@ -45,7 +45,7 @@ from relkit.signing.identity import (
     read_certificate,
 )
 from relkit.signing.keys import sha256_of
-from relkit.structured import load_json
+from relkit.structured import DocumentError, load_json
 
 __all__ = [
     "SIGSTORE_AUDIENCE",
@@ -188,13 +188,18 @@ class _IdentityRegexp:
 
 
 def _parse_bundle(bundle_json: str | bytes) -> tuple[Bundle, dict[str, Any]]:
+    hint = "pass the NAME.sigstore.json written next to the signed file"
     try:
         raw = load_json(bundle_json, source="the Sigstore bundle")  # bounded depth/size
         bundle = Bundle.from_json(bundle_json)
+    except DocumentError as exc:
+        # Too big, too deep or not JSON: still "malformed", still the loader's exit code.
+        raise DocumentError(
+            f"the Sigstore bundle is malformed ({exc.message})", hint=hint
+        ) from None
     except (SigstoreError, ValueError) as exc:
         raise RelkitError(
-            f"the Sigstore bundle is malformed: {_first_line(exc)}",
-            hint="pass the NAME.sigstore.json written next to the signed file",
+            f"the Sigstore bundle is malformed: {_first_line(exc)}", hint=hint
         ) from None
     return bundle, raw
 
