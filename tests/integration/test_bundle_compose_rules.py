@@ -122,3 +122,13 @@ def test_build_refuses_before_any_lookup(tmp_path: Path, case: str) -> None:
     with pytest.raises(UsageError):
         build_bundle(bundle, _plan(), repo_root=tmp_path / "repo", dist_dir=dist, resolver=resolver)
     assert not dist.exists() or not list(dist.iterdir())
+
+
+def test_profiles_do_not_hide_a_service(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """COMPOSE_PROFILES may stay in .env: every service is checked whatever its profiles."""
+    compose = COMPOSE + f"  debug:\n    image: {EVIL}\n    profiles: [debug]\n"
+    archive = _bundle(tmp_path, {"compose.yaml": compose, ".env": "COMPOSE_PROFILES=debug\n"})
+    assert main(["verify", str(archive), "--unsigned"]) == 1
+    assert "service 'debug' image example.com/evil/miner:latest is not pinned" in (
+        capsys.readouterr().err
+    )
