@@ -223,3 +223,62 @@ def test_keyless_signature_from_another_tags_run_is_refused(
         "verified version: acme 1.2.0 (file name, top directory,"
         " signing certificate's tag v1.2.0 agree)"
     ) in out
+
+
+def test_tag_asks_for_a_release_whoever_signed_it(
+    signing_key_pair: SigningKeyPair, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = _signed(tmp_path / "download", signing_key_pair)
+    key = ["--key", str(signing_key_pair.public_path)]
+    # An older release, correctly named and signed, is not the one asked for.
+    assert main(["verify", str(archive), *key, "--tag", "v1.2.1"]) == 1
+    assert "acme-1.2.0.tar.gz holds 1.2.0, not the release v1.2.1 asked for" in (
+        capsys.readouterr().err
+    )
+    target = tmp_path / "never"
+    extract = ["bundle", "extract", str(archive), "--to", str(target)]
+    assert main([*extract, *key, "--tag", "1.2.1"]) == 1
+    assert not target.exists()
+    capsys.readouterr()
+    assert main(["verify", str(archive), *key, "--tag", "v1.2.0"]) == 0
+    assert "verified version: acme 1.2.0 (file name, top directory, --tag v1.2.0 agree)" in (
+        capsys.readouterr().out
+    )
+
+
+# --------------------------------------------------------------------------- not a file
+
+
+def _run_cli(args: list[str]) -> subprocess.CompletedProcess[str]:
+    # In a child with a timeout: opening a FIFO for reading blocks until a writer comes.
+    return subprocess.run(
+        [sys.executable, "-m", "relkit", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_fifo_in_place_of_the_archive_or_signature_is_refused_not_waited_on(
+    signing_key_pair: SigningKeyPair, tmp_path: Path
+) -> None:
+    key = ["--key", str(signing_key_pair.public_path)]
+    fifo = tmp_path / "fifo" / "acme-1.2.0.tar.gz"
+    fifo.parent.mkdir()
+    os.mkfifo(fifo)
+    result = _run_cli(["verify", str(fifo), *key])
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"relkit: error: bundle archive {fifo} is not a regular file")
+
+    archive = _signed(tmp_path / "download", signing_key_pair)
+    sig = archive.with_name(archive.name + ".sig")
+    sig.unlink()
+    os.mkfifo(sig)
+    result = _run_cli(["verify", str(archive), *key])
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"relkit: error: signature file {sig} is not a regular file")
+    result = _run_cli(["verify", "/dev/zero", "--unsigned"])
+    assert result.returncode == 2
+    assert "is not a regular file" in result.stderr

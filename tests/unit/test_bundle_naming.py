@@ -99,3 +99,10 @@ def test_every_name_agrees() -> None:
 def test_a_disagreeing_name_is_refused(kwargs: dict[str, str], message: str) -> None:
     with pytest.raises(RelkitError, match=message):
         check_names_agree(FOUND, **kwargs)  # type: ignore[arg-type]
+
+
+def test_the_release_asked_for_must_be_the_one_held() -> None:
+    line = check_names_agree(FOUND, file_name="acme-1.2.0.tar.gz", expected_tag="v1.2.0")
+    assert line.endswith("--tag v1.2.0 agree)")
+    with pytest.raises(RelkitError, match=r"holds 1\.2\.0, not the release v1\.3\.0 asked for"):
+        check_names_agree(FOUND, file_name="acme-1.2.0.tar.gz", expected_tag="v1.3.0")

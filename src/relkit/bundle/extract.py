@@ -39,6 +39,7 @@ __all__ = [
     "load_archive",
     "parse_archive",
     "read_archive",
+    "read_regular_file",
     "safe_extract",
     "write_contents",
 ]
@@ -63,23 +64,36 @@ class ArchiveContents:
     directories: tuple[str, ...] = field(default=())  # explicit entries, relative to top
 
 
+def read_regular_file(
+    path: Path, *, limit: int, what: str, missing: RelkitError | None = None
+) -> bytes:
+    """`path`'s bytes from one open: a regular file of at most `limit` bytes, nothing else.
+
+    Opened non-blocking and checked with fstat on the open descriptor, so a FIFO or device
+    in its place is refused instead of hanging or streaming forever.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise missing or UsageError(f"{what} {path} does not exist") from None
+    except OSError as exc:
+        raise RelkitError(f"cannot read {what} {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UsageError(f"{what} {path} is not a regular file")
+        os.set_blocking(fd, True)
+        try:
+            data = handle.read(limit + 1)
+        except OSError as exc:
+            raise RelkitError(f"cannot read {what} {path}: {exc.strerror}") from None
+    if len(data) > limit:
+        raise RelkitError(f"{what} {path.name} is larger than {limit} bytes; refusing")
+    return data
+
+
 def load_archive(archive: Path) -> bytes:
     """The archive's bytes, from a single open of the file (bounded by MAX_ARCHIVE_BYTES)."""
-    try:
-        with archive.open("rb") as handle:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise UsageError(f"bundle archive {archive} is not a regular file")
-            data = handle.read(MAX_ARCHIVE_BYTES + 1)
-    except FileNotFoundError:
-        raise UsageError(f"bundle archive {archive} does not exist") from None
-    except IsADirectoryError:
-        raise UsageError(f"bundle archive {archive} is not a regular file") from None
-    except OSError as exc:
-        raise RelkitError(f"cannot read bundle archive {archive}: {exc.strerror}") from None
-    if len(data) > MAX_ARCHIVE_BYTES:
-        raise RelkitError(f"{archive.name} is larger than {MAX_ARCHIVE_BYTES} bytes; refusing")
-    return data
+    return read_regular_file(archive, limit=MAX_ARCHIVE_BYTES, what="bundle archive")
 
 
 def parse_archive(data: bytes, source: str) -> ArchiveContents:

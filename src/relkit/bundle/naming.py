@@ -55,8 +55,12 @@ def check_names_agree(
     file_name: str,
     certificate_tag: str | None = None,
     registry_tag: str | None = None,
+    expected_tag: str | None = None,
 ) -> str:
-    """Raise unless every name agrees with the archive's own version; say which agreed."""
+    """Raise unless every name agrees with the archive's own version; say which agreed.
+
+    `expected_tag` is the release the self-hoster asked for (`--tag`), whatever the signer.
+    """
     expected_file = f"{found.top}.tar.gz"
     if file_name != expected_file:
         raise RelkitError(
@@ -83,4 +87,11 @@ def check_names_agree(
                 hint="the signature belongs to another release",
             )
         agreed.append(f"signing certificate's tag {certificate_tag}")
+    if expected_tag is not None:
+        if not tag_names_version(expected_tag, found.version):
+            raise RelkitError(
+                f"{file_name} holds {found.version}, not the release {expected_tag} asked for",
+                hint="download the bundle of the release you want",
+            )
+        agreed.append(f"--tag {expected_tag}")
     return f"version: {found.name} {found.version} ({', '.join(agreed)} agree)"

@@ -30,7 +30,12 @@ from relkit.adapters.signing import (
     verify_blob_with_key,
 )
 from relkit.bundle.compose import check_bundle_compose
-from relkit.bundle.extract import ArchiveContents, load_archive, parse_archive
+from relkit.bundle.extract import (
+    ArchiveContents,
+    load_archive,
+    parse_archive,
+    read_regular_file,
+)
 from relkit.bundle.naming import archive_version, check_names_agree
 from relkit.bundle.publish import ARTIFACT_TYPE
 from relkit.bundle.reference import is_pinned
@@ -44,6 +49,9 @@ from relkit.signing.identity import (
 )
 
 __all__ = ["SignaturePolicy", "VerifyReport", "verify_bundle", "verify_oci_bundle"]
+
+# A .sig is under 100 bytes, a Sigstore bundle a few KiB (certificate, log entry, proof).
+MAX_SIGNATURE_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -109,15 +117,15 @@ def _check_signature(
 ) -> tuple[str, VerifiedIdentity | None]:
     if policy.unsigned:
         return "signature: not checked (--unsigned)", None
-    try:
-        content = sig_path.read_bytes()
-    except (FileNotFoundError, IsADirectoryError):
-        raise RelkitError(
+    content = read_regular_file(
+        sig_path,
+        limit=MAX_SIGNATURE_BYTES,
+        what="signature file",
+        missing=RelkitError(
             f"signature file {sig_path.name} not found next to {archive_name}",
             hint="download it with the bundle, or point --signature at it",
-        ) from None
-    except OSError as exc:
-        raise RelkitError(f"cannot read signature file {sig_path}: {exc.strerror}") from None
+        ),
+    )
     if policy.key is not None:
         try:
             public_key = policy.key.read_bytes()
@@ -182,13 +190,20 @@ def _check_pins(files: dict[str, bytes]) -> tuple[str, list[str]]:
 
 
 def verify_bundle(
-    archive: Path, policy: SignaturePolicy, *, signature: Path | None = None
+    archive: Path,
+    policy: SignaturePolicy,
+    *,
+    signature: Path | None = None,
+    expected_tag: str | None = None,
 ) -> VerifyReport:
-    """Check signature, archive safety, SHA256SUMS, pins and version; raise on a mismatch."""
+    """Check signature, archive safety, SHA256SUMS, pins and version; raise on a mismatch.
+
+    `expected_tag` (`--tag`): the archive must hold that release, whoever signed it.
+    """
     policy.check()
     data = load_archive(archive)  # the one and only read of the archive file
     sig_path = signature or archive.with_name(archive.name + policy.suffix)
-    return _verify_bytes(archive, data, policy, sig_path)
+    return _verify_bytes(archive, data, policy, sig_path, expected_tag=expected_tag)
 
 
 def _verify_bytes(
@@ -198,6 +213,7 @@ def _verify_bytes(
     sig_path: Path,
     *,
     registry_tag: str | None = None,
+    expected_tag: str | None = None,
 ) -> VerifyReport:
     signature_line, verified = _check_signature(data, archive.name, policy, sig_path)
     checks = [signature_line]
@@ -220,6 +236,7 @@ def _verify_bytes(
             file_name=archive.name,
             certificate_tag=_signed_tag(verified),
             registry_tag=registry_tag,
+            expected_tag=expected_tag,
         )
     )
     return VerifyReport(archive, tuple(checks), tuple(pins), contents, found.version)
@@ -230,6 +247,7 @@ def verify_oci_bundle(
     policy: SignaturePolicy,
     *,
     client: RegistryClient | None = None,
+    expected_tag: str | None = None,
 ) -> VerifyReport:
     """Pull a bundle artifact (`oci://host/repo:tag`) and verify it like a downloaded one.
 
@@ -249,7 +267,9 @@ def verify_oci_bundle(
         archive = archives[0]
         data = load_archive(archive)
         sig_path = archive.with_name(archive.name + policy.suffix)
-        report = _verify_bytes(archive, data, policy, sig_path, registry_tag=parsed.tag)
+        report = _verify_bytes(
+            archive, data, policy, sig_path, registry_tag=parsed.tag, expected_tag=expected_tag
+        )
     pulled_line = f"pulled: {reference} (manifest {pulled.digest})"
     return VerifyReport(
         report.archive, (pulled_line, *report.checks), report.pins, report.contents, report.version

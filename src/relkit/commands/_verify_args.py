@@ -42,7 +42,9 @@ def add_signature_options(parser: Any) -> None:
         help=f"with --repo: the release workflow path (default: {DEFAULT_RELEASE_WORKFLOW})",
     )
     parser.add_argument(
-        "--tag", help="with --repo: the exact tag the workflow ran for (default: any tag)"
+        "--tag",
+        help="the release asked for, e.g. v1.2.0: the archive must hold that version (any"
+        " signer); with --repo also the exact tag the workflow ran for (default: any tag)",
     )
     parser.add_argument(
         "--signature", metavar="FILE", help="signature file (default: next to the archive)"

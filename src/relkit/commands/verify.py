@@ -32,9 +32,9 @@ def run_verification(args: argparse.Namespace) -> VerifyReport:
     """Verify the bundle once; the report carries the checked contents for extraction."""
     policy = policy_from_args(args)
     if args.bundle.startswith("oci://"):
-        return verify_oci_bundle(args.bundle, policy)
+        return verify_oci_bundle(args.bundle, policy, expected_tag=args.tag)
     signature = Path(args.signature) if args.signature else None
-    return verify_bundle(Path(args.bundle), policy, signature=signature)
+    return verify_bundle(Path(args.bundle), policy, signature=signature, expected_tag=args.tag)
 
 
 def run(args: argparse.Namespace) -> int:
