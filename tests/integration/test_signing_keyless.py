@@ -590,6 +590,7 @@ def test_reusable_workflow_called_from_another_repository_is_refused(
     assert main([*cli, "--tag", "v1.0.0"]) == 0
     out = capsys.readouterr().out
     assert f"signed by {ATTACKED_IDENTITY} (issuer {GITHUB_ACTIONS_ISSUER}," in out
+    assert " in a run of https://github.com/acme/shop for refs/tags/v1.0.0\n" in out
 
 
 def test_source_ref_must_be_the_tag(

@@ -147,6 +147,9 @@ def _check_signature(
         f"signature: {sig_path.name} signed by {verified.identity} (issuer {verified.issuer},"
         f" transparency log index {verified.log_index})"
     )
+    if verified.source_repository and verified.source_ref:
+        # Read from the certificate: who ran the workflow, not only which workflow file.
+        line += f" in a run of {verified.source_repository} for {verified.source_ref}"
     return line, verified
 
 
