@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import platform
 import sys
+import tempfile
+import traceback
 from collections.abc import Sequence
 
 from relkit import __version__
 from relkit.errors import EXIT_FAILED, EXIT_USAGE, RelkitError
 
-__all__ = ["main"]
+__all__ = ["EXIT_BROKEN_PIPE", "main", "report_internal_error"]
+
+# The reader of stdout went away (`relkit notes v1 | head -1`): exit quietly with the status
+# the shell reports for git and other Unix tools killed by SIGPIPE (128 + 13).
+EXIT_BROKEN_PIPE = 141
 
 # Order is the order of `relkit --help`.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -86,10 +94,24 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        return _stdout_closed()
+    except Exception as exc:
+        return report_internal_error(exc)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser(sys.argv[1:] if argv is None else argv)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit:
+        _flush_stdout()  # `relkit --help | head -1`: a closed pipe shows up here
+        raise
     try:
         code: int = args.handler(args)
+        _flush_stdout()  # inside the try: a closed pipe is reported now, not at exit
     except RelkitError as exc:
         sys.stderr.write(f"relkit: error: {exc.message}\n")
         if exc.hint:
@@ -103,9 +125,69 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _in_github_actions() -> bool:
-    import os
+def _flush_stdout() -> None:
+    if sys.stdout is not None:  # None when started with stdout closed (`relkit ... >&-`)
+        sys.stdout.flush()
 
+
+def _stdout_closed() -> int:
+    # Python's documented recipe (library/signal.html, "Note on SIGPIPE"): point stdout at
+    # devnull so the interpreter's final flush does not print a second BrokenPipeError.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+    return EXIT_BROKEN_PIPE
+
+
+def report_internal_error(exc: BaseException) -> int:
+    """One line for a bug, the full traceback in a private file (and on stderr with RELKIT_DEBUG=1).
+
+    The file holds the traceback and versions only: no environment, no arguments, so nothing
+    beyond what the exception itself carries.
+    """
+    message = " ".join(str(exc).split())
+    if len(message) > 300:
+        message = message[:297] + "..."
+    summary = f"relkit: internal error: {type(exc).__name__}" + (f": {message}" if message else "")
+    trace = "".join(traceback.format_exception(exc))
+    where = _write_traceback(
+        f"relkit {__version__}, Python {platform.python_version()} on {platform.platform()}\n"
+        f"{trace}"
+    )
+    err = sys.stderr
+    if err is not None:
+        if os.environ.get("RELKIT_DEBUG") == "1":
+            err.write(trace)
+        err.write(f"{summary}\n")
+        shown = "set RELKIT_DEBUG=1 to print it; please report it"
+        err.write(
+            f"relkit: the full traceback is in {where} ({shown})\n"
+            if where
+            else f"relkit: could not write the traceback ({shown})\n"
+        )
+    if _in_github_actions() and sys.stdout is not None:
+        try:
+            sys.stdout.write(f"::error::{summary}\n")
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass
+    return EXIT_FAILED
+
+
+def _write_traceback(text: str) -> str | None:
+    try:
+        # mkstemp: a new file only the user can read, in the system temp directory.
+        handle, path = tempfile.mkstemp(prefix="relkit-traceback-", suffix=".txt")
+        with os.fdopen(handle, "w", encoding="utf-8", errors="replace") as file:
+            file.write(text)
+    except OSError:
+        return None
+    return path
+
+
+def _in_github_actions() -> bool:
     return os.environ.get("GITHUB_ACTIONS") == "true"
 
 
