@@ -34,6 +34,7 @@ __all__ = [
     "CommitType",
     "ComponentConfig",
     "GitHubConfig",
+    "ImagesConfig",
     "PromoteConfig",
     "PromoteEdit",
     "PromoteEnvironment",
@@ -169,6 +170,29 @@ class SigningConfig(_Section):
     key_password_env: str = "RELKIT_SIGNING_KEY_PASSWORD"
 
 
+class ImagesConfig(_Section):
+    """The signed-image gate: who must have signed every image a release pins."""
+
+    verify: bool = False  # check signatures in the plan (and `relkit verify --images`)
+    identity: str | None = None  # exact certificate identity, e.g. the merge workflow on main
+    identity_regexp: str | None = None  # or a regexp over it (unanchored, like cosign's)
+    issuer: str = "https://token.actions.githubusercontent.com"
+    source_repository: str | None = None  # owner/name the signing run must belong to
+    source_ref: str | None = None  # e.g. "refs/heads/main"; unset: any ref
+    require_provenance: bool = False  # also require SLSA provenance from the same signer
+
+    @model_validator(mode="after")
+    def _one_identity(self) -> ImagesConfig:
+        if self.verify and (self.identity is None) == (self.identity_regexp is None):
+            raise ValueError("with verify = true set exactly one of identity or identity_regexp")
+        if self.identity_regexp is not None:
+            try:
+                re.compile(self.identity_regexp)
+            except re.error as exc:
+                raise ValueError(f"invalid identity_regexp: {exc}") from exc
+        return self
+
+
 class GitHubConfig(_Section):
     repository: str | None = None  # owner/name; default: $GITHUB_REPOSITORY
     # None: $GITHUB_API_URL (set by GitHub Actions, also on Enterprise Server), else github.com
@@ -270,6 +294,7 @@ class RelkitConfig(_Section):
     charts: list[ChartConfig] = Field(default_factory=list)
     bundles: list[BundleConfig] = Field(default_factory=list)
     signing: SigningConfig = Field(default_factory=SigningConfig)
+    images: ImagesConfig = Field(default_factory=ImagesConfig)
     github: GitHubConfig = Field(default_factory=GitHubConfig)
     promote: PromoteConfig | None = None
     dist_dir: str = "dist"

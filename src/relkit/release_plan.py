@@ -148,7 +148,26 @@ def build_plan(
         notes=info.notes,
         repository=_repository(config, env),
     )
-    return replace(plan, images=_resolve_images(root, config, plan, resolver))
+    plan = replace(plan, images=_resolve_images(root, config, plan, resolver))
+    if config.images.verify and plan.images:
+        _check_signed_images(plan, config, env)
+    return plan
+
+
+def _check_signed_images(plan: ReleasePlan, config: RelkitConfig, env: Mapping[str, str]) -> None:
+    """The signed-image gate (`[images] verify = true`): before anything is published."""
+    # Imported here: sigstore is heavy, and most plans have no gate.
+    from relkit.adapters.registry import RegistryClient
+    from relkit.signing.image_gate import check_images
+
+    trust = env.get("RELKIT_SIGSTORE_TRUST_CONFIG")
+    with RegistryClient() as client:
+        check_images(
+            plan.images,
+            config.images,
+            client=client,
+            trust_config=Path(trust) if trust else None,
+        )
 
 
 def _resolve_images(
