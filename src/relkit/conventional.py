@@ -306,7 +306,7 @@ def _squash_messages(header: str, squash: SquashBody) -> tuple[_Message, list[_M
         messages.append(title)
     unique: dict[tuple[str, tuple[str, ...]], tuple[SquashPart, _Message]] = {}
     for part, message in parts:
-        key = (_norm_header(message.header), message.breaking_descriptions)
+        key = (message.header.lower(), message.breaking_descriptions)
         unique.setdefault(key, (part, message))
     messages.extend(message for _, message in _cancel_squashed_reverts(list(unique.values())))
     return title, messages

@@ -28,7 +28,7 @@ _SEPARATOR = re.compile(r"-{3,}")
 # A git trailer (`Token: value`, or `Token #value` as in `Closes #4`). `BREAKING CHANGE` has a
 # blank in its token and `BREAKING-CHANGE` is excluded: a breaking change belongs to the
 # bullet it is written in, never to the whole squash.
-_TRAILER = re.compile(r"(?!(?i:breaking-change)[:\s])[A-Za-z][A-Za-z0-9-]*(?::[ \t]|[ \t]#)\S")
+_TRAILER = re.compile(r"(?!(?i:breaking-change)[:\s])[A-Za-z][A-Za-z0-9-]*(?::[ \t]|[ \t]#)")
 
 
 @dataclass(frozen=True)
