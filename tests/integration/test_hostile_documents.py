@@ -7,20 +7,24 @@ recurses into it or any walker expands it.
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 import pytest
 
-from relkit.adapters.registry import Manifest, Reference
+from relkit.adapters.oci_referrers import list_referrers, referrers_tag
+from relkit.adapters.registry import OCI_INDEX, Manifest, Reference, RegistryClient
 from relkit.bundle.compose import parse_compose
 from relkit.cli import main
 from relkit.config import PromoteEdit
 from relkit.errors import EXIT_USAGE, RelkitError
 from relkit.promote.edits import apply_edit
+from relkit.signing.attest import parse_bundle_json
 from relkit.signing.keyless import verify_blob_keyless
 from relkit.steps.chart import set_chart_versions
 from relkit.structured import DocumentError
 from relkit.version_files import bump_toml_key, bump_yaml_key
+from tests.fixtures.registry import RegistryServer, push_test_image
 
 ALIAS_BOMB = (
     "image:\n  digest: sha256:0\n"
@@ -111,3 +115,23 @@ def test_deep_manifest_is_one_line() -> None:
         content=json.dumps({"schemaVersion": 2, "layers": []}).encode(),
     )
     assert ok.json["layers"] == []
+
+
+def test_deep_sigstore_bundle_for_attestations() -> None:
+    with pytest.raises(DocumentError, match=r"^shop\.att: Sigstore bundle: nested deeper"):
+        parse_bundle_json('{"mediaType": ' + DEEP_JSON + "}", "shop.att")
+
+
+def test_deep_referrers_index_on_the_registry(registry: RegistryServer) -> None:
+    # Anyone who can push to the repository can write its referrers tag (the tag schema).
+    repository = f"hostile/{secrets.token_hex(4)}"
+    digest = push_test_image(registry.host, repository, "1.0.0")
+    subject = Reference(registry.host, repository, None, digest)
+    deep = "[" * 3000 + "]" * 3000  # under the registry's own JSON depth limit, over ours
+    index = f'{{"schemaVersion": 2, "mediaType": "{OCI_INDEX}", "manifests": [], "x": {deep}}}'
+    with RegistryClient() as client:
+        client.push_manifest(
+            Reference(registry.host, repository, referrers_tag(digest)), index.encode(), OCI_INDEX
+        )
+        with pytest.raises(DocumentError, match="referrers index: nested deeper than 100"):
+            list_referrers(client, subject)

@@ -41,6 +41,7 @@ from relkit.adapters.registry import (
     digest_of,
 )
 from relkit.errors import RelkitError
+from relkit.structured import load_json
 
 __all__ = [
     "ANNOTATION_BUNDLE_CONTENT",
@@ -158,7 +159,7 @@ def _parse_index(content: bytes, where: str) -> list[Referrer]:
     if len(content) > _MAX_INDEX_BYTES:
         raise RelkitError(f"{where}: referrers index is larger than 4 MiB")
     try:
-        data = json.loads(content)
+        data = load_json(content, source=f"{where}: referrers index")  # bounded depth
     except ValueError:
         raise RelkitError(f"{where}: referrers index is not JSON") from None
     manifests = data.get("manifests") if isinstance(data, dict) else None

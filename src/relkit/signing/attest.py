@@ -45,6 +45,7 @@ from relkit.signing.identity import SourceRequirement, check_source, read_certif
 from relkit.signing.keyless import SIGSTORE_AUDIENCE, load_trust_config
 from relkit.signing.keys import _load_private_key, _load_public_key
 from relkit.signing.provenance import IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1
+from relkit.structured import load_json
 from sigstore import dsse
 
 __all__ = [
@@ -208,7 +209,7 @@ def parse_bundle_json(text: str | bytes, where: str) -> dict[str, Any]:
     if len(text) > MAX_BUNDLE_BYTES:
         raise RelkitError(f"{where}: Sigstore bundle is larger than 4 MiB")
     try:
-        data = json.loads(text)
+        data = load_json(text, source=f"{where}: Sigstore bundle")  # bounded depth
     except ValueError:
         raise RelkitError(f"{where}: Sigstore bundle is not JSON") from None
     if not isinstance(data, dict) or not str(data.get("mediaType", "")).startswith(
@@ -259,7 +260,7 @@ def _decoded_statement(payload_type: str, payload: bytes, where: str) -> dict[st
             f"{where}: DSSE payload type is {payload_type!r}, not an in-toto statement"
         )
     try:
-        statement = json.loads(payload)
+        statement = load_json(payload, source=f"{where}: the signed statement")
     except ValueError:
         raise RelkitError(f"{where}: the signed statement is not JSON") from None
     if not isinstance(statement, dict) or statement.get("_type") != IN_TOTO_STATEMENT_V1:

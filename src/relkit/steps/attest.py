@@ -59,6 +59,7 @@ from relkit.signing.provenance import (
     slsa_provenance,
     subject_digests,
 )
+from relkit.structured import load_json
 
 __all__ = [
     "ATTESTATION_SUFFIX",
@@ -223,7 +224,10 @@ def _statement_of(bundle: bytes, where: str) -> dict[str, Any]:
     if not isinstance(envelope, dict) or envelope.get("payloadType") != IN_TOTO_PAYLOAD_TYPE:
         raise RelkitError(f"{where}: the attached bundle holds no in-toto attestation")
     try:
-        statement = json.loads(base64.b64decode(str(envelope.get("payload", "")), validate=True))
+        statement = load_json(
+            base64.b64decode(str(envelope.get("payload", "")), validate=True),
+            source=f"{where}: the attached attestation's payload",
+        )
     except ValueError:
         raise RelkitError(f"{where}: the attached attestation's payload is not JSON") from None
     if not isinstance(statement, dict):
