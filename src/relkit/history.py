@@ -223,7 +223,23 @@ def _release_for(
     fold = config.changelog.prereleases == "fold"
     previous = _previous(root, tags, version, sha, fold=fold)
     revision = f"{previous.sha}..{sha}" if previous else sha
-    commits = _parse(git_history.read_commits(root, (revision,), scope.paths), config)
+    raws = git_history.read_commits(root, (revision,), scope.paths)
+    # The changelog's rule: a release holds what no LOWER release reaches. `previous..tag`
+    # is that set unless another lower release was merged in from a line `previous` does
+    # not contain (two maintenance lines merged into main): its tagged commit is then in
+    # the range, and its history comes out too. Checking costs one set lookup per tag.
+    in_range = {raw.sha for raw in raws}
+    merged = [
+        t.sha
+        for t in tags
+        if t.sha in in_range
+        and t.version < version
+        and not (fold and t.version.is_prerelease and not version.is_prerelease)
+    ]
+    if merged:
+        excluded = [f"^{other}" for other in (previous.sha if previous else None, *merged) if other]
+        raws = git_history.read_commits(root, (sha, *excluded), scope.paths)
+    commits = _parse(raws, config)
     committed_at = git_history.commit_time(root, sha)
     release = build_release(
         commits,

@@ -803,3 +803,38 @@ def test_a_tag_on_the_merge_of_a_branch_that_merged_main_is_not_empty(
     text = capsys.readouterr().out
     assert "* long running work (" in section(text, "1.1.0")
     assert "long running work" not in section(text, "1.0.0")
+
+
+def test_notes_leave_out_an_older_maintenance_line_merged_with_the_release(
+    make_repo: MakeRepo, capsys: Any
+) -> None:
+    # 1.0.1 and 1.1.1 are maintenance releases, both merged into main before 1.2.0. The
+    # notes start at 1.1.1, but 1.0.1's fix is not reachable from it: it is 1.0.1's change.
+    repo = build(
+        make_repo,
+        [
+            {"commit": "feat: base", "files": {"a": "1"}},
+            {"tag": "v1.0.0"},
+            {"branch": "maint-1.0"},
+            {"commit": "fix: old line", "files": {"o": "1"}},
+            {"tag": "v1.0.1"},
+            {"checkout": "main"},
+            {"commit": "feat: f", "files": {"f": "1"}},
+            {"tag": "v1.1.0"},
+            {"branch": "maint-1.1"},
+            {"commit": "fix: newer line", "files": {"n": "1"}},
+            {"tag": "v1.1.1"},
+            {"checkout": "main"},
+            {"merge": "maint-1.0", "message": "Merge branch 'maint-1.0'"},
+            {"merge": "maint-1.1", "message": "Merge branch 'maint-1.1'"},
+            {"commit": "feat: g", "files": {"g": "1"}},
+            {"tag": "v1.2.0"},
+        ],
+    )
+    assert run(repo, "notes", "v1.2.0") == EXIT_OK
+    notes = capsys.readouterr().out
+    assert "* g (" in notes and "old line" not in notes and "newer line" not in notes
+    assert "compare/v1.1.1...v1.2.0" in notes
+    assert run(repo, "changelog", "--stdout") == EXIT_OK
+    text = capsys.readouterr().out
+    assert "old line" in section(text, "1.0.1") and "old line" not in section(text, "1.2.0")
