@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from relkit import __version__
+from relkit.dist_files import write_atomic
 from relkit.model import Artifact, ReleasePlan, StepOutcome, StepRecord
 
 __all__ = [
@@ -168,10 +169,9 @@ def released(records: Sequence[StepRecord]) -> bool:
 
 
 def write_run_record(path: Path, record: Mapping[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)  # atomic: a killed run never leaves a truncated record
+    # Atomic: a killed run never leaves a truncated record (nor a temporary file a later run
+    # would not recognise).
+    write_atomic(path, (json.dumps(record, indent=2) + "\n").encode("utf-8"))
 
 
 def _first(records: Sequence[StepRecord], kind: str, attr: str) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from relkit.bundle.interpolate import parse_env_file
 from relkit.bundle.reference import is_pinned, split_digest
 from relkit.bundle.sums import DIGESTS_FILE, SUMS_FILE, render_digests, render_sha256sums
 from relkit.config import BundleConfig, SigningConfig
+from relkit.dist_files import scratch_dir
 from relkit.errors import RelkitError, UsageError
 from relkit.model import ImagePin, ReleasePlan
 from relkit.signing.identity import (
@@ -272,7 +272,7 @@ def build_bundle(
 def _write_all(dist_dir: Path, outputs: Mapping[str, bytes]) -> None:
     """Write every file to a scratch dir in dist/, then move them all into place."""
     dist_dir.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".relkit-bundle-", dir=dist_dir))
+    scratch = scratch_dir(dist_dir, "bundle")
     try:
         for name, data in outputs.items():
             (scratch / name).write_bytes(data)

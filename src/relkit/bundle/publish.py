@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +45,7 @@ from relkit.bundle.build import (
 )
 from relkit.bundle.compose import find_compose_file
 from relkit.config import BundleConfig, SigningConfig
+from relkit.dist_files import scratch_dir
 from relkit.errors import RelkitError, UsageError
 from relkit.model import Artifact, ReleasePlan, StepOutcome, StepRecord
 from relkit.signing.ambient import github_actions_token
@@ -297,7 +297,7 @@ def _publish(
     signer = _Signing(signing, env, trust_config, identity_token)
     active = client or RegistryClient()
     dist_dir.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".relkit-publish-", dir=dist_dir))
+    scratch = scratch_dir(dist_dir, "publish")  # same filesystem: the final moves are atomic
     try:
         resolve = resolver or (lambda refs: resolve_many(refs, client=active))
         built = build_bundle(

@@ -16,6 +16,7 @@ from typing import Any
 
 from relkit.adapters.registry import resolve_many
 from relkit.commands._common import repo_config, repo_root
+from relkit.dist_files import sweep_stale
 from relkit.errors import EXIT_OK, RelkitError
 from relkit.pipeline import PipelineResult, PublishOptions, StepContext, run_pipeline
 from relkit.release_plan import build_plan, plan_summary, tag_from_env
@@ -95,6 +96,9 @@ def run(args: argparse.Namespace) -> int:
         replace_assets=args.replace_assets,
         allow_downgrade=args.allow_downgrade,
     )
+    if not args.dry_run:
+        # A run killed earlier (SIGKILL, CI timeout) may have left scratch in dist/.
+        sweep_stale(dist_dir)
     with tempfile.TemporaryDirectory(prefix="relkit-work-") as work:
         context = StepContext(
             plan=plan,

@@ -33,6 +33,7 @@ from relkit.adapters.registry import (
     split_oci_url,
 )
 from relkit.config import ChartConfig, PromoteEdit
+from relkit.dist_files import write_atomic
 from relkit.errors import ConfigError, RelkitError
 from relkit.model import Artifact, ImagePin, StepOutcome, StepRecord, Version
 from relkit.promote.edits import apply_edit
@@ -334,9 +335,8 @@ def publish_chart(
         if client is None:
             active.close()
 
-    dist_dir.mkdir(parents=True, exist_ok=True)
     dist_file = dist_dir / archive.name
-    shutil.copy2(archive, dist_file)
+    write_atomic(dist_file, archive)  # a killed run never leaves a truncated chart
     if warnings:
         detail += f"; lint: {len(warnings)} warning(s): " + "; ".join(str(w) for w in warnings)
     artifact = Artifact(

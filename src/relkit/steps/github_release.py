@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from relkit.adapters.github import GitHubApiError, Release, ReleaseAsset
+from relkit.dist_files import write_atomic
 from relkit.errors import RelkitError, UsageError
 from relkit.model import Artifact, ReleasePlan, StepOutcome, StepRecord, Version
 
@@ -390,10 +389,6 @@ def write_local_release(
 
 
 def _write_atomic(dest: Path, source: bytes | Path) -> None:
-    # Write beside the destination and rename, so a crash never leaves a truncated asset.
-    tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
-    if isinstance(source, Path):
-        shutil.copyfile(source, tmp)
-    else:
-        tmp.write_bytes(source)
-    tmp.replace(dest)
+    # Write beside the destination and rename, so a crash never leaves a truncated asset;
+    # the temporary name is one `sweep_stale` recognises if the run is killed meanwhile.
+    write_atomic(dest, source)
