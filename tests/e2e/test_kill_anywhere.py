@@ -27,6 +27,7 @@ import httpx
 import pytest
 
 from relkit.adapters.registry import DockerConfig, RegistryClient
+from relkit.signing.attest import verify_attestation_with_key
 from relkit.signing.keys import generate_key_pair, public_key_pem, verify_blob_with_key
 from tests.e2e.scenario import Scenario, relkit_command, run_relkit, set_up
 from tests.fixtures.registry import RegistryServer
@@ -36,6 +37,7 @@ pytestmark = pytest.mark.e2e
 SEED = 20261201
 SIGNATURE_TYPE = "application/vnd.relkit.bundle.signature.v1+base64"
 RECORD = "relkit-release.json"
+SIGNED = (".sig", ".sigstore.json")  # files holding a per-run signature
 # What differs legitimately between a clean run and a resumed one: how each step went.
 VOLATILE_STEP_KEYS = ("outcome", "detail", "duration_s")
 
@@ -92,6 +94,10 @@ def _dist_state(dist: Path, public_key: bytes) -> dict[str, Any]:
         name = path.relative_to(dist).as_posix()
         if path.is_dir():
             state[name + "/"] = "directory"
+        elif path.name.endswith(".intoto.sigstore.json"):
+            # A DSSE envelope: its signature differs per run, its statement must not.
+            verified = verify_attestation_with_key(path.read_bytes(), public_key, where=name)
+            state[name] = {"verified statement": verified.statement}
         elif path.name.endswith(".sig"):
             verify_blob_with_key(
                 path.with_name(path.name[: -len(".sig")]), path.read_bytes(), public_key
@@ -102,7 +108,7 @@ def _dist_state(dist: Path, public_key: bytes) -> dict[str, Any]:
         elif path.name == "release.json":  # --forge none: lists the .sig asset's hash
             metadata = json.loads(path.read_text())
             for asset in metadata["assets"]:
-                if asset["name"].endswith(".sig"):
+                if asset["name"].endswith(SIGNED):
                     asset["sha256"] = asset["size"] = "a signature"
             state[name] = metadata
         else:
@@ -127,7 +133,7 @@ def _normalized_record(record: dict[str, Any]) -> dict[str, Any]:
 def _normalized_artifact(artifact: dict[str, Any]) -> dict[str, Any]:
     """Hashes of a signature, and of the bundle manifest that holds it, differ per run."""
     artifact = dict(artifact)
-    if artifact["kind"] == "signature" or str(artifact.get("name", "")).endswith(".sig"):
+    if artifact["kind"] == "signature" or str(artifact.get("name", "")).endswith(SIGNED):
         artifact["digest"] = "a signature"
     if artifact["kind"] == "bundle" and artifact.get("reference"):
         artifact["reference"] = artifact["reference"].split("@", 1)[0] + "@(holds a signature)"
@@ -137,25 +143,55 @@ def _normalized_artifact(artifact: dict[str, Any]) -> dict[str, Any]:
 def _registry_state(
     registry: RegistryServer, namespace: str, archive: Path, public_key: bytes
 ) -> dict[str, Any]:
-    """Tags and manifests of the chart and bundle; the bundle's signature layer verified."""
+    """Every tag of the chart and bundle repositories and what it holds, signatures verified.
+
+    Tags are the version and the referrers tag schema's `sha256-<subject>` indexes; each
+    referrer is shown by its verified statement (its manifest digest changes per run).
+    """
     state: dict[str, Any] = {}
     client = RegistryClient(DockerConfig({}))
     try:
         for repository in ("charts/acme", "bundles/acme"):
             name = f"{registry.host}/{namespace}/{repository}"
             tags = httpx.get(f"{registry.url}/v2/{namespace}/{repository}/tags/list").json()
-            manifest = json.loads(client.get_manifest(f"{name}:1.2.0").content)
-            for layer in manifest.get("layers", []):
-                if layer["mediaType"] == SIGNATURE_TYPE:
-                    blob = httpx.get(
-                        f"{registry.url}/v2/{namespace}/{repository}/blobs/{layer['digest']}"
+            held: dict[str, Any] = {}
+            for tag in sorted(tags["tags"]):
+                manifest = json.loads(client.get_manifest(f"{name}:{tag}").content)
+                if tag.startswith("sha256-"):
+                    held[tag] = sorted(
+                        (
+                            _referrer(client, name, entry, public_key)
+                            for entry in manifest["manifests"]
+                        ),
+                        key=json.dumps,
                     )
-                    verify_blob_with_key(archive, blob.content, public_key)
-                    layer["digest"] = layer["size"] = "verified signature"
-            state[repository] = {"tags": sorted(tags["tags"]), "manifest": manifest}
+                    continue
+                for layer in manifest.get("layers", []):
+                    if layer["mediaType"] == SIGNATURE_TYPE:
+                        blob = client.get_blob(name, layer["digest"])
+                        verify_blob_with_key(archive, blob, public_key)
+                        layer["digest"] = layer["size"] = "verified signature"
+                held[tag] = manifest
+            state[repository] = held
     finally:
         client.close()
     return state
+
+
+def _referrer(
+    client: RegistryClient, name: str, entry: dict[str, Any], public_key: bytes
+) -> dict[str, Any]:
+    manifest = json.loads(client.get_manifest(f"{name}@{entry['digest']}").content)
+    (layer,) = manifest["layers"]
+    verified = verify_attestation_with_key(
+        client.get_blob(name, layer["digest"]), public_key, where=entry["digest"]
+    )
+    return {
+        "artifactType": entry.get("artifactType"),
+        "annotations": manifest.get("annotations"),
+        "subject": manifest["subject"]["digest"],
+        "statement": verified.statement,
+    }
 
 
 def _gitops_state(scenario: Scenario) -> dict[str, str]:
@@ -174,23 +210,44 @@ def _gitops_state(scenario: Scenario) -> dict[str, str]:
 def _state(scenario: Scenario, registry: RegistryServer, namespace: str) -> dict[str, Any]:
     key = public_key_pem(scenario.env["RELKIT_SIGNING_KEY"].encode(), None)
     archive = scenario.dist / "acme-1.2.0.tar.gz"
-    return {
+    state = {
         "dist": _dist_state(scenario.dist, key),
         "registry": _registry_state(registry, namespace, archive, key),
         "gitops": _gitops_state(scenario),
     }
+    # The bundle's OCI manifest holds its signature, so its digest differs per run; where it
+    # appears (referrers tag, provenance subjects, the record) it is compared by its role.
+    record = json.loads((scenario.dist / RECORD).read_text())
+    bundle = next(a for a in record["artifacts"] if a["kind"] == "bundle")
+    manifest_hex = bundle["reference"].rsplit("@sha256:", 1)[1]
+    text = json.dumps(state, sort_keys=True).replace(manifest_hex, "<bundle manifest>")
+    result: dict[str, Any] = json.loads(text)
+    return result
 
 
 def _wipe(scenario: Scenario, registry: RegistryServer, namespace: str) -> None:
+    """Delete every manifest the clean run tagged (version and referrers indexes), and its dirs."""
     client = RegistryClient(DockerConfig({}))
     try:
         for repository in ("charts/acme", "bundles/acme"):
-            digest = client.resolve_digest(f"{registry.host}/{namespace}/{repository}:1.2.0")
-            deleted = httpx.delete(f"{registry.url}/v2/{namespace}/{repository}/manifests/{digest}")
-            assert deleted.status_code == 202, deleted.text
+            name = f"{registry.host}/{namespace}/{repository}"
+            tags = httpx.get(f"{registry.url}/v2/{namespace}/{repository}/tags/list").json()
+            for digest in {client.resolve_digest(f"{name}:{tag}") for tag in tags["tags"]}:
+                deleted = httpx.delete(
+                    f"{registry.url}/v2/{namespace}/{repository}/manifests/{digest}"
+                )
+                assert deleted.status_code == 202, deleted.text
     finally:
         client.close()
     shutil.rmtree(scenario.workdir)
+
+
+def _tags(registry: RegistryServer, namespace: str) -> dict[str, list[str]]:
+    found = {}
+    for repository in ("charts/acme", "bundles/acme"):
+        answer = httpx.get(f"{registry.url}/v2/{namespace}/{repository}/tags/list").json()
+        found[repository] = answer.get("tags") or []
+    return found
 
 
 def test_sigkill_at_random_moments_then_rerun_equals_a_clean_run(
@@ -207,6 +264,7 @@ def test_sigkill_at_random_moments_then_rerun_equals_a_clean_run(
     took = _step_durations(output)
     expected = _state(clean, registry, namespace)
     _wipe(clean, registry, namespace)
+    assert _tags(registry, namespace) == {"charts/acme": [], "bundles/acme": []}
 
     resumed = _world(tmp_path, registry, namespace, key)
     assert resumed.project.head == clean.project.head

@@ -22,8 +22,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -38,6 +36,7 @@ from relkit.bundle.publish import TRUST_CONFIG_ENV
 from relkit.bundle.reference import split_digest
 from relkit.bundle.sbom import SBOM_SUFFIX, bundle_sbom
 from relkit.bundle.sums import parse_digests, parse_sha256sums
+from relkit.dist_files import write_atomic
 from relkit.errors import RelkitError
 from relkit.model import Artifact, ImagePin, StepOutcome, StepRecord
 from relkit.pipeline import Step, StepContext
@@ -266,14 +265,8 @@ def _existing(client: RegistryClient, wanted: _Wanted) -> tuple[bytes | None, li
 
 
 def _write_atomically(target: Path, content: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # A temporary name the next run's sweep recognises if this one is killed (issue 12 §4).
+    write_atomic(target, content)
 
 
 def _dist_bundle(context: StepContext, wanted: _Wanted) -> bytes | None:
