@@ -31,7 +31,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -52,6 +51,7 @@ from sigstore.models import TrustedRoot
 
 from relkit.errors import RelkitError
 from relkit.signing.provenance import IN_TOTO_PAYLOAD_TYPE, subject_digests
+from relkit.structured import load_json
 from sigstore import dsse
 
 __all__ = [
@@ -91,7 +91,7 @@ def _b64(text: object, what: str, where: str) -> bytes:
 
 def _json(data: bytes, what: str, where: str) -> Any:
     try:
-        return json.loads(data)
+        return load_json(data, source=f"{where}: {what}")  # bounded depth and size
     except ValueError:
         raise RelkitError(f"{where}: {what} is not JSON") from None
 
