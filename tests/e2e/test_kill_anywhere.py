@@ -276,7 +276,13 @@ def test_sigkill_at_random_moments_then_rerun_equals_a_clean_run(
     codes = [_kill_during(resumed, step, delay) for step, delay in kills]
     print(f"kills (step, seconds after its start) -> exit codes: {kills} -> {codes}")
     assert -signal.SIGKILL in codes, f"no run was killed: {kills} -> {codes}"
-    run_relkit(resumed, "release", "--tag", "v1.2.0")
+    final = run_relkit(resumed, "release", "--tag", "v1.2.0")
+    # The signing key never shows: not in the output, not in anything written to dist/.
+    secret = key.decode().splitlines()[1]
+    assert secret not in final.stdout + final.stderr
+    assert not [
+        p for p in resumed.dist.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()
+    ]
 
     got = _state(resumed, registry, namespace)
     assert got == expected, f"kills: {kills} -> {codes}\n" + _differences(got, expected)

@@ -185,7 +185,7 @@ def publish_github_release(
         existing = remote.get(item.path.name)
         if existing is None:
             to_upload.append(item)
-        elif existing.state != "uploaded":
+        elif not existing.complete:
             to_replace.append((existing, item))  # a half-finished upload: never user content
         elif not _same_content(client, repo, existing, item):
             if not replace_assets:
@@ -272,7 +272,7 @@ def _upload(client: ReleaseApi, repo: str, release: Release, item: _LocalFile) -
         existing = current.get(item.path.name)
         if existing is None:
             raise
-        if existing.state != "uploaded":
+        if not existing.complete:
             client.delete_asset(repo, existing.id)
             return client.upload_asset(release, item.path)
         if _same_content(client, repo, existing, item):
