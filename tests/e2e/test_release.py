@@ -238,6 +238,22 @@ def _check_attestations(world: World) -> None:
                 verify_attestation_with_key(attached.bundle, public, where=reference)
     finally:
         client.close()
+    # relkit verify reads them back from the registry: the chart, and the bundle's provenance.
+    chart_url = chart["reference"].rsplit("@", 1)[0]
+    checked = run_relkit(scenario, "verify", chart_url, "--key", str(scenario.public_key))
+    assert "verified signature: signed by key " in checked.stdout
+    assert "verified provenance: source https://github.com/acme/shop ref refs/tags/v1.2.0" in (
+        checked.stdout
+    )
+    bundle_url = bundle["reference"].rsplit("@", 1)[0]
+    checked = run_relkit(scenario, "verify", bundle_url, "--key", str(scenario.public_key))
+    assert "verified provenance: source https://github.com/acme/shop" in checked.stdout
+    _, other = generate_key_pair()
+    (scenario.workdir / "other.pub").write_bytes(other)
+    refused = run_relkit(
+        scenario, "verify", chart_url, "--key", str(scenario.workdir / "other.pub"), check=False
+    )
+    assert refused.returncode == 1 and "no valid signature" in refused.stderr
 
 
 def _run_until(scenario: Scenario, kill_after: str) -> int:

@@ -25,8 +25,10 @@ from relkit.adapters.registry import (
     digest_of,
     resolve_many,
 )
+from relkit.cli import build_parser
+from relkit.commands._verify_supply import image_gate_lines
 from relkit.config import BundleConfig, ImagesConfig, RelkitConfig
-from relkit.errors import RelkitError
+from relkit.errors import RelkitError, UsageError
 from relkit.model import ImagePin
 from relkit.release_plan import build_plan
 from relkit.signing.attest import KeylessAttestationSigner
@@ -301,3 +303,21 @@ def test_the_release_plan_refuses_an_unsigned_image_and_accepts_a_signed_one(
     _sign_v2(unsigned, _token(oidc_token), sigstore_services, provenance=False)
     plan = build_plan(repo.path, config, "v1.0.0", env=env, resolver=resolve_many)
     assert {pin.digest for pin in plan.images} == {signed.digest, unsigned.digest}
+
+
+def test_verify_images_option_checks_every_pin(
+    registry: RegistryServer, sigstore_services: SigstoreServices, oidc_token: TokenFactory
+) -> None:
+    signed, unsigned = _image(registry), _image(registry)
+    token = oidc_token(repo="acme/shop", ref="refs/heads/main", workflow=BUILD)
+    _sign_v2(signed, token, sigstore_services, provenance=False)
+    argv = ["verify", "b.tar.gz", "--repo", "acme/shop", "--images"]
+    argv += ["--trust-config", str(sigstore_services.trust_config)]
+    args = build_parser(argv).parse_args(argv)
+    [line] = image_gate_lines(args, (signed.pinned,))
+    assert line == f"image: {signed.pinned} signed by {POLICY.identity} (cosign-v2)"
+    with pytest.raises(RelkitError, match=f"image {unsigned.pinned} is not signed"):
+        image_gate_lines(args, (signed.pinned, unsigned.pinned))
+    without_repo = ["verify", "b.tar.gz", "--key", "k.pem", "--images"]
+    with pytest.raises(UsageError, match="--images needs the images' signer"):
+        image_gate_lines(build_parser(without_repo).parse_args(without_repo), (signed.pinned,))

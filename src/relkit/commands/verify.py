@@ -9,6 +9,12 @@ from typing import Any
 
 from relkit.bundle.verify import VerifyReport, verify_bundle, verify_oci_bundle
 from relkit.commands._verify_args import add_signature_options, policy_from_args
+from relkit.commands._verify_supply import (
+    add_supply_options,
+    bundle_provenance_lines,
+    image_gate_lines,
+    verify_chart_if_chart,
+)
 from relkit.errors import EXIT_OK
 
 __all__ = ["register"]
@@ -24,6 +30,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("bundle", metavar="BUNDLE", help="NAME-VERSION.tar.gz or oci://host/path")
     add_signature_options(parser)
+    add_supply_options(parser)  # oci:// charts, bundle provenance, --images
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.set_defaults(handler=run)
 
@@ -38,22 +45,33 @@ def run_verification(args: argparse.Namespace) -> VerifyReport:
 
 
 def run(args: argparse.Namespace) -> int:
+    chart = verify_chart_if_chart(args, policy_from_args(args))
+    if chart is not None:
+        return _print(args, chart, version=None, images=())
     report = run_verification(args)
+    extra = bundle_provenance_lines(args, policy_from_args(args))
+    extra += image_gate_lines(args, report.pins)
+    return _print(args, [*report.checks, *extra], version=report.version, images=report.pins)
+
+
+def _print(
+    args: argparse.Namespace, checks: list[str], *, version: str | None, images: tuple[str, ...]
+) -> int:
     if args.json:
         print(
             json.dumps(
                 {
                     "verified": True,
                     "bundle": args.bundle,
-                    "version": report.version,
-                    "checks": report.checks,
-                    "images": report.pins,
+                    "version": version,
+                    "checks": checks,
+                    "images": images,
                 },
                 indent=2,
             )
         )
     else:
-        for line in report.checks:
+        for line in checks:
             print(f"verified {line}")
         print(f"OK: {args.bundle} is verified")
     return EXIT_OK
