@@ -178,10 +178,10 @@ def _person(text: str) -> Person | None:
     if not text.endswith(">"):
         return None
     opening = text.rfind("<")
-    email = text[opening + 1 : -1]
-    if opening < 0 or not email or ">" in email:
+    email, name = text[opening + 1 : -1], text[:opening].strip()
+    if opening < 0 or not email or ">" in email or "\n" in name:
         return None
-    return Person(text[:opening].strip(), email)
+    return Person(name, email)
 
 
 def _split_pr(text: str) -> tuple[str, int | None]:
@@ -304,12 +304,50 @@ def _squash_messages(header: str, squash: SquashBody) -> tuple[_Message, list[_M
         _norm_header(message.header) for _, message in parts
     }:
         messages.append(title)
-    unique: dict[tuple[str, tuple[str, ...]], tuple[SquashPart, _Message]] = {}
+    # Identical: same header (case aside), body and footers. A body that differs (another
+    # "This reverts commit X") makes another commit, even under the same header.
+    unique: dict[tuple[str, str, tuple[tuple[str, str], ...]], tuple[SquashPart, _Message]] = {}
     for part, message in parts:
-        key = (message.header.lower(), message.breaking_descriptions)
-        unique.setdefault(key, (part, message))
+        unique.setdefault((message.header.lower(), message.body, message.footers), (part, message))
     messages.extend(message for _, message in _cancel_squashed_reverts(list(unique.values())))
     return title, messages
+
+
+class _ByHeader:
+    """Entries by normalised header, handing out the first one not yet dropped.
+
+    A cursor per header skips dropped entries once, so cancelling many reverts of one header
+    stays linear.
+    """
+
+    def __init__(self, headers: Iterable[str]) -> None:
+        self._positions: dict[str, list[int]] = {}
+        self._cursor: dict[str, int] = {}
+        for index, header in enumerate(headers):
+            self._positions.setdefault(_norm_header(header), []).append(index)
+
+    def first(self, header: str, dropped: set[int], besides: int) -> int | None:
+        key = _norm_header(header)
+        positions = self._positions.get(key, [])
+        cursor = self._cursor.get(key, 0)
+        while cursor < len(positions) and positions[cursor] in dropped:
+            cursor += 1
+        self._cursor[key] = cursor
+        # The entry at the cursor is live: only `besides` or entries dropped out of order
+        # (by sha) are stepped over.
+        for at in range(cursor, len(positions)):
+            if positions[at] != besides and positions[at] not in dropped:
+                return positions[at]
+        return None
+
+
+def _by_sha_prefix(shas: Iterable[str | None]) -> dict[str, list[int]]:
+    # A revert names at least 7 hex digits: index by the first 7, then compare in full.
+    index: dict[str, list[int]] = {}
+    for position, sha in enumerate(shas):
+        if sha:
+            index.setdefault(sha[:7].lower(), []).append(position)
+    return index
 
 
 def _cancel_squashed_reverts(
@@ -317,21 +355,25 @@ def _cancel_squashed_reverts(
 ) -> list[tuple[SquashPart, _Message]]:
     """Drop each revert part with the part it reverts (by the block's sha, else by header)."""
     dropped: set[int] = set()
-    by_header: dict[str, list[int]] = {}
-    by_sha: dict[str, int] = {}
-    for index, (part, message) in enumerate(parts):
-        by_header.setdefault(_norm_header(message.header), []).append(index)
-        if part.sha:
-            by_sha[part.sha] = index
+    by_header = _ByHeader(message.header for _, message in parts)
+    by_sha = _by_sha_prefix(part.sha for part, _ in parts)
     for index, (_, message) in enumerate(parts):
         if message.type != "revert" or index in dropped:
             continue
-        candidates: list[int] = []
+        target: int | None = None
         if message.reverts:
-            candidates = [i for sha, i in by_sha.items() if sha.startswith(message.reverts)]
-        if not candidates and message.reverts_header:
-            candidates = by_header.get(_norm_header(message.reverts_header), [])
-        target = next((i for i in candidates if i != index and i not in dropped), None)
+            target = next(
+                (
+                    i
+                    for i in by_sha.get(message.reverts[:7], [])
+                    if i != index
+                    and i not in dropped
+                    and (parts[i][0].sha or "").lower().startswith(message.reverts)
+                ),
+                None,
+            )
+        if target is None and message.reverts_header:
+            target = by_header.first(message.reverts_header, dropped, index)
         if target is not None:
             dropped.update((index, target))
     return [pair for index, pair in enumerate(parts) if index not in dropped]
@@ -435,11 +477,8 @@ def cancel_reverts(commits: Sequence[ConventionalCommit]) -> list[ConventionalCo
     if not any(commit.type == "revert" for commit in commits):
         return list(commits)
     dropped: set[int] = set()
-    by_header: dict[str, list[int]] = {}
-    by_sha_prefix: dict[str, list[int]] = {}  # a revert names at least 7 hex digits
-    for index, commit in enumerate(commits):
-        by_header.setdefault(_norm_header(commit.header), []).append(index)
-        by_sha_prefix.setdefault(commit.sha[:7].lower(), []).append(index)
+    by_header = _ByHeader(commit.header for commit in commits)
+    by_sha = _by_sha_prefix(commit.sha for commit in commits)
     for index, commit in enumerate(commits):
         if commit.type != "revert" or index in dropped:
             continue
@@ -448,17 +487,14 @@ def cancel_reverts(commits: Sequence[ConventionalCommit]) -> list[ConventionalCo
             # Every entry of the reverted commit goes (a squash commit has several).
             targets = [
                 other
-                for other in by_sha_prefix.get(commit.reverts[:7], [])
+                for other in by_sha.get(commit.reverts[:7], [])
                 if other != index
                 and other not in dropped
                 and commits[other].sha.lower().startswith(commit.reverts)
             ]
         elif commit.reverts_header:
-            targets = [
-                other
-                for other in by_header.get(_norm_header(commit.reverts_header), [])
-                if other != index and other not in dropped
-            ][:1]
+            target = by_header.first(commit.reverts_header, dropped, index)
+            targets = [target] if target is not None else []
         if targets:
             dropped.add(index)
             dropped.update(targets)

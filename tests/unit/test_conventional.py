@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -427,3 +428,29 @@ def test_a_megabyte_message_of_any_shape_parses_in_linear_time(message: str) -> 
     assert len(message) >= MEGABYTE * 0.9
     entries = parse_commit(raw(message))
     assert all(entry.sha == "a" * 40 for entry in entries)
+
+
+def test_cancelling_many_reverts_of_one_header_is_linear() -> None:
+    # 60,000 reverts each scanning 60,000 same-header commits: 3.6 billion steps (hours).
+    count = 60_000
+    [target] = parse_commit(raw("feat: a"))
+    [revert] = parse_commit(raw("revert: feat: a"))
+    commits = [replace(revert, sha=f"{i:040x}") for i in range(count)]
+    commits += [replace(target, sha=f"{count + i:040x}") for i in range(count)]
+    commits += parse_commit(raw("fix: b"))
+    assert [c.header for c in cancel_reverts(commits)] == ["fix: b"]
+
+
+def test_cancelling_many_reverts_inside_one_squash_is_linear() -> None:
+    count = 10_000
+    bullets = [f"* feat: a (#{i})" for i in range(count)]
+    bullets += [f"* revert: feat: a (#{count + i})" for i in range(count)]
+    entries = parse_commit(raw("Squash\n\n" + "\n\n".join(bullets)))
+    assert entries == []
+    blocks = "".join(
+        f"commit {i:040x}\nAuthor: A <a@x>\n\n    feat: b{i}\n\n"
+        f"commit {count + i:040x}\nAuthor: A <a@x>\n\n    revert: x\n\n"
+        f"    This reverts commit {i:040x}.\n\n"
+        for i in range(count // 4)
+    )
+    assert parse_commit(raw(f"Squashed commit of the following:\n\n{blocks}")) == []

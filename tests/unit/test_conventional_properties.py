@@ -194,9 +194,13 @@ class Bullet:
     text: str  # as the squashed commit's message
 
     @property
-    def key(self) -> tuple[str, tuple[str, ...]]:
-        descriptions = self.breaking or ((self.header.description,) if self.header.bang else ())
-        return (self.header.text.lower(), descriptions)
+    def breaking_descriptions(self) -> tuple[str, ...]:
+        return self.breaking or ((self.header.description,) if self.header.bang else ())
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Identical bullets: the same header (case aside) and the same rest."""
+        return (self.header.text.lower(), self.text.partition("\n")[2].strip())
 
 
 @st.composite
@@ -265,13 +269,13 @@ def test_a_squash_lists_each_distinct_bullet_once_with_its_own_breaking_change(
     squash: Squash, newline: str
 ) -> None:
     entries = parse_commit(raw(squash.message.replace("\n", newline)))
-    first: dict[tuple[str, tuple[str, ...]], Bullet] = {}
+    first: dict[tuple[str, str], Bullet] = {}
     for bullet in squash.bullets:
         first.setdefault(bullet.key, bullet)
     expected = list(first.values())
     bullet_entries = entries[len(entries) - len(expected) :]
     assert [(e.header, e.breaking_descriptions) for e in bullet_entries] == [
-        (b.header.text, b.key[1]) for b in expected
+        (b.header.text, b.breaking_descriptions) for b in expected
     ]
     title_listed = len(entries) - len(expected)
     assert title_listed in (0, 1)
