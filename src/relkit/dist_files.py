@@ -8,7 +8,9 @@ dist/ therefore carries the writing process's id in a recognisable name:
 - directories: `.relkit-<purpose>-<pid>-<random>` (`scratch_dir`), on the same filesystem
   as their destination so the final `os.replace` is atomic.
 
-`sweep_stale` removes those whose process is gone; each run calls it before writing. Names of
+`sweep_stale` removes those whose process is gone (or whose id now belongs to a process that
+is not relkit, or to this very process without it having made them: a killed run in an
+earlier container); each run calls it before writing. Names of
 older relkit versions (`.relkit-publish-<random>`, `relkit-release.json.tmp`) go too.
 """
 
@@ -48,7 +50,14 @@ def write_atomic(dest: Path, source: bytes | Path) -> None:
 def scratch_dir(parent: Path, purpose: str) -> Path:
     """A new scratch directory in `parent` that `sweep_stale` removes once its run is gone."""
     parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".relkit-{purpose}-{os.getpid()}-", dir=parent))
+    made = Path(tempfile.mkdtemp(prefix=f".relkit-{purpose}-{os.getpid()}-", dir=parent))
+    _OURS.add(made.name)
+    return made
+
+
+# Scratch directories this process made: in a container a killed run may have had this very
+# process id, so "same pid" alone does not mean "ours".
+_OURS: set[str] = set()
 
 
 def sweep_stale(dist_dir: Path) -> list[Path]:
@@ -79,12 +88,13 @@ def _is_stale(name: str, is_dir: bool) -> bool:
     if _LEGACY.match(name):
         return True
     match = (_DIR if is_dir else _FILE).match(name)
-    return match is not None and not _alive(int(match.group("pid")))
+    return match is not None and not _alive(int(match.group("pid")), name)
 
 
-def _alive(pid: int) -> bool:
+def _alive(pid: int, name: str) -> bool:
+    """Whether the relkit run that named `name` may still be running."""
     if pid == os.getpid():
-        return True
+        return name in _OURS
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -93,4 +103,9 @@ def _alive(pid: int) -> bool:
         return True  # someone else's live process
     except OverflowError:
         return False
-    return True
+    # A live process with that id may be an unrelated one that reused it.
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # no /proc to ask: assume it is the run
+    return b"relkit" in command

@@ -19,11 +19,26 @@ def dead_pid() -> int:
     return child.pid
 
 
+def sleeper(*argv: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", *argv])
+
+
 def test_sweep_removes_dead_runs_scratch_and_keeps_everything_else(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     (dist / "release").mkdir(parents=True)
     (dist / "api" / "release").mkdir(parents=True)
     dead = dead_pid()
+    running = sleeper("relkit", "release")  # another relkit run, alive
+    unrelated = sleeper()  # a live process that reused a dead run's id
+    try:
+        _check_sweep(dist, dead, running.pid, unrelated.pid)
+    finally:
+        for process in (running, unrelated):
+            process.kill()
+            process.wait()
+
+
+def _check_sweep(dist: Path, dead: int, running: int, unrelated: int) -> None:
     stale = [
         dist / f".relkit-publish-{dead}-ab12_cd3",
         dist / f".acme-1.2.0.tar.gz.tmp-{dead}",
@@ -31,11 +46,16 @@ def test_sweep_removes_dead_runs_scratch_and_keeps_everything_else(tmp_path: Pat
         dist / "api" / "release" / f".release.json.tmp-{dead}",
         dist / ".relkit-publish-k2j3h4g5",  # relkit before issue 12: no pid
         dist / "relkit-release.json.tmp",
+        dist / f".relkit-bundle-{unrelated}-x1y2z3",
+        # This process's id, but not made by it: a killed run in an earlier container.
+        dist / f".web.tgz.tmp-{os.getpid()}",
+        dist / f".relkit-publish-{os.getpid()}-a1b2c3",
     ]
     live = scratch_dir(dist, "publish")
     kept = [
         live,
-        dist / f".web.tgz.tmp-{os.getpid()}",
+        dist / f".relkit-publish-{running}-q1w2e3",
+        dist / "release" / f".RELEASE_NOTES.md.tmp-{running}",
         dist / "acme-1.2.0.tar.gz",
         dist / ".gitignore",
         dist / "notes.tmp-123",  # not hidden: a user's file
