@@ -309,6 +309,25 @@ COLLIDING: dict[str, Callable[[tarfile.TarFile], None]] = {
 }
 
 
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda t: (_dir(t, "b"), _file(t, "b/x"), _file(t, "b/x/y")),
+        lambda t: (_dir(t, "b"), _file(t, "b/x/y"), _file(t, "b/x")),
+        lambda t: (_dir(t, "b"), _file(t, "b/x"), _dir(t, "b/x")),
+        lambda t: (_dir(t, "b"), _dir(t, "b/X"), _file(t, "b/x")),
+    ],
+    ids=["file-then-child", "child-then-file", "file-then-dir", "dir-then-folded-file"],
+)
+def test_a_path_cannot_be_both_a_file_and_a_directory(
+    tmp_path: Path, build: Callable[[tarfile.TarFile], None]
+) -> None:
+    archive = _tar(tmp_path, build)
+    refusals = "both a file and a directory|the same name|appears twice"
+    with pytest.raises(RelkitError, match=refusals):
+        read_archive(archive)
+
+
 @pytest.mark.parametrize("case", sorted(COLLIDING))
 def test_names_that_collide_after_folding_are_refused(tmp_path: Path, case: str) -> None:
     archive = _tar(tmp_path, COLLIDING[case])

@@ -125,14 +125,17 @@ def parse_archive(data: bytes, source: str) -> ArchiveContents:
 
 
 class _Names:
-    """Entry names seen so far: exact duplicates, and collisions after folding."""
+    """Entry names seen so far: exact duplicates, collisions after folding, and a path that
+    would have to be both a file and a directory."""
 
     def __init__(self, source: str) -> None:
         self._source = source
         self._entries: set[str] = set()
         self._folded: dict[str, str] = {}
+        self._files: set[str] = set()  # folded
+        self._directories: set[str] = set()  # folded, explicit or leading to an entry
 
-    def add(self, name: str) -> None:
+    def add(self, name: str, *, is_file: bool) -> None:
         if name in self._entries:
             raise RelkitError(f"{self._source}: {name!r} appears twice; refusing to unpack")
         self._entries.add(name)
@@ -148,6 +151,12 @@ class _Names:
                     f"{self._source}: {prior!r} and {path!r} are the same name on a"
                     " case-insensitive or Unicode-normalizing file system; refusing to unpack"
                 )
+            as_file = is_file and depth == len(parts)
+            if key in (self._directories if as_file else self._files):
+                raise RelkitError(
+                    f"{self._source}: {path!r} is both a file and a directory; refusing to unpack"
+                )
+            (self._files if as_file else self._directories).add(key)
 
 
 def _folded(path: str) -> str:
@@ -168,7 +177,7 @@ def _read_members(tar: tarfile.TarFile, stream: OneMemberGzip, source: str) -> A
         if count > MAX_MEMBERS:
             raise RelkitError(f"{source}: more than {MAX_MEMBERS} entries; refusing to unpack")
         name = _checked_name(member, source)
-        names.add(name)
+        names.add(name, is_file=member.isreg())
         first, _, relative = name.partition("/")
         if top is None:
             top = first
