@@ -12,6 +12,7 @@ staging promotion branch pushed to the GitOps remote) → `verify` → `bundle e
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import json
 import shutil
@@ -86,6 +87,24 @@ def main(argv: list[str] | None = None) -> int:
             "--key",
             str(scenario.public_key),
         )
+
+        _say("the provenance and SBOM the release published (step attest)")
+        provenance = scenario.dist / "shop-1.2.0.intoto.sigstore.json"
+        envelope = json.loads(provenance.read_text())["dsseEnvelope"]
+        statement = json.loads(base64.b64decode(envelope["payload"]))
+        print(f"{provenance.name}: {statement['predicateType']}, signed DSSE, subjects:")
+        for subject in statement["subject"]:
+            print(f"  {subject['name']}  sha256:{subject['digest']['sha256'][:16]}…")
+        build = statement["predicate"]["buildDefinition"]
+        print(f"  build type {build['buildType']}, source {build['externalParameters']}")
+        sbom = json.loads((scenario.dist / "acme-1.2.0.cdx.json").read_text())
+        print(f"acme-1.2.0.cdx.json: CycloneDX {sbom['specVersion']}, components:")
+        for component in sbom["components"]:
+            print(f"  {component['type']:>9}  {component.get('purl') or component['name']}")
+
+        _say("anyone verifies the chart straight from the registry (signature + provenance)")
+        chart = f"oci://{scenario.registry_host}/charts/acme:1.2.0"
+        _relkit(scenario, "verify", chart, "--key", str(scenario.public_key))
 
         _say("running the release again: nothing left to do")
         _relkit(scenario, "release", "--tag", "v1.2.0")
