@@ -26,6 +26,7 @@ from cyclonedx.model import (
 )
 from cyclonedx.model.bom import Bom
 from cyclonedx.model.component import Commit, Component, ComponentType, Pedigree
+from cyclonedx.model.dependency import Dependency
 from cyclonedx.output.json import JsonV1Dot6
 from packageurl import PackageURL
 
@@ -119,7 +120,12 @@ def bundle_sbom(
         )
     for component in components:
         bom.components.add(component)
-    bom.register_dependency(root, components)
+    # The graph is built directly: Bom.register_dependency searches the graph linearly per
+    # call, quadratic in the number of components (seconds for a thousand files).
+    bom.dependencies.add(
+        Dependency(ref=root.bom_ref, dependencies=[Dependency(ref=c.bom_ref) for c in components])
+    )
+    bom.dependencies.update(Dependency(ref=c.bom_ref) for c in components)
     with warnings.catch_warnings():
         # The library warns about incomplete dependency graphs of components we list as
         # leaves on purpose (images and files have no dependencies we could know).
