@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 import secrets
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from relkit.adapters.gitops_repo import GitOpsRepo
 from relkit.adapters.oci_referrers import list_referrers, referrers_tag
 from relkit.adapters.registry import OCI_INDEX, Manifest, Reference, RegistryClient
 from relkit.bundle.compose import parse_compose
@@ -24,7 +27,10 @@ from relkit.signing.keyless import verify_blob_keyless
 from relkit.steps.chart import set_chart_versions
 from relkit.structured import DocumentError
 from relkit.version_files import bump_toml_key, bump_yaml_key
+from tests.fixtures.gitrepo import BuiltRepo
 from tests.fixtures.registry import RegistryServer, push_test_image
+
+MakeRepo = Callable[..., BuiltRepo]
 
 ALIAS_BOMB = (
     "image:\n  digest: sha256:0\n"
@@ -135,3 +141,13 @@ def test_deep_referrers_index_on_the_registry(registry: RegistryServer) -> None:
         )
         with pytest.raises(DocumentError, match="referrers index: nested deeper than 100"):
             list_referrers(client, subject)
+
+
+def test_non_utf8_gitops_file_is_one_line(make_repo: MakeRepo, tmp_path: Path) -> None:
+    gitops = make_repo([{"commit": "chore: init", "files": {"apps/values.yaml": "a: 1\n"}}])
+    (gitops.path / "apps" / "values.yaml").write_bytes(b"image:\n  tag: caf\xe9\n")
+    subprocess.run(["git", "commit", "-qam", "chore: latin-1"], cwd=gitops.path, check=True)
+    repo = GitOpsRepo(str(gitops.path), tmp_path / "clone")
+    repo.clone("main")
+    with pytest.raises(DocumentError, match=r"^apps/values\.yaml: not UTF-8 text \(byte 0xe9"):
+        repo.read("apps/values.yaml")

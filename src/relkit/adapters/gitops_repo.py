@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from relkit.adapters.git_repo import GitResult, Runner, redact, subprocess_runner
 from relkit.errors import ConfigError, RelkitError
+from relkit.structured import decode_utf8
 
 __all__ = ["GitOpsRepo", "RemoteBranch", "display_url", "gitops_token"]
 
@@ -145,7 +146,7 @@ class GitOpsRepo:
                 f"promote.edits: {file} does not exist in the GitOps repository",
                 hint=f"check the path against {display_url(self.url)}",
             )
-        return path.read_bytes().decode("utf-8")
+        return decode_utf8(path.read_bytes(), source=file)  # one line if not UTF-8
 
     def write(self, file: str, text: str) -> None:
         # Bytes, not text mode: keep the file's own line endings exactly.
