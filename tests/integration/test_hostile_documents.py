@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import secrets
 import subprocess
+import threading
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,7 @@ from relkit.cli import main
 from relkit.config import PromoteEdit
 from relkit.errors import EXIT_USAGE, RelkitError
 from relkit.promote.edits import apply_edit
+from relkit.signing.ambient import github_actions_token
 from relkit.signing.attest import parse_bundle_json
 from relkit.signing.keyless import verify_blob_keyless
 from relkit.steps.chart import set_chart_versions
@@ -151,3 +154,31 @@ def test_non_utf8_gitops_file_is_one_line(make_repo: MakeRepo, tmp_path: Path) -
     repo.clone("main")
     with pytest.raises(DocumentError, match=r"^apps/values\.yaml: not UTF-8 text \(byte 0xe9"):
         repo.read("apps/values.yaml")
+
+
+def test_deep_oidc_token_response_is_one_line() -> None:
+    # GitHub Actions' OIDC token service (a fake: GitHub cannot run here) answering junk.
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = ('{"value": ' + DEEP_JSON + "}").encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = {
+            "ACTIONS_ID_TOKEN_REQUEST_URL": f"http://127.0.0.1:{server.server_address[1]}/t",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "runtime-bearer",
+        }
+        with pytest.raises(RelkitError, match="^GitHub Actions OIDC token service sent no token$"):
+            github_actions_token(env)
+    finally:
+        server.shutdown()
+        server.server_close()

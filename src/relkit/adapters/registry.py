@@ -396,7 +396,8 @@ class RegistryClient:
                     response = self._send("GET", ref, path)
             except NotFoundError:
                 return tags
-            tags.extend(response.json().get("tags") or [])
+            listed = load_json(response.content, source=f"tags of {ref.name}")
+            tags.extend((listed.get("tags") if isinstance(listed, dict) else None) or [])
             path = _next_link(response)
         return tags
 
@@ -621,8 +622,8 @@ def _media_type_from_body(content: bytes) -> str | None:
 
 def _error_code(response: httpx.Response) -> str | None:
     try:
-        errors = response.json().get("errors") or []
-    except (ValueError, AttributeError, httpx.ResponseNotRead):
+        errors = load_json(response.content, source="registry error").get("errors") or []
+    except (ValueError, AttributeError, httpx.ResponseNotRead, DocumentError):
         return None
     codes = [str(err.get("code")) for err in errors if isinstance(err, dict) and err.get("code")]
     return ", ".join(codes) or None

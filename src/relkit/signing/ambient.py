@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 
 from relkit.errors import RelkitError
+from relkit.structured import DocumentError, load_json
 
 __all__ = ["github_actions_token"]
 
@@ -60,8 +61,8 @@ def github_actions_token(
             hint=_PERMISSION_HINT,
         )
     try:
-        value = response.json()["value"]
-    except (ValueError, KeyError, TypeError):
+        value = load_json(response.content, source="OIDC token response")["value"]
+    except (ValueError, KeyError, TypeError, DocumentError):
         raise RelkitError("GitHub Actions OIDC token service sent no token") from None
     if not isinstance(value, str) or not value:
         raise RelkitError("GitHub Actions OIDC token service sent no token")
