@@ -6,7 +6,7 @@ and slow; tests never assert on wall-clock time). A developer hunting bugs runs:
 
     RELKIT_HYPOTHESIS_PROFILE=deep .venv/bin/pytest tests/unit/test_conventional_properties.py
 
-which runs 50 times the examples with a random seed and keeps failures in `.hypothesis/` so
+which runs 20 times the examples with a random seed and keeps failures in `.hypothesis/` so
 the next run replays them first.
 """
 
@@ -28,10 +28,10 @@ _SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.data_too_large]
 
 
 def property_settings(max_examples: int) -> settings:
-    """Settings for one property: `max_examples` in CI, 50 times that (random) when deep."""
+    """Settings for one property: `max_examples` in CI, 20 times that (random) when deep."""
     if PROFILE == "deep":
         return settings(
-            max_examples=max_examples * 50,
+            max_examples=max_examples * 20,
             deadline=None,
             suppress_health_check=_SLOW_IS_FINE,
         )

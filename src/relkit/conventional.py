@@ -146,7 +146,7 @@ class _Message:
 
 
 def _normalize_newlines(message: str) -> str:
-    """`\r\n` and a lone `\r` (old Mac editors, some tools) become `\n`, like universal newlines."""
+    """CRLF and a lone CR (old Mac editors, some tools) become LF, like universal newlines."""
     if "\r" not in message:
         return message
     return message.replace("\r\n", "\n").replace("\r", "\n")
