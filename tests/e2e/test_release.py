@@ -294,7 +294,7 @@ def _wipe(world: World) -> None:
     shutil.rmtree(world.scenario.workdir)
 
 
-@pytest.mark.parametrize("kill_after", ["chart", "bundle", "release"])
+@pytest.mark.parametrize("kill_after", ["chart", "bundle", "attest", "release"])
 def test_killed_run_resumes_to_the_same_final_state(make_world: Any, kill_after: str) -> None:
     # The same history at the same paths and registry namespace, released twice: once
     # cleanly, once killed after `kill_after` and re-run. Everything published must match.
