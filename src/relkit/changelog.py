@@ -88,6 +88,10 @@ class Release:
     contributors: tuple[Person, ...]
     commits: tuple[ConventionalCommit, ...]  # every entry, after reverts cancelled
     retags: str | None = None  # the lower release's tag on the same commit (no changes here)
+    # Not `None`: the release owns no commit (all it reaches belongs to lower releases, e.g. a
+    # tag on the merge of a maintenance line); the lower releases whose tagged commits its
+    # merges bring in, highest first (maybe none).
+    merges: tuple[str, ...] | None = None
 
     @property
     def title(self) -> str:
@@ -104,6 +108,7 @@ def build_release(
     commit_types: Mapping[str, CommitType],
     other_commits: str = "list",
     retags: str | None = None,
+    merges: Sequence[str] | None = None,
 ) -> Release:
     """Group one release's commits (newest first, as git lists them) into sections."""
     kept = cancel_reverts(commits)
@@ -137,6 +142,7 @@ def build_release(
         contributors=tuple(sorted(people.values(), key=lambda p: (p.name.lower(), p.email))),
         commits=tuple(kept),
         retags=retags,
+        merges=tuple(merges) if merges is not None else None,
     )
 
 
@@ -184,6 +190,8 @@ def release_context(release: Release, links: Links) -> dict[str, Any]:
         "commit_count": len({c.sha for c in release.commits}),
         "repository_url": links.base,
         "retags": release.retags,
+        "no_changes": release.merges is not None,
+        "merges": list(release.merges or ()),
     }
 
 

@@ -7,14 +7,14 @@ release pipeline call these functions, the pure modules (`conventional`, `versio
 Releases are the tags matching the tag format (with the component prefix), reachable from
 the commit in question. A full history is read with ONE `git log`; each commit belongs to
 the lowest release that reaches it (`relkit.attribution`). With `[changelog] prereleases =
-"fold"` (the default) pre-release tags that a higher final release reaches are folded into
-it: the 1.3.0 section holds the commits of 1.3.0-rc.1 and -rc.2; with "own" each keeps its
-section.
+"fold"` (the default) pre-release tags that the final release of their own version reaches
+are folded into it: the 1.3.0 section holds the commits of 1.3.0-rc.1 and -rc.2; with "own"
+each keeps its section.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -142,16 +142,27 @@ def _links(root: Path, config: RelkitConfig) -> Links:
     return Links(base.rstrip("/") if base else None)
 
 
+def _folds_into(tag: ReleaseTag, version: Version, *, fold: bool) -> bool:
+    """Whether `tag` is part of `version`'s release rather than one of its own: with "fold",
+    the pre-releases of that very version (1.3.0-rc.1 in 1.3.0). A pre-release of another
+    version (helm's v2.8.0-rc.1 below 3.6.0, its own final never merged) keeps its own."""
+    return (
+        fold
+        and tag.version.is_prerelease
+        and not version.is_prerelease
+        and tag.version.core == version.core
+    )
+
+
 def _previous(
     root: Path, tags: Sequence[ReleaseTag], version: Version, target: str, *, fold: bool
 ) -> ReleaseTag | None:
-    """The release a version's notes start from: the last final one reachable from `target`
-    (for a pre-release, or with pre-releases in sections of their own, the last release of
-    any kind): the same range as its changelog section."""
+    """The release a version's notes start from: the highest release below it reachable from
+    `target` that is not folded into it: the same range as its changelog section."""
     # `tags` is sorted highest first: skip to the first one below `version`.
     start = next((i for i, t in enumerate(tags) if t.version < version), len(tags))
-    below = tags[start:]
-    return _reachable(root, below, target, finals_only=fold and not version.is_prerelease)
+    below = [t for t in tags[start:] if not _folds_into(t, version, fold=fold)]
+    return _reachable(root, below, target)
 
 
 def _parse(raws: Sequence[RawCommit], config: RelkitConfig) -> list[ConventionalCommit]:
@@ -222,8 +233,8 @@ def _release_for(
 ) -> ReleaseInfo:
     fold = config.changelog.prereleases == "fold"
     previous = _previous(root, tags, version, sha, fold=fold)
-    revision = f"{previous.sha}..{sha}" if previous else sha
-    raws = git_history.read_commits(root, (revision,), scope.paths)
+    revisions: tuple[str, ...] = (f"{previous.sha}..{sha}" if previous else sha,)
+    raws = git_history.read_commits(root, revisions, scope.paths)
     # The changelog's rule: a release holds what no LOWER release reaches. `previous..tag`
     # is that set unless another lower release was merged in from a line `previous` does
     # not contain (two maintenance lines merged into main): its tagged commit is then in
@@ -232,14 +243,20 @@ def _release_for(
     merged = [
         t.sha
         for t in tags
-        if t.sha in in_range
-        and t.version < version
-        and not (fold and t.version.is_prerelease and not version.is_prerelease)
+        if t.sha in in_range and t.version < version and not _folds_into(t, version, fold=fold)
     ]
     if merged:
         excluded = [f"^{other}" for other in (previous.sha if previous else None, *merged) if other]
-        raws = git_history.read_commits(root, (sha, *excluded), scope.paths)
+        revisions = (sha, *excluded)
+        raws = git_history.read_commits(root, revisions, scope.paths)
     commits = _parse(raws, config)
+    retags = previous.name if previous is not None and previous.sha == sha else None
+    merges = None
+    if not commits and retags is None:
+        # Nothing of its own (a tag on the merge of a maintenance line): say which lower
+        # releases it brings. Only here, so the usual notes read no more of the history.
+        graph = git_history.read_commits(root, revisions) if scope.paths else raws
+        merges = _merged_tags(root, graph, sha, tags, version, fold=fold)
     committed_at = git_history.commit_time(root, sha)
     release = build_release(
         commits,
@@ -249,7 +266,8 @@ def _release_for(
         released_on=_date(committed_at),
         commit_types=config.commit_types,
         other_commits=config.changelog.other_commits,
-        retags=previous.name if previous is not None and previous.sha == sha else None,
+        retags=retags,
+        merges=merges,
     )
     notes = render_notes(release, _links(root, config), changelog_renderer(config, root))
     return ReleaseInfo(
@@ -261,6 +279,52 @@ def _release_for(
         notes=notes,
         commits=release.commits,
         release=release,
+    )
+
+
+def _first_parent_exit(parents: Mapping[str, Sequence[str]], sha: str) -> str | None:
+    """Where the first-parent line from `sha` leaves `parents` (the commits of one release):
+    the line the release was made on. Its tagged commit is the base, not something merged."""
+    while sha in parents:
+        if not parents[sha]:
+            return None
+        sha = parents[sha][0]
+    return sha
+
+
+def _merged_tags(
+    root: Path,
+    graph: Sequence[RawCommit],
+    sha: str,
+    tags: Sequence[ReleaseTag],
+    version: Version,
+    *,
+    fold: bool,
+) -> tuple[str, ...]:
+    """The lower releases whose tagged commits the merges of a release without commits of
+    its own bring in (its notes; `_merged_candidates` is the changelog's twin), highest
+    first. Only tagged commits are named: an untagged one's release is not known cheaply."""
+    parents = {raw.sha: raw.parents for raw in graph}
+    base = _first_parent_exit(parents, sha)
+    brought = {p for ps in parents.values() for p in ps if p not in parents and p != base}
+    named: dict[str, ReleaseTag] = {}
+    for tag in reversed(tags):  # lowest first: a commit is named by the lowest tag on it
+        if tag.sha not in brought or tag.sha in named or not tag.version < version:
+            continue
+        if fold and tag.version.is_prerelease and _folded_elsewhere(root, tag, tags):
+            continue  # the changelog has no section for it
+        named[tag.sha] = tag
+    ordered = sorted(named.values(), key=lambda t: t.version.precedence, reverse=True)
+    return tuple(t.name for t in ordered)
+
+
+def _folded_elsewhere(root: Path, tag: ReleaseTag, tags: Sequence[ReleaseTag]) -> bool:
+    """Whether a final release of `tag`'s own version contains it ("fold": no section)."""
+    return any(
+        not t.version.is_prerelease
+        and t.version.core == tag.version.core
+        and (t.sha == tag.sha or git_history.is_ancestor(root, tag.sha, t.sha))
+        for t in tags
     )
 
 
@@ -327,22 +391,60 @@ class _Candidate:
 
 
 def _fold(parents: dict[str, tuple[str, ...]], candidates: list[_Candidate]) -> list[_Candidate]:
-    """`candidates` without the pre-releases a higher final release reaches ("fold")."""
+    """`candidates` without the pre-releases that the final release of their own version
+    reaches ("fold": 1.3.0-rc.1 into 1.3.0).
+
+    A pre-release whose final is not in this history keeps its section, even when a final
+    of a later version reaches it: helm's v2.8.0-rc.1 (v2.8.0 was tagged on a branch never
+    merged) is not part of 3.6.0, nor vite's v1.0.0-rc.13 part of 2.0.0.
+    """
     finals = sorted(
         (c for c in candidates if not c.version.is_prerelease),
         key=lambda c: c.version.precedence,
-        reverse=True,
     )
-    # Highest first: each commit's owner is then the HIGHEST final release reaching it.
-    highest = attribution.claim(parents, [c.sha for c in finals]).owner
+    # Lowest first: each commit's owner is the LOWEST final release reaching it, which is the
+    # pre-release's own final when that one reaches it (a lower final reaching a pre-release
+    # of a higher version does not happen in practice; the pre-release then keeps its section).
+    lowest = attribution.claim(parents, [c.sha for c in finals]).owner
     kept: list[_Candidate] = []
     for candidate in candidates:
         if candidate.version.is_prerelease:
-            above = highest.get(candidate.sha)
-            if above is not None and finals[above].version > candidate.version:
-                continue  # folded into that final release
+            owner = lowest.get(candidate.sha)
+            if owner is not None and finals[owner].version.core == candidate.version.core:
+                continue  # folded into its own final release
         kept.append(candidate)
     return kept
+
+
+def _merged_candidates(
+    parents: Mapping[str, Sequence[str]],
+    owner: Mapping[str, int],
+    index: int,
+    start: str,
+    lowest_on: Mapping[str, int],
+) -> list[int]:
+    """The lower releases whose tagged commits the merges of release `index` (which has no
+    commit of its own) bring in, highest first: git.git's v2.44.2 merges v2.43.5.
+
+    Walks the commits the release owns (merges only, so few) from its tag `start`; its
+    first-parent line leaves them at its base, which is where it was made, not merged.
+    """
+    sha = start
+    while owner.get(sha) == index and parents.get(sha):  # along the first parents
+        sha = parents[sha][0]
+    base = sha if owner.get(sha) != index else None
+    own = {start}
+    stack = [start]
+    brought: set[int] = set()
+    while stack:
+        for parent in parents.get(stack.pop(), ()):
+            if owner.get(parent) == index:
+                if parent not in own:
+                    own.add(parent)
+                    stack.append(parent)
+            elif parent != base and parent in lowest_on:
+                brought.add(lowest_on[parent])
+    return sorted(brought, reverse=True)
 
 
 def _all_releases(
@@ -387,6 +489,9 @@ def _all_releases(
     # Lowest first; the name breaks ties (v1.0.0 and v1.0.0+build) so output is stable.
     candidates.sort(key=lambda c: (c.version.precedence, c.name))
     claims = attribution.claim(parents, [c.sha for c in candidates])
+    lowest_on: dict[str, int] = {}  # tagged commit -> the lowest release on it
+    for index, candidate in enumerate(candidates):
+        lowest_on.setdefault(candidate.sha, index)
 
     found: list[list[ConventionalCommit]] = [[] for _ in candidates]
     for sha in order:  # topological order: a merged branch's commits stay together
@@ -399,6 +504,10 @@ def _all_releases(
     for index in reversed(range(len(candidates))):
         candidate = candidates[index]
         previous, retags = claims.previous[index], claims.retags[index]
+        merges = None
+        if not found[index] and retags is None:
+            merged = _merged_candidates(parents, claims.owner, index, candidate.sha, lowest_on)
+            merges = tuple(candidates[i].name for i in merged)
         releases.append(
             build_release(
                 found[index],
@@ -409,6 +518,7 @@ def _all_releases(
                 commit_types=config.commit_types,
                 other_commits=config.changelog.other_commits,
                 retags=candidates[retags].name if retags is not None else None,
+                merges=merges,
             )
         )
     return releases
