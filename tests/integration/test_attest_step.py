@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from relkit.adapters.oci_referrers import attach_bundle, fetch_bundles, list_referrers
-from relkit.adapters.registry import Reference, RegistryClient
+from relkit.adapters.oci_referrers import (
+    SIGSTORE_BUNDLE_ARTIFACT_TYPE,
+    attach_bundle,
+    fetch_bundles,
+    list_referrers,
+    referrers_tag,
+)
+from relkit.adapters.registry import OCI_INDEX, OCI_MANIFEST, Reference, RegistryClient
 from relkit.config import RelkitConfig, SigningConfig
 from relkit.errors import RelkitError
 from relkit.model import Artifact, ReleasePlan, StepOutcome, StepRecord, Version
@@ -129,3 +136,45 @@ def test_signing_mode_none_skips(
         previous=context.previous,
     )
     assert run(unsigned).outcome is StepOutcome.SKIPPED
+
+
+def test_a_referrer_pointing_at_another_manifest_stops_the_step(
+    tmp_path: Path, registry: RegistryServer, signing_key_pair: SigningKeyPair
+) -> None:
+    context, subject = _context(tmp_path, registry, signing_key_pair)
+    other = push_test_image(registry.host, subject.repository, "other")
+    about_other = Reference(subject.registry, subject.repository, None, other)
+    with RegistryClient() as client:
+        rogue = attach_bundle(
+            client,
+            about_other,
+            b'{"mediaType": "x"}',
+            predicate_type=SLSA_PROVENANCE_V1,
+            created="2026-01-01T00:00:00Z",
+        )
+        manifest = client.get_manifest(about_other.with_digest(rogue))
+        # A hostile writer lists that referrer (whose subject is `other`) in our index.
+        index = {
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [
+                {
+                    "mediaType": OCI_MANIFEST,
+                    "digest": rogue,
+                    "size": len(manifest.content),
+                    "artifactType": SIGSTORE_BUNDLE_ARTIFACT_TYPE,
+                    "annotations": {"dev.sigstore.bundle.predicateType": SLSA_PROVENANCE_V1},
+                }
+            ],
+        }
+        tag = referrers_tag(subject.digest or "")
+        client.push_manifest(
+            Reference(subject.registry, subject.repository, tag),
+            json.dumps(index).encode(),
+            OCI_INDEX,
+        )
+        with pytest.raises(RelkitError, match="points at another manifest") as caught:
+            run(context)
+        assert "\n" not in str(caught.value)
+        assert len(list_referrers(client, subject)[0]) == 1  # nothing was added
+    assert not (context.dist_dir / "shop-1.2.0.intoto.sigstore.json").exists()
