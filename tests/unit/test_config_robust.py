@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from relkit.cli import main
 from relkit.config import RelkitConfig, load_config, parse_config
 from relkit.errors import EXIT_OK, EXIT_USAGE, ConfigError
 from tests.fixtures.gitrepo import BuiltRepo
+from tests.hypothesis_profiles import property_settings
 
 MakeRepo = Callable[..., BuiltRepo]
 
@@ -156,9 +157,7 @@ _values: st.SearchStrategy[Any] = st.recursive(
 )
 
 
-@settings(
-    derandomize=True, max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+@property_settings(200)
 @given(st.dictionaries(_keys, _values, max_size=4))
 def test_any_settings_are_a_config_or_one_config_error(data: dict[str, Any]) -> None:
     try:

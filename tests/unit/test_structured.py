@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -28,6 +28,7 @@ from relkit.structured import (
     load_yaml_all,
     read_text,
 )
+from tests.hypothesis_profiles import property_settings
 
 # -- hostile documents, each one line and exit 2 ------------------------------------------
 
@@ -200,9 +201,7 @@ _json_values = st.recursive(
     ),
     max_leaves=30,
 )
-_PROPERTY = settings(
-    derandomize=True, max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+_PROPERTY = property_settings(150)
 
 
 @_PROPERTY

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from relkit.errors import EXIT_FAILED, RelkitError
 from relkit.templating import TemplateRenderer
+from tests.hypothesis_profiles import property_settings
 
 
 def _render(tmp_path: Path, source: str | bytes, **context: object) -> str:
@@ -93,9 +94,7 @@ def test_shipped_templates_render_many_releases() -> None:
     assert isinstance(text, str)
 
 
-@settings(
-    derandomize=True, max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+@property_settings(150)
 @given(
     st.lists(
         st.sampled_from(
