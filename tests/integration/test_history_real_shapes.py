@@ -238,3 +238,28 @@ def test_a_release_with_commits_says_nothing_about_changes(
     text = capsys.readouterr().out
     assert "No changes" not in text
     assert "* t (" in section(text, "1.1.0")
+
+
+def test_a_component_release_merging_its_maintenance_line_says_so(
+    make_repo: MakeRepo, capsys: Any
+) -> None:
+    # The merge commits touch no file of the component: the names come from the whole graph,
+    # in the changelog and in the notes alike.
+    spec = [
+        {**step, "files": {f"api/{p}": c for p, c in step["files"].items()}}
+        if "files" in step
+        else {**step, "tag": f"api/{step['tag']}"}
+        if "tag" in step
+        else step
+        for step in MAINTENANCE_MERGES
+    ]
+    repo = build(make_repo, spec)
+    (repo.path / "relkit.toml").write_text(
+        '[[components]]\nname = "api"\npaths = ["api"]\ntag_prefix = "api/"\n'
+    )
+    assert run(repo, "changelog", "--stdout", "--component", "api") == EXIT_OK
+    text = capsys.readouterr().out
+    assert section(text, "1.1.1").strip() == "No changes of its own: it merges api/v1.0.1."
+    assert "* security (" in section(text, "1.0.1")
+    assert run(repo, "notes", "api/v1.1.1", "--component", "api") == EXIT_OK
+    assert "No changes of its own: it merges api/v1.0.1." in capsys.readouterr().out

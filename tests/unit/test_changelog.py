@@ -192,3 +192,40 @@ def test_a_template_cannot_reach_python_internals(tmp_path: Path) -> None:
     (tmp_path / "release_notes.md.j2").write_text("{{ ''.__class__.__mro__ }}")
     with pytest.raises(RelkitError, match="template release_notes.md.j2"):
         render_notes(release(), LINKS, TemplateRenderer(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("merges", "line"),
+    [
+        ((), "No changes of its own."),
+        (("v2.43.5",), "No changes of its own: it merges v2.43.5."),
+        (("v1.1.1", "v1.0.1"), "No changes of its own: it merges v1.1.1 and v1.0.1."),
+        (
+            ("v3.1.1", "v2.0.4", "v1.0.9"),
+            "No changes of its own: it merges v3.1.1, v2.0.4 and v1.0.9.",
+        ),
+    ],
+)
+def test_a_release_without_commits_of_its_own_says_why(merges: tuple[str, ...], line: str) -> None:
+    empty = build_release(
+        [],
+        version=Version(4, 0, 1),
+        tag="v4.0.1",
+        previous_tag="v4.0.0",
+        released_on=date(2024, 3, 1),
+        commit_types=DEFAULT_COMMIT_TYPES,
+        merges=merges,
+    )
+    section = render_sections([empty], LINKS, TemplateRenderer())
+    assert section.splitlines()[2:] == [line]
+    assert render_notes(empty, LINKS, TemplateRenderer()).startswith(line + "\n")
+    # Not computed (a release built from commits): no such line, even when all are hidden.
+    hidden = build_release(
+        parse_commits(raws()[:1], [r"^chore"]),
+        version=Version(4, 0, 1),
+        tag="v4.0.1",
+        previous_tag="v4.0.0",
+        released_on=date(2024, 3, 1),
+        commit_types=DEFAULT_COMMIT_TYPES,
+    )
+    assert "No changes" not in render_sections([hidden], LINKS, TemplateRenderer())
