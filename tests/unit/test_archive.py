@@ -509,3 +509,20 @@ def test_built_archives_round_trip(files: dict[str, bytes]) -> None:
 
 def _fold(path: str) -> str:
     return path.casefold()
+
+
+@pytest.mark.parametrize(
+    ("mtime", "gzip_mtime"),
+    [(253402300799, 0xFFFFFFFF), (-86400, 0), (1_700_000_000, 1_700_000_000)],
+    ids=["year-9999", "before-1970", "ordinary"],
+)
+def test_any_commit_time_builds_a_readable_reproducible_archive(
+    mtime: int, gzip_mtime: int
+) -> None:
+    files = {"compose.yaml": BundleFile(b"services: {}\n")}
+    first = build_tar_gz(files, top="acme-1.0.0", mtime=mtime)
+    assert first == build_tar_gz(files, top="acme-1.0.0", mtime=mtime)
+    assert struct.unpack("<I", first[4:8])[0] == gzip_mtime  # the gzip header's MTIME field
+    assert parse_archive(first, "acme-1.0.0.tar.gz").files == {
+        "compose.yaml": b"services: {}\n"
+    }

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from relkit.errors import RelkitError, UsageError
+from relkit.errors import UsageError
 
 __all__ = ["BundleFile", "build_tar_gz", "check_entry_path", "collect_tree"]
 
@@ -81,12 +81,16 @@ def _excluded(name: str) -> bool:
     return name in _EXCLUDED_NAMES or (name.startswith(".env.") and name != ".env.example")
 
 
+_GZIP_MAX_MTIME = 0xFFFFFFFF
+
+
 def build_tar_gz(files: Mapping[str, BundleFile], *, top: str, mtime: int) -> bytes:
     """The archive bytes: `top/` plus every file and the directories leading to it."""
     if "/" in top or top in ("", ".", ".."):
         raise UsageError(f"bundle top directory {top!r} must be a single path component")
-    if mtime < 0:
-        raise RelkitError("archive mtime must not be before 1970")
+    # The gzip header holds an unsigned 32-bit time: a commit dated before 1970 or after 2106
+    # (git accepts both) is clamped, so the archive stays reproducible and never fails to build.
+    mtime = min(max(mtime, 0), _GZIP_MAX_MTIME)
     paths = {check_entry_path(path): entry for path, entry in files.items()}
     directories = {top}
     for path in paths:
