@@ -523,6 +523,4 @@ def test_any_commit_time_builds_a_readable_reproducible_archive(
     first = build_tar_gz(files, top="acme-1.0.0", mtime=mtime)
     assert first == build_tar_gz(files, top="acme-1.0.0", mtime=mtime)
     assert struct.unpack("<I", first[4:8])[0] == gzip_mtime  # the gzip header's MTIME field
-    assert parse_archive(first, "acme-1.0.0.tar.gz").files == {
-        "compose.yaml": b"services: {}\n"
-    }
+    assert parse_archive(first, "acme-1.0.0.tar.gz").files == {"compose.yaml": b"services: {}\n"}
