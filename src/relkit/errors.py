@@ -6,6 +6,8 @@ code from the documented table (README "Exit codes"). The CLI prints them withou
 
 from __future__ import annotations
 
+from relkit.redact import redact
+
 __all__ = [
     "EXIT_FAILED",
     "EXIT_NO_RELEASE",
@@ -30,8 +32,9 @@ class RelkitError(Exception):
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         # Keep it one line: multi-line causes are unreadable in CI logs and annotations.
-        self.message = " ".join(message.split())
-        self.hint = " ".join(hint.split()) if hint else None
+        # Redacted here, once: every error line, run record and annotation comes from these.
+        self.message = redact(" ".join(message.split()))
+        self.hint = redact(" ".join(hint.split())) if hint else None
         super().__init__(self.message)
 
     def __str__(self) -> str:

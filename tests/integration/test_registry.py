@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import http.server
 import json
 import os
 import socketserver
+import subprocess
 import threading
 from pathlib import Path
 
 import httpx
 import pytest
 
+from relkit.adapters.oci_artifact import pull_artifact
 from relkit.adapters.registry import (
     DOCKER_MANIFEST,
     OCI_INDEX,
@@ -26,11 +29,21 @@ from relkit.adapters.registry import (
     resolve_many,
 )
 from relkit.errors import RelkitError
+from tests.e2e.scenario import relkit_command
 from tests.fixtures.registry import (
+    TEST_PASSWORD,
+    TEST_USER,
+    Answer,
+    HostileServer,
     RegistryServer,
+    SeenRequest,
     TokenRegistry,
+    basic_header,
+    json_answer,
     push_test_image,
     push_test_index,
+    unauthorized,
+    zeros,
 )
 
 
@@ -389,3 +402,324 @@ def test_bearer_wrong_credentials(token_registry: TokenRegistry) -> None:
         caught.value.message
         == f"registry {token_registry.host} requires authentication for {image}"
     )
+
+
+# --------------------------------------------------------------------------- hostile registries
+#
+# Issue 12 §1: credentials stay with their registry, secrets never reach a message, and a
+# registry cannot make relkit read more than a manifest's limit or a blob's descriptor.
+
+_SECRET_FORMS = (
+    TEST_PASSWORD,
+    base64.b64encode(f"{TEST_USER}:{TEST_PASSWORD}".encode()).decode(),
+    base64.b64encode(f"{TEST_USER}:{TEST_PASSWORD}".encode()).decode().rstrip("="),
+    base64.urlsafe_b64encode(f"{TEST_USER}:{TEST_PASSWORD}".encode()).decode(),
+    base64.b64encode(TEST_PASSWORD.encode()).decode().rstrip("="),
+)
+
+
+def assert_no_secret(text: str) -> None:
+    for form in _SECRET_FORMS:
+        assert form not in text
+
+
+def _client_with_credentials(host: str) -> RegistryClient:
+    return RegistryClient(DockerConfig({}), credentials={host: (TEST_USER, TEST_PASSWORD)})
+
+
+def _requires_basic(request: SeenRequest) -> Answer | None:
+    """The htpasswd registry's first answer: 401 until the right Basic credentials come."""
+    if request.authorization != basic_header():
+        return unauthorized('Basic realm="hostile"')
+    return None
+
+
+def test_a_redirect_target_never_gets_the_registry_credentials() -> None:
+    # The issue's reproduction: the registry answers 307 to another host, whose 401 names a
+    # token endpoint on itself. Old code sent it Basic base64(user:password).
+    def other(request: SeenRequest) -> Answer:
+        if request.path.startswith("/token"):
+            return json_answer(200, {"token": "stolen-token-123"})
+        return unauthorized(f'Bearer realm="{elsewhere.url}/token",service="x"')
+
+    with HostileServer(other) as elsewhere:
+
+        def registry_answer(request: SeenRequest) -> Answer:
+            return Answer(307, {"Location": f"{elsewhere.url}{request.path}"})
+
+        with HostileServer(registry_answer) as registry:
+            image = f"{registry.host}/acme/app:1.0.0"
+            with (
+                _client_with_credentials(registry.host) as client,
+                pytest.raises(RelkitError) as caught,
+            ):
+                client.get_manifest(image)
+    assert elsewhere.authorizations() == []
+    assert not any(r.path.startswith("/token") for r in elsewhere.seen)
+    assert caught.value.message == (
+        f"registry {registry.host} failed for {image}: HTTP 401 from 127.0.0.1,"
+        " which gets no credentials (UNAUTHORIZED)"
+    )
+    assert_no_secret(str(caught.value))
+
+
+def test_a_blob_redirect_to_storage_is_followed_without_credentials() -> None:
+    # Registries hand blobs out from S3-like storage with a signed URL: follow it, bare.
+    blob = b"layer bytes from storage"
+    digest = digest_of(blob)
+
+    def storage_answer(request: SeenRequest) -> Answer:
+        if request.authorization:
+            return json_answer(400, {"errors": [{"code": "UNEXPECTED_AUTH"}]})
+        return Answer(200, {"Content-Type": "application/octet-stream"}, blob)
+
+    with HostileServer(storage_answer) as storage:
+
+        def registry_answer(request: SeenRequest) -> Answer:
+            return _requires_basic(request) or Answer(
+                307, {"Location": f"{storage.url}/bucket/{digest}?X-Amz-Signature=abc"}
+            )
+
+        with (
+            HostileServer(registry_answer) as registry,
+            _client_with_credentials(registry.host) as client,
+        ):
+            got = client.get_blob(f"{registry.host}/acme/app", digest, size=len(blob))
+    assert got == blob
+    assert registry.authorizations() == [basic_header()]
+    assert storage.authorizations() == []
+
+
+def test_a_plain_http_token_realm_on_another_host_gets_no_credentials() -> None:
+    def registry_answer(request: SeenRequest) -> Answer:
+        return unauthorized('Bearer realm="http://tokens.example.invalid/token",service="r"')
+
+    with (
+        HostileServer(registry_answer) as registry,
+        _client_with_credentials(registry.host) as client,
+        pytest.raises(RelkitError) as caught,
+    ):
+        client.resolve_digest(f"{registry.host}/acme/app:1.0.0")
+    assert caught.value.message == (
+        f"registry {registry.host} names a plain-HTTP token realm on another host"
+        " (tokens.example.invalid): credentials are only sent there over HTTPS"
+    )
+
+
+def _echoing_registry(request: SeenRequest) -> Answer:
+    """Authenticates, then fails with an error body that echoes the Authorization header."""
+    if (challenge := _requires_basic(request)) is not None:
+        return challenge
+    echoed = str(request.authorization)
+    return json_answer(
+        500,
+        {
+            "errors": [
+                {"code": echoed, "message": f"bad request with Authorization: {echoed}"},
+                {"code": "UNKNOWN", "detail": {"password": TEST_PASSWORD}},
+            ]
+        },
+    )
+
+
+def test_an_error_body_echoing_the_authorization_header_is_redacted() -> None:
+    with HostileServer(_echoing_registry) as registry:
+        image = f"{registry.host}/acme/app:1.0.0"
+        with (
+            _client_with_credentials(registry.host) as client,
+            pytest.raises(RelkitError) as caught,
+        ):
+            client.get_manifest(image)
+    assert (
+        caught.value.message == f"registry {registry.host} failed for {image}: HTTP 500 (UNKNOWN)"
+    )
+    assert_no_secret(str(caught.value))
+
+
+def test_no_secret_reaches_the_error_line_or_the_annotation(tmp_path: Path) -> None:
+    # The CLI in GitHub Actions: `relkit: error:` on stderr and `::error::` on stdout.
+    config = tmp_path / "docker"
+    config.mkdir()
+    with HostileServer(_echoing_registry) as registry:
+        auth = base64.b64encode(f"{TEST_USER}:{TEST_PASSWORD}".encode()).decode()
+        (config / "config.json").write_text(json.dumps({"auths": {registry.host: {"auth": auth}}}))
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RELKIT_"))},
+            "DOCKER_CONFIG": str(config),
+            "GITHUB_ACTIONS": "true",
+        }
+        done = subprocess.run(
+            [*relkit_command(), "verify", f"oci://{registry.host}/acme/app:1.0.0", "--unsigned"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+    assert done.returncode == 1, done.stderr
+    assert "::error::" in done.stdout
+    assert "relkit: error: registry" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert_no_secret(done.stdout + done.stderr)
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "no-length"])
+def test_a_manifest_over_4_mib_is_refused(declared: bool) -> None:
+    big = b'{"schemaVersion":2,"annotations":{"x":"' + b"a" * (5 * 1024 * 1024) + b'"}}'
+
+    def registry_answer(request: SeenRequest) -> Answer:
+        return Answer(200, {"Content-Type": OCI_MANIFEST}, big, close=not declared)
+
+    with HostileServer(registry_answer) as registry:
+        image = f"{registry.host}/acme/app:1.0.0"
+        with _open_client() as client, pytest.raises(RelkitError) as caught:
+            client.get_manifest(image)
+    assert caught.value.message == f"registry {registry.host} sent more than 4 MiB for {image}"
+
+
+def _oversized_blob_registry(served: int) -> HostileServer:
+    """A registry whose artifact names a 4-byte layer and serves `served` bytes for it."""
+    four = b"tiny"
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "artifactType": "application/vnd.example",
+            "config": {
+                "mediaType": "application/vnd.oci.empty.v1+json",
+                "digest": digest_of(b"{}"),
+                "size": 2,
+            },
+            "layers": [
+                {
+                    "mediaType": "text/plain",
+                    "digest": digest_of(four),
+                    "size": len(four),
+                    "annotations": {"org.opencontainers.image.title": "tiny.txt"},
+                }
+            ],
+        }
+    ).encode()
+
+    def answer(request: SeenRequest) -> Answer:
+        if "/manifests/" in request.path:
+            return Answer(200, {"Content-Type": OCI_MANIFEST}, manifest)
+        return Answer(200, {"Content-Type": "application/octet-stream"}, zeros(served), close=True)
+
+    return HostileServer(answer)
+
+
+def test_a_blob_longer_than_its_descriptor_is_cut_off(tmp_path: Path) -> None:
+    served = 128 * 1024 * 1024
+    with (
+        _oversized_blob_registry(served) as registry,
+        _open_client() as client,
+        pytest.raises(RelkitError) as caught,
+    ):
+        pull_artifact(f"oci://{registry.host}/acme/art:1.0.0", tmp_path / "out", client=client)
+    assert caught.value.message == (
+        f"registry {registry.host} sent more than the 4 bytes of blob"
+        f" {digest_of(b'tiny')} of {registry.host}/acme/art"
+    )
+    # Reading stopped at once: only what fits the sockets' buffers was ever sent.
+    assert registry.sent < 32 * 1024 * 1024
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_blob_shorter_or_different_than_its_descriptor_is_refused() -> None:
+    blob = b"four"
+
+    def answer(request: SeenRequest) -> Answer:
+        return Answer(200, {}, b"fou" if "short" in request.path else b"FOUR")
+
+    with HostileServer(answer) as registry, _open_client() as client:
+        with pytest.raises(RelkitError) as short:
+            client.get_blob(f"{registry.host}/acme/short", digest_of(blob), size=4)
+        with pytest.raises(RelkitError) as different:
+            client.get_blob(f"{registry.host}/acme/other", digest_of(blob), size=4)
+    assert short.value.message.startswith(f"registry {registry.host} sent 3 of the 4 bytes")
+    assert different.value.message.endswith("does not match its digest")
+
+
+def test_a_token_service_answering_html_is_one_line_naming_the_registry() -> None:
+    def tokens(request: SeenRequest) -> Answer:
+        page = b"<!DOCTYPE html><html><body>Sign in</body></html>"
+        return Answer(200, {"Content-Type": "text/html"}, page)
+
+    with HostileServer(tokens) as service:
+
+        def registry_answer(request: SeenRequest) -> Answer:
+            return unauthorized(f'Bearer realm="{service.url}/token",service="r"')
+
+        with (
+            HostileServer(registry_answer) as registry,
+            _client_with_credentials(registry.host) as client,
+            pytest.raises(RelkitError) as caught,
+        ):
+            client.resolve_digest(f"{registry.host}/acme/app:1.0.0")
+    assert caught.value.message == (
+        f"token service of registry {registry.host} answered something that is not JSON"
+        " (an HTML page)"
+    )
+
+
+_MALFORMED = {
+    "not-json": (b"<html><body>502 Bad Gateway</body></html>", "is not JSON (an HTML page)"),
+    "layers-string": (
+        b'{"schemaVersion":2,"layers":"sha256:abc"}',
+        "is malformed: layers is a string, not a list",
+    ),
+    "annotations-list": (
+        b'{"schemaVersion":2,"layers":[],"annotations":["a","b"]}',
+        "is malformed: annotations is a list, not an object",
+    ),
+    "layer-string": (
+        b'{"schemaVersion":2,"layers":["sha256:abc"]}',
+        "is malformed: layers[0] is a string, not an object",
+    ),
+    "layer-annotations-list": (
+        b'{"schemaVersion":2,"layers":[{"digest":"sha256:a","size":1,"annotations":[]}]}',
+        "is malformed: layers[0].annotations is a list, not an object",
+    ),
+    "size-string": (
+        b'{"schemaVersion":2,"layers":[{"digest":"sha256:a","size":"4"}]}',
+        "is malformed: layers[0].size is not a non-negative integer",
+    ),
+    "config-list": (
+        b'{"schemaVersion":2,"config":[]}',
+        "is malformed: config is a list, not an object",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_MALFORMED))
+def test_a_malformed_manifest_is_one_line_naming_the_registry(case: str, tmp_path: Path) -> None:
+    body, problem = _MALFORMED[case]
+
+    def answer(request: SeenRequest) -> Answer:
+        return Answer(200, {"Content-Type": OCI_MANIFEST}, body)
+
+    with HostileServer(answer) as registry, _open_client() as client:
+        reference = f"{registry.host}/acme/art:1.0.0"
+        with pytest.raises(RelkitError) as caught:
+            pull_artifact(f"oci://{reference}", tmp_path, client=client)
+    assert (
+        caught.value.message == f"manifest of {reference} from registry {registry.host} {problem}"
+    )
+
+
+def test_relkit_verify_of_a_malformed_manifest_exits_1_without_traceback(tmp_path: Path) -> None:
+    def answer(request: SeenRequest) -> Answer:
+        return Answer(200, {"Content-Type": OCI_MANIFEST}, _MALFORMED["layers-string"][0])
+
+    with HostileServer(answer) as registry:
+        done = subprocess.run(
+            [*relkit_command(), "verify", f"oci://{registry.host}/acme/art:1.0.0", "--unsigned"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[0].startswith("relkit: error: manifest of")

@@ -244,8 +244,8 @@ def pull_artifact(
             path = destination / title
             if path in written or path.is_symlink():
                 raise RelkitError(f"{ref} has a duplicate or unsafe layer title {title!r}")
-            blob = active.get_blob(target, str(layer.get("digest")))
-            path.write_bytes(blob)
+            # Streamed to disk, stopped at the descriptor's size, digest-checked on the way.
+            active.download_blob(target, str(layer.get("digest")), path, size=_size(ref, layer))
             written.append(path)
     finally:
         if client is None:
@@ -257,6 +257,13 @@ def pull_artifact(
         annotations=dict(data.get("annotations") or {}),
         files=tuple(written),
     )
+
+
+def _size(ref: str, layer: Mapping[str, Any]) -> int:
+    size = layer.get("size")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise RelkitError(f"{ref} has a layer without a valid size")
+    return size
 
 
 def _safe_title(title: str) -> bool:

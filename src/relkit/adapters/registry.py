@@ -19,7 +19,7 @@ import re
 import ssl
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 
 from relkit.errors import RelkitError, UsageError
+from relkit.redact import register_credentials, register_secret
 from relkit.structured import DocumentError, load_json
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "DOCKER_MANIFEST_LIST",
     "INSECURE_ENV",
     "MANIFEST_MEDIA_TYPES",
+    "MAX_BLOB_BYTES",
+    "MAX_MANIFEST_BYTES",
     "OCI_EMPTY_CONFIG",
     "OCI_INDEX",
     "OCI_MANIFEST",
@@ -76,6 +79,15 @@ _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 _RETRY_STATUS = (429, 502, 503, 504)
 _RETRIES = 2
 _MAX_RETRY_DELAY = 10.0
+_REDIRECT_STATUS = (301, 302, 303, 307, 308)
+_MAX_REDIRECTS = 5
+_ERROR_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
+
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # containerd's limit on a manifest (and a tag list)
+MAX_BLOB_BYTES = 1024 * 1024 * 1024  # a blob whose descriptor gives no size
+_MAX_BODY_BYTES = 1024 * 1024  # token answers and other small JSON
+_MAX_ERROR_BYTES = 64 * 1024  # enough of an error body for its code
+_CHUNK = 64 * 1024
 
 
 # --------------------------------------------------------------------------- references
@@ -223,6 +235,7 @@ class DockerConfig:
         for key, entry in (raw_auths or {}).items():
             creds = _entry_credentials(entry)
             if creds is not None:
+                register_credentials(*creds)  # masked in every message from now on
                 auths[_normalize_config_key(key)] = creds
         return cls(auths, str(path))
 
@@ -266,7 +279,12 @@ def _entry_credentials(entry: Any) -> tuple[str, str] | None:
 
 @dataclass(frozen=True)
 class Manifest:
-    """A manifest as the registry stored it: exact bytes, their digest, the parsed JSON."""
+    """A manifest as the registry stored it: exact bytes, their digest, the parsed JSON.
+
+    `get_manifest` has already checked that the bytes are a JSON object whose standard
+    fields (`layers`, `manifests`, `config`, `annotations`...) have their spec'd types, so
+    callers may index them without guarding against a hostile registry.
+    """
 
     reference: Reference
     media_type: str
@@ -275,10 +293,7 @@ class Manifest:
 
     @property
     def json(self) -> dict[str, Any]:
-        data = load_json(self.content, source=f"manifest of {self.reference}")
-        if not isinstance(data, dict):
-            raise RelkitError(f"manifest of {self.reference} is not a JSON object")
-        return data
+        return _parse_manifest(self.content, f"manifest of {self.reference}")
 
     @property
     def is_index(self) -> bool:
@@ -289,16 +304,47 @@ class NotFoundError(RelkitError):
     """The image, tag, repository or blob does not exist in the registry (HTTP 404)."""
 
 
+@dataclass(frozen=True)
+class _Reply:
+    """One final HTTP answer, its body read within a bound (or streamed into a sink)."""
+
+    status_code: int
+    headers: httpx.Headers
+    url: httpx.URL
+    content: bytes
+
+    def json(self) -> Any:
+        """The body as JSON (bounded depth); a `DocumentError` when it is not."""
+        return load_json(self.content, source=f"answer from {self.url.host}")
+
+
 class _RequestFailed(Exception):
     """Internal: an HTTP answer that is not what we asked for (turned into a RelkitError)."""
 
-    def __init__(self, response: httpx.Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
+    def __init__(self, reply: _Reply) -> None:
+        super().__init__(reply.status_code)
+        self.reply = reply
+
+
+class _TooLarge(Exception):
+    """Internal: a body longer than relkit reads for that kind of answer."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+Sink = Callable[[bytes], object]
 
 
 class RegistryClient:
-    """A thread-safe OCI Distribution client (one connection pool, shared auth tokens)."""
+    """A thread-safe OCI Distribution client (one connection pool, shared auth tokens).
+
+    Credentials stay with their registry: every hop of a redirect chain is judged on its
+    own, and only a hop to the registry's own origin (scheme, host, port) carries the Basic
+    credentials or a Bearer token obtained for it. A redirect target (a blob store, another
+    host) gets no credentials, and its `401` is an error, not a prompt to authenticate.
+    """
 
     def __init__(
         self,
@@ -311,8 +357,11 @@ class RegistryClient:
         # Explicit credentials win over the Docker config file (tests, CI secrets).
         self._config = docker_config if docker_config is not None else DockerConfig.load()
         self._credentials = dict(credentials or {})
+        for user, password in [*self._credentials.values(), *self._config.auths.values()]:
+            register_credentials(user, password)
         self._insecure = tuple(insecure)
-        self._http = httpx.Client(timeout=timeout, follow_redirects=True)
+        # Redirects are followed by hand (`_exchange`): httpx would re-send our headers.
+        self._http = httpx.Client(timeout=timeout, follow_redirects=False)
         self._auth: dict[tuple[str, str], str] = {}  # (registry, scope) → Authorization
         self._lock = threading.Lock()
 
@@ -347,15 +396,22 @@ class RegistryClient:
         return self.get_manifest(ref).digest
 
     def get_manifest(self, reference: str | Reference) -> Manifest:
+        """The manifest bytes (at most 4 MiB, containerd's limit), digest- and shape-checked."""
         ref = _as_ref(reference)
         with self._errors(ref):
             response = self._send(
-                "GET", ref, f"/manifests/{ref.target}", headers=_accept_manifests()
+                "GET",
+                ref,
+                f"/manifests/{ref.target}",
+                headers=_accept_manifests(),
+                limit=MAX_MANIFEST_BYTES,
             )
         content = response.content
+        data = _parse_manifest(content, f"manifest of {ref} from registry {ref.registry}")
         media_type = response.headers.get("Content-Type", "").split(";", 1)[0].strip()
         if not media_type or media_type == "application/json":
-            media_type = _media_type_from_body(content) or media_type
+            body_type = data.get("mediaType")
+            media_type = body_type if isinstance(body_type, str) else media_type
         header = response.headers.get("Docker-Content-Digest")
         expected = ref.digest or header
         algorithm = expected.split(":", 1)[0] if expected and _DIGEST.match(expected) else "sha256"
@@ -375,15 +431,67 @@ class RegistryClient:
             return False
         return True
 
-    def get_blob(self, reference: str | Reference, digest: str) -> bytes:
-        """A blob's bytes, checked against its digest."""
+    def get_blob(
+        self, reference: str | Reference, digest: str, *, size: int | None = None
+    ) -> bytes:
+        """A blob's bytes, checked against its digest (and its descriptor's `size`).
+
+        The download stops as soon as it passes `size` (or `MAX_BLOB_BYTES` when the size
+        is unknown): a registry cannot make relkit hold more than the descriptor promised.
+        """
+        buffer = bytearray()
+        self.stream_blob(reference, digest, buffer.extend, size=size)
+        return bytes(buffer)
+
+    def download_blob(
+        self, reference: str | Reference, digest: str, target: Path, *, size: int | None = None
+    ) -> None:
+        """Stream a blob into `target` (removed again when the blob is refused)."""
+        try:
+            with target.open("wb") as handle:
+                self.stream_blob(reference, digest, handle.write, size=size)
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+
+    def stream_blob(
+        self, reference: str | Reference, digest: str, sink: Sink, *, size: int | None = None
+    ) -> None:
+        """Feed a blob to `sink` chunk by chunk, hashing as it goes; refuse a blob that is
+        longer or shorter than `size` or does not match `digest` (nothing is kept in memory)."""
         ref = _as_ref(reference)
+        what = f"blob {digest} of {ref.name}"
         _check_digest(digest, f"{ref.name}@{digest}")
-        with self._errors(ref, what=f"blob {digest} of {ref.name}"):
-            response = self._send("GET", ref, f"/blobs/{digest}")
-        if digest_of(response.content, digest.split(":", 1)[0]) != digest:
-            raise RelkitError(f"blob {digest} of {ref.name} does not match its digest")
-        return response.content
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+            raise RelkitError(f"{what} has an invalid size {size!r} in its descriptor")
+        limit = MAX_BLOB_BYTES if size is None else size
+        hasher = hashlib.new(digest.split(":", 1)[0])
+        received = 0
+
+        def take(chunk: bytes) -> None:
+            nonlocal received
+            received += len(chunk)
+            if received > limit:
+                raise _TooLarge(limit)
+            hasher.update(chunk)
+            sink(chunk)
+
+        try:
+            with self._errors(ref, what=what):
+                self._send("GET", ref, f"/blobs/{digest}", limit=limit, sink=take)
+        except _BlobTooLarge:
+            raise RelkitError(
+                f"registry {ref.registry} sent more than the {limit} bytes of {what}"
+                + ("" if size is not None else " (no size known)"),
+                hint="the registry or a proxy in between altered the content",
+            ) from None
+        if size is not None and received != size:
+            raise RelkitError(
+                f"registry {ref.registry} sent {received} of the {size} bytes of {what}",
+                hint="the registry or a proxy in between altered the content",
+            )
+        if f"{hasher.name}:{hasher.hexdigest()}" != digest:
+            raise RelkitError(f"{what} does not match its digest")
 
     def list_tags(self, reference: str | Reference, *, page_size: int | None = None) -> list[str]:
         """Every tag of the repository (follows `Link` pagination); unknown repo → []."""
@@ -393,11 +501,10 @@ class RegistryClient:
         while path is not None:
             try:
                 with self._errors(ref, what=f"tags of {ref.name}"):
-                    response = self._send("GET", ref, path)
+                    response = self._send("GET", ref, path, limit=MAX_MANIFEST_BYTES)
             except NotFoundError:
                 return tags
-            listed = load_json(response.content, source=f"tags of {ref.name}")
-            tags.extend((listed.get("tags") if isinstance(listed, dict) else None) or [])
+            tags.extend(_tag_list(response, ref))
             path = _next_link(response)
         return tags
 
@@ -416,7 +523,7 @@ class RegistryClient:
             location = started.headers.get("Location")
             if not location:
                 raise RelkitError(f"registry {ref.registry} gave no upload location for {what}")
-            url = httpx.URL(self._base(ref.registry)).join(location)
+            url = started.url.join(location)
             self._send(
                 "PUT",
                 ref,
@@ -447,6 +554,39 @@ class RegistryClient:
             raise RelkitError(f"registry stored manifest {ref} as {answered}, expected {digest}")
         return digest
 
+    # -- preflight -----------------------------------------------------------------------
+
+    def check_push_access(self, reference: str | Reference) -> str:
+        """Check, without writing, that we may push to the reference's repository.
+
+        The cheapest handshake that says so: `GET /v2/` (the API version check every client
+        makes first). `200` without credentials: the registry takes anonymous pushes. A
+        `401` challenge is answered as a push would answer it (Basic credentials, or a
+        Bearer token asked for `repository:NAME:pull,push`) and the check is repeated; a
+        refusal or missing credentials is a one-line error naming the registry. Returns how
+        access was granted: "anonymous", "basic" or "token".
+        """
+        ref = _as_ref(reference)
+        scope = f"repository:{ref.repository}:pull,push"
+        ping = f"{self._base(ref.registry)}/v2/"
+        with self._errors(ref, what=f"push to {ref.name}"):
+            if self._creds(ref.registry) is None:
+                # No credentials: only a registry that answers without any is open to us (a
+                # token service also hands out anonymous tokens, but only to pull).
+                asked = _Exchange("GET", {}, None, (200,), _MAX_BODY_BYTES, None)
+                reply = self._exchange(asked, httpx.URL(ping), ref, scope)
+                if reply.status_code == 401:
+                    raise _NoCredentials(ref.registry)
+                if reply.status_code != 200:
+                    raise _RequestFailed(reply)
+                return "anonymous"
+            self._send("GET", ref, ping, push=True)
+        with self._lock:
+            granted = self._auth.get((ref.registry, scope)) or self._auth.get((ref.registry, "*"))
+        if granted is None:
+            return "anonymous"
+        return "basic" if granted.startswith("Basic ") else "token"
+
     # -- plumbing ------------------------------------------------------------------------
 
     def _base(self, registry: str) -> str:
@@ -467,44 +607,112 @@ class RegistryClient:
         ok: tuple[int, ...] = (200,),
         headers: Mapping[str, str] | None = None,
         content: bytes | None = None,
-    ) -> httpx.Response:
+        limit: int = _MAX_BODY_BYTES,
+        sink: Sink | None = None,
+    ) -> _Reply:
         url = path if "://" in path else f"{self._base(ref.registry)}/v2/{ref.repository}{path}"
         scope = f"repository:{ref.repository}:{'pull,push' if push else 'pull'}"
-        request_headers = dict(headers or {})
-        # An upload Location may point at another host (a storage backend): never hand it
-        # the registry's credentials.
-        same_origin = httpx.URL(url).netloc == httpx.URL(self._base(ref.registry)).netloc
-        cached = self._cached_auth(ref.registry, scope) if same_origin else None
-        if cached:
-            request_headers["Authorization"] = cached
-        response = self._request(method, url, request_headers, content)
-        if response.status_code == 401 and same_origin:
-            authorization = self._authenticate(ref, response, scope)
-            request_headers["Authorization"] = authorization
-            response = self._request(method, url, request_headers, content)
-            if response.status_code == 401:
+        exchange = _Exchange(method, dict(headers or {}), content, ok, limit, sink)
+        reply = self._exchange(exchange, httpx.URL(url), ref, scope)
+        if reply.status_code == 401:
+            # Only the registry's own origin gets here (see `_exchange`).
+            self._authenticate(ref, reply, scope)
+            reply = self._exchange(exchange, httpx.URL(url), ref, scope)
+            if reply.status_code == 401:
                 raise _WrongCredentials(ref.registry)
-        if response.status_code not in ok:
-            raise _RequestFailed(response)
-        return response
+        if reply.status_code not in ok:
+            raise _RequestFailed(reply)
+        return reply
 
-    def _request(
-        self, method: str, url: str, headers: Mapping[str, str], content: bytes | None
-    ) -> httpx.Response:
-        """One HTTP request; reads are retried on rate limits and gateway hiccups."""
+    def _exchange(self, exchange: _Exchange, url: httpx.URL, ref: Reference, scope: str) -> _Reply:
+        """One request and its redirects, each hop given credentials only if it is the
+        registry's own origin. Returns the final answer, or the home origin's 401."""
+        home = httpx.URL(self._base(ref.registry))
+        method, content = exchange.method, exchange.content
+        for _hop in range(_MAX_REDIRECTS + 1):
+            at_home = _same_origin(url, home)
+            headers = dict(exchange.headers)
+            if at_home:
+                cached = self._cached_auth(ref.registry, scope)
+                if cached:
+                    headers["Authorization"] = cached
+            with self._open(method, url, headers, content) as response:
+                status = response.status_code
+                location = response.headers.get("Location")
+                if status in _REDIRECT_STATUS and location:
+                    target = url.join(location)
+                    _check_redirect(url, target, ref)
+                    if status == 303 or (status in (301, 302) and method == "POST"):
+                        method, content = ("HEAD" if method == "HEAD" else "GET"), None
+                    url = target
+                    continue
+                if status == 401 and not at_home:
+                    # A redirect target asking for credentials never gets ours.
+                    raise _RequestFailed(_reply(response, url, self._drain(response)))
+                if status in exchange.ok and status != 401:
+                    body = self._body(response, exchange.limit, exchange.sink)
+                else:
+                    body = self._drain(response)
+                return _reply(response, url, body)
+        raise RelkitError(
+            f"registry {ref.registry} redirected more than {_MAX_REDIRECTS} times",
+            hint="check the registry address",
+        )
+
+    @contextmanager
+    def _open(
+        self, method: str, url: httpx.URL, headers: Mapping[str, str], content: bytes | None
+    ) -> Iterator[httpx.Response]:
+        """One streamed HTTP request; reads are retried on rate limits and gateway hiccups."""
         for attempt in range(_RETRIES + 1):
-            response = self._http.request(method, url, headers=headers, content=content)
+            request = self._http.build_request(method, url, headers=headers, content=content)
+            response = self._http.send(request, stream=True)
             retryable = method in ("GET", "HEAD") and response.status_code in _RETRY_STATUS
             if not retryable or attempt == _RETRIES:
-                return response
+                try:
+                    yield response
+                finally:
+                    response.close()
+                return
+            response.close()
             time.sleep(_retry_delay(response, attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _body(response: httpx.Response, limit: int, sink: Sink | None) -> bytes:
+        """The body, at most `limit` bytes (a `Content-Length` above it is refused unread)."""
+        if response.request.method == "HEAD":
+            return b""
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise _TooLarge(limit)
+        if sink is not None:
+            for chunk in response.iter_bytes(_CHUNK):
+                sink(chunk)
+            return b""
+        buffer = bytearray()
+        for chunk in response.iter_bytes(_CHUNK):
+            buffer.extend(chunk)
+            if len(buffer) > limit:
+                raise _TooLarge(limit)
+        return bytes(buffer)
+
+    @staticmethod
+    def _drain(response: httpx.Response) -> bytes:
+        """An answer we only look into for an error code: its first few KiB."""
+        if response.request.method == "HEAD":
+            return b""
+        buffer = bytearray()
+        for chunk in response.iter_bytes(_CHUNK):
+            buffer.extend(chunk)
+            if len(buffer) >= _MAX_ERROR_BYTES:
+                break
+        return bytes(buffer[:_MAX_ERROR_BYTES])
 
     def _cached_auth(self, registry: str, scope: str) -> str | None:
         with self._lock:
             return self._auth.get((registry, scope)) or self._auth.get((registry, "*"))
 
-    def _authenticate(self, ref: Reference, challenge: httpx.Response, scope: str) -> str:
+    def _authenticate(self, ref: Reference, challenge: _Reply, scope: str) -> str:
         header = challenge.headers.get("WWW-Authenticate", "")
         scheme, _, params_text = header.partition(" ")
         params = dict(_CHALLENGE_PARAM.findall(params_text))
@@ -517,19 +725,7 @@ class RegistryClient:
                 self._auth[(ref.registry, "*")] = value
             return value
         if scheme.lower() == "bearer" and params.get("realm"):
-            query = {"scope": scope}
-            if params.get("service"):
-                query["service"] = params["service"]
-            auth = httpx.BasicAuth(*creds) if creds else None
-            response = self._http.get(params["realm"], params=query, auth=auth)
-            if response.status_code == 401:
-                raise _WrongCredentials(ref.registry) if creds else _NoCredentials(ref.registry)
-            if response.status_code != 200:
-                raise _RequestFailed(response)
-            body = response.json()
-            token = body.get("token") or body.get("access_token")
-            if not token:
-                raise RelkitError(f"token service of {ref.registry} returned no token")
+            token = self._fetch_token(ref, params, scope, creds)
             value = f"Bearer {token}"
             with self._lock:
                 self._auth[(ref.registry, scope)] = value
@@ -537,6 +733,59 @@ class RegistryClient:
         raise RelkitError(
             f"registry {ref.registry} asks for unsupported authentication {scheme or '(none)'!r}"
         )
+
+    def _fetch_token(
+        self,
+        ref: Reference,
+        params: Mapping[str, str],
+        scope: str,
+        creds: tuple[str, str] | None,
+    ) -> str:
+        """A Bearer token from the challenge's realm (Docker token spec), credentials sent
+        only to a realm we trust with them (see `_check_realm`)."""
+        realm = httpx.URL(params["realm"])
+        _check_realm(realm, httpx.URL(self._base(ref.registry)), ref)
+        query = {"scope": scope}
+        if params.get("service"):
+            query["service"] = params["service"]
+        headers = {"Accept": "application/json"}
+        if creds is not None:
+            basic = base64.b64encode(f"{creds[0]}:{creds[1]}".encode()).decode()
+            headers["Authorization"] = f"Basic {basic}"
+        url = realm.copy_merge_params(query)
+        service = f"token service of registry {ref.registry}"
+        try:
+            # Never follow a token service's redirect: it would carry the credentials along.
+            with self._open("GET", url, headers, None) as response:
+                status = response.status_code
+                body = (
+                    self._body(response, _MAX_BODY_BYTES, None)
+                    if status == 200
+                    else self._drain(response)
+                )
+        except _TooLarge:
+            raise RelkitError(f"{service} sent more than {_MAX_BODY_BYTES} bytes") from None
+        except httpx.HTTPError as exc:
+            raise RelkitError(
+                f"{service} is not reachable: {type(exc).__name__}",
+                hint="check the registry's token realm and the network",
+            ) from None
+        if status == 401:
+            raise _WrongCredentials(ref.registry) if creds else _NoCredentials(ref.registry)
+        if status != 200:
+            raise RelkitError(f"{service} answered HTTP {status}")
+        try:
+            data = load_json(body, source=service)
+        except DocumentError:
+            raise RelkitError(
+                f"{service} answered something that is not JSON ({_describe_body(body)})",
+                hint="is the registry's token realm a Docker token service?",
+            ) from None
+        token = (data.get("token") or data.get("access_token")) if isinstance(data, dict) else None
+        if not isinstance(token, str) or not token:
+            raise RelkitError(f"{service} returned no token")
+        register_secret(token)
+        return token
 
     @contextmanager
     def _errors(self, ref: Reference, *, what: str | None = None) -> Iterator[None]:
@@ -556,9 +805,16 @@ class RegistryClient:
                 hint=f"run docker login {ref.registry} or set DOCKER_CONFIG"
                 " (credential helpers are not supported)",
             ) from None
+        except _TooLarge as exc:
+            if what is not None and what.startswith("blob "):
+                raise _BlobTooLarge() from None
+            raise RelkitError(
+                f"registry {ref.registry} sent more than {_size_text(exc.limit)} for {subject}",
+                hint="relkit reads at most 4 MiB of a manifest or tag list (containerd's limit)",
+            ) from None
         except _RequestFailed as exc:
-            status = exc.response.status_code
-            code = _error_code(exc.response)
+            status = exc.reply.status_code
+            code = _error_code(exc.reply)
             if status == 404:
                 raise NotFoundError(
                     f"{subject} not found in registry {ref.registry}"
@@ -566,6 +822,8 @@ class RegistryClient:
                     hint="check the name and tag, and that it was pushed to this registry",
                 ) from None
             reason = "access denied" if status == 403 else f"HTTP {status}"
+            if status == 401:
+                reason = f"HTTP 401 from {exc.reply.url.host}, which gets no credentials"
             raise RelkitError(
                 f"registry {ref.registry} failed for {subject}: {reason}"
                 + (f" ({code})" if code else ""),
@@ -593,6 +851,22 @@ class RegistryClient:
             ) from None
 
 
+@dataclass(frozen=True)
+class _Exchange:
+    """What `_send` asks for, repeated as is after an authentication challenge."""
+
+    method: str
+    headers: dict[str, str]
+    content: bytes | None
+    ok: tuple[int, ...]
+    limit: int
+    sink: Sink | None
+
+
+class _BlobTooLarge(Exception):
+    pass
+
+
 class _WrongCredentials(Exception):
     def __init__(self, registry: str) -> None:
         super().__init__(registry)
@@ -603,6 +877,147 @@ class _NoCredentials(Exception):
         super().__init__(registry)
 
 
+def _reply(response: httpx.Response, url: httpx.URL, body: bytes) -> _Reply:
+    return _Reply(response.status_code, response.headers, url, body)
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host, url.port or default
+
+
+def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
+    return _origin(a) == _origin(b)
+
+
+def _is_loopback(url: httpx.URL) -> bool:
+    return url.host in ("localhost", "::1") or url.host.startswith("127.")
+
+
+def _check_redirect(source: httpx.URL, target: httpx.URL, ref: Reference) -> None:
+    if target.scheme not in ("http", "https"):
+        raise RelkitError(f"registry {ref.registry} redirected to a {target.scheme!r} URL")
+    if source.scheme == "https" and target.scheme == "http" and not _is_loopback(target):
+        raise RelkitError(
+            f"registry {ref.registry} redirected from HTTPS to plain HTTP ({target.host})",
+            hint="relkit never downgrades a registry connection",
+        )
+
+
+def _check_realm(realm: httpx.URL, home: httpx.URL, ref: Reference) -> None:
+    """A token realm gets the registry's credentials: on the registry's own host it is
+    spoken to as the registry is; on another host only over HTTPS (loopback excepted, for
+    local test registries), so a plain-HTTP realm elsewhere never sees a password."""
+    if realm.scheme not in ("http", "https") or not realm.host:
+        raise RelkitError(f"registry {ref.registry} names an invalid token realm")
+    if realm.host == home.host or realm.scheme == "https" or _is_loopback(realm):
+        return
+    raise RelkitError(
+        f"registry {ref.registry} names a plain-HTTP token realm on another host"
+        f" ({realm.host}): credentials are only sent there over HTTPS",
+        hint="configure the registry's token realm with an https:// URL",
+    )
+
+
+def _describe_body(body: bytes) -> str:
+    head = body.lstrip()[:64].lower()
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
+        return "an HTML page"
+    return f"{len(body)} bytes" if body else "an empty body"
+
+
+def _size_text(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MiB" if limit % (1024 * 1024) == 0 else f"{limit} bytes"
+
+
+def _parse_manifest(content: bytes, where: str) -> dict[str, Any]:
+    """The manifest JSON, with the standard fields of the types the OCI image spec gives
+    them, or a one-line error saying which field is wrong (issue 9 §7)."""
+    try:
+        data = load_json(content, source=where)
+    except DocumentError as exc:
+        reason = _describe_body(content)
+        if reason != "an HTML page" and content:
+            reason = exc.message.removeprefix(f"{where}: ").removeprefix("not valid JSON ")
+            reason = reason.removeprefix("(").removesuffix(")")
+        raise RelkitError(
+            f"{where} is not JSON ({reason})",
+            hint="is this an OCI registry? relkit reads OCI and Docker v2 manifests",
+        ) from None
+    if not isinstance(data, dict):
+        raise RelkitError(f"{where} is not a JSON object")
+    problem = _manifest_problem(data)
+    if problem:
+        raise RelkitError(f"{where} is malformed: {problem}")
+    return data
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _descriptor_problem(value: Any, field: str) -> str | None:
+    if not isinstance(value, dict):
+        return f"{field} is {_kind(value)}, not an object"
+    for key in ("mediaType", "digest", "artifactType"):
+        if key in value and not isinstance(value[key], str):
+            return f"{field}.{key} is {_kind(value[key])}, not a string"
+    size = value.get("size")
+    if "size" in value and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+        return f"{field}.size is not a non-negative integer"
+    return _annotations_problem(value, field)
+
+
+def _annotations_problem(value: dict[str, Any], field: str) -> str | None:
+    if "annotations" not in value or value["annotations"] is None:
+        return None
+    annotations = value["annotations"]
+    name = f"{field}.annotations" if field else "annotations"
+    if not isinstance(annotations, dict):
+        return f"{name} is {_kind(annotations)}, not an object"
+    if not all(isinstance(v, str) for v in annotations.values()):
+        return f"{name} has a value that is not a string"
+    return None
+
+
+def _manifest_problem(data: dict[str, Any]) -> str | None:
+    for key in ("mediaType", "artifactType"):
+        if key in data and not isinstance(data[key], str):
+            return f"{key} is {_kind(data[key])}, not a string"
+    for key in ("layers", "manifests"):
+        if key in data and data[key] is not None:
+            items = data[key]
+            if not isinstance(items, list):
+                return f"{key} is {_kind(items)}, not a list"
+            for position, item in enumerate(items):
+                problem = _descriptor_problem(item, f"{key}[{position}]")
+                if problem:
+                    return problem
+    for key in ("config", "subject"):
+        if key in data and data[key] is not None:
+            problem = _descriptor_problem(data[key], key)
+            if problem:
+                return problem
+    return _annotations_problem(data, "")
+
+
+def _tag_list(response: _Reply, ref: Reference) -> list[str]:
+    try:
+        data = response.json()
+    except DocumentError:
+        raise RelkitError(
+            f"tag list of {ref.name} from registry {ref.registry} is not JSON"
+        ) from None
+    tags = data.get("tags") if isinstance(data, dict) else None
+    if tags is None:
+        return []
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise RelkitError(f"tag list of {ref.name} from registry {ref.registry} is malformed")
+    return tags
+
+
 def _as_ref(reference: str | Reference) -> Reference:
     return reference if isinstance(reference, Reference) else Reference.parse(reference)
 
@@ -611,32 +1026,27 @@ def _accept_manifests() -> dict[str, str]:
     return {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)}
 
 
-def _media_type_from_body(content: bytes) -> str | None:
+def _error_code(reply: _Reply) -> str | None:
     try:
-        data = load_json(content, source="manifest")
-    except DocumentError:
+        errors = reply.json().get("errors") or []
+    except (DocumentError, AttributeError):
         return None
-    value = data.get("mediaType") if isinstance(data, dict) else None
-    return value if isinstance(value, str) else None
-
-
-def _error_code(response: httpx.Response) -> str | None:
-    try:
-        errors = load_json(response.content, source="registry error").get("errors") or []
-    except (ValueError, AttributeError, httpx.ResponseNotRead, DocumentError):
+    if not isinstance(errors, list):
         return None
     codes = [str(err.get("code")) for err in errors if isinstance(err, dict) and err.get("code")]
-    return ", ".join(codes) or None
+    # A code is the spec's UPPER_SNAKE word; anything else (an echoed header...) is not shown.
+    shown = [code for code in codes if _ERROR_CODE.match(code)]
+    return ", ".join(shown) or None
 
 
-def _next_link(response: httpx.Response) -> str | None:
+def _next_link(response: _Reply) -> str | None:
     link = response.headers.get("Link")
     if not link:
         return None
     match = re.search(r"<([^>]+)>", link)
     if match is None:
         return None
-    return str(response.request.url.join(match.group(1)))
+    return str(response.url.join(match.group(1)))
 
 
 def _retry_delay(response: httpx.Response, attempt: int) -> float:

@@ -161,7 +161,7 @@ def _remote_state(
     layer_digest = str(layers[0].get("digest"))
     if layer_digest == digest_of(archive):
         return "same", manifest.digest
-    remote = client.get_blob(ref, layer_digest)
+    remote = client.get_blob(ref, layer_digest, size=layers[0].get("size"))
     same = chart_files(remote) == chart_files(archive)
     return ("same" if same else "different"), manifest.digest
 
