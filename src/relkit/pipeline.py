@@ -64,6 +64,9 @@ class Step:
     summary: str
     run: Callable[[StepContext], StepRecord]
     describe: Callable[[StepContext], list[str]]
+    # Raises a RelkitError when a credential the step will need is missing or refused;
+    # run for every selected step before the first one publishes (relkit.preflight).
+    check: Callable[[StepContext], None] | None = None
 
 
 class ProgressReporter(Protocol):
@@ -126,6 +129,11 @@ def run_pipeline(
             records.append(StepRecord(step.name, StepOutcome.PLANNED, "; ".join(actions)))
         return PipelineResult(tuple(_in_step_order(records, order)), planned=planned)
 
+    failed = _preflight(steps, base, reporter)
+    if failed is not None:
+        record, error = failed
+        return PipelineResult(tuple(_in_step_order([*records, record], order)), error=error)
+
     done: list[StepRecord] = []
     for step in steps:
         context = _with_previous(base, tuple(done))
@@ -152,6 +160,26 @@ def run_pipeline(
         done.append(record)
     records.extend(done)
     return PipelineResult(tuple(_in_step_order(records, order)))
+
+
+def _preflight(
+    steps: Sequence[Step], base: StepContext, reporter: ProgressReporter
+) -> tuple[StepRecord, RelkitError] | None:
+    """Check what every selected step needs before any step publishes: a missing
+    credential fails the run with nothing published, not half-way through it."""
+    for step in steps:
+        if step.check is None:
+            continue
+        started = time.monotonic()
+        try:
+            step.check(base)
+        except RelkitError as exc:
+            record = StepRecord(
+                step.name, StepOutcome.FAILED, exc.message, round(time.monotonic() - started, 3)
+            )
+            reporter.step_finished(record)
+            return record, exc
+    return None
 
 
 def _with_previous(base: StepContext, previous: tuple[StepRecord, ...]) -> StepContext:

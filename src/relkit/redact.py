@@ -19,7 +19,8 @@ from __future__ import annotations
 import base64
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from urllib.parse import quote
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "register_credentials",
     "register_env_secrets",
     "register_secret",
+    "scoped",
     "secret_forms",
 ]
 
@@ -44,10 +46,11 @@ _SHAPES = (
     re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"),
     # GitHub tokens: ghp_, gho_, ghu_, ghs_, ghr_, github_pat_.
     re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{16,})"),
-    # JSON/text fields that carry a secret: "token": "...", password=...
+    # JSON fields and query/form parameters that carry a secret: "token": "...", password=...
     re.compile(
-        r"(?i)([\"']?(?:access_token|refresh_token|id_token|token|password|secret|authorization)"
-        r"[\"']?\s*[:=]\s*[\"']?)([^\s\"',}]{4,})"
+        r'("(?:access_token|refresh_token|id_token|token|password|secret)"\s*:\s*")([^"]{4,})'
+        r"|(?<![\w-])((?:access_token|refresh_token|id_token|token|password|secret)=)"
+        r"([^\s&\"',}]{4,})"
     ),
 )
 
@@ -77,6 +80,21 @@ def _add(forms: Iterable[str]) -> None:
         before = len(_known)
         _known.update(forms)
         if len(_known) != before:
+            _ordered = tuple(sorted(_known, key=len, reverse=True))
+
+
+@contextmanager
+def scoped() -> Iterator[None]:
+    """Secrets registered inside the block are forgotten after it (tests registering many
+    random values must not leave "000000" masked in every later digest)."""
+    global _ordered
+    with _lock:
+        saved = set(_known)
+    try:
+        yield
+    finally:
+        with _lock:
+            _known.intersection_update(saved)
             _ordered = tuple(sorted(_known, key=len, reverse=True))
 
 
@@ -118,4 +136,4 @@ def redact(text: str) -> str:
     text = _SHAPES[0].sub(_header, text)
     for pattern in _SHAPES[1:3]:
         text = pattern.sub(MASK, text)
-    return _SHAPES[3].sub(lambda m: f"{m.group(1)}{MASK}", text)
+    return _SHAPES[3].sub(lambda m: f"{m.group(1) or m.group(3)}{MASK}", text)

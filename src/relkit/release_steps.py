@@ -7,12 +7,14 @@ with the digests that now exist.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from relkit.adapters.github import GitHubClient
 from relkit.errors import ConfigError
 from relkit.model import ImagePin, StepOutcome, StepRecord
 from relkit.pipeline import Step, StepContext
+from relkit.preflight import check_attest, check_chart, check_promote, check_release
 from relkit.steps import attest as attest_step
 from relkit.steps import bundle as bundle_step
 from relkit.steps.chart import describe_chart, publish_chart
@@ -223,15 +225,24 @@ def _describe_promote(context: StepContext) -> list[str]:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("chart", "package the Helm chart and push it to OCI", _run_chart, _describe_chart),
+    Step(
+        "chart",
+        "package the Helm chart and push it to OCI",
+        _run_chart,
+        _describe_chart,
+        check_chart,
+    ),
     bundle_step.STEP,
-    attest_step.STEP,
+    replace(attest_step.STEP, check=check_attest),
     Step(
         "release",
         "release notes and assets (draft, upload, publish)",
         _run_release,
         _describe_release,
+        check_release,
     ),
-    Step("promote", "open the staging promotion PR", _run_promote, _describe_promote),
+    Step(
+        "promote", "open the staging promotion PR", _run_promote, _describe_promote, check_promote
+    ),
 )
 STEP_NAMES: tuple[str, ...] = tuple(step.name for step in STEPS)

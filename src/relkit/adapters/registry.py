@@ -325,6 +325,11 @@ class _RequestFailed(Exception):
         super().__init__(reply.status_code)
         self.reply = reply
 
+    @property
+    def response(self) -> _Reply:
+        """The answer (status_code, headers, url, content), under its former name."""
+        return self.reply
+
 
 class _TooLarge(Exception):
     """Internal: a body longer than relkit reads for that kind of answer."""
@@ -607,7 +612,7 @@ class RegistryClient:
         ok: tuple[int, ...] = (200,),
         headers: Mapping[str, str] | None = None,
         content: bytes | None = None,
-        limit: int = _MAX_BODY_BYTES,
+        limit: int = MAX_MANIFEST_BYTES,
         sink: Sink | None = None,
     ) -> _Reply:
         url = path if "://" in path else f"{self._base(ref.registry)}/v2/{ref.repository}{path}"

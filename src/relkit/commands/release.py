@@ -19,6 +19,7 @@ from relkit.commands._common import repo_config, repo_root
 from relkit.dist_files import sweep_stale
 from relkit.errors import EXIT_OK, RelkitError
 from relkit.pipeline import PipelineResult, PublishOptions, StepContext, run_pipeline
+from relkit.preflight import register_secrets
 from relkit.release_plan import build_plan, plan_summary, tag_from_env
 from relkit.release_steps import STEP_NAMES, STEPS
 from relkit.reporting import (
@@ -76,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
     root = repo_root(args)
     config = repo_config(args)
     env = dict(os.environ)
+    register_secrets(config, env)  # before anything could print one
     tag = args.tag or tag_from_env(root, config, env)
     # A component's tag (api/v1.2.0) releases that component: its history, charts, bundles
     # and promotion, into its own dist/<component>/ so two components never share files.

@@ -14,9 +14,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 
 from relkit.errors import RelkitError
+from relkit.redact import register_secret
 from relkit.structured import DocumentError, load_json
 
-__all__ = ["github_actions_token"]
+__all__ = ["check_github_actions_oidc", "github_actions_token"]
 
 _URL_VAR = "ACTIONS_ID_TOKEN_REQUEST_URL"
 _TOKEN_VAR = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
@@ -39,6 +40,7 @@ def github_actions_token(
     or the service refuses: that is an error with the permission hint, not a silent None.
     """
     url, bearer = env.get(_URL_VAR), env.get(_TOKEN_VAR)
+    register_secret(bearer)
     if not url and not bearer:
         return None
     if not url or not bearer:
@@ -66,4 +68,19 @@ def github_actions_token(
         raise RelkitError("GitHub Actions OIDC token service sent no token") from None
     if not isinstance(value, str) or not value:
         raise RelkitError("GitHub Actions OIDC token service sent no token")
+    register_secret(value)
     return value
+
+
+def check_github_actions_oidc(
+    env: Mapping[str, str], audience: str = "sigstore", *, timeout: float = 30.0
+) -> None:
+    """Fail now, before anything is published, when keyless signing will have no token:
+    the OIDC request variables are missing (no `id-token: write`) or the service does not
+    answer with a token. The token asked for here is discarded; signing asks again."""
+    if github_actions_token(env, audience, timeout=timeout) is None:
+        raise RelkitError(
+            f"keyless signing needs the GitHub Actions OIDC token, but {_URL_VAR} and"
+            f" {_TOKEN_VAR} are not set",
+            hint=_PERMISSION_HINT + ", or use signing.mode = 'key' outside GitHub Actions",
+        )

@@ -8,6 +8,7 @@ from relkit.bundle.publish import TRUST_CONFIG_ENV, describe_bundle, publish_bun
 from relkit.changelog import changelog_renderer
 from relkit.model import StepOutcome, StepRecord
 from relkit.pipeline import Step, StepContext
+from relkit.preflight import check_bundle
 
 __all__ = ["STEP", "describe", "run"]
 
@@ -64,4 +65,5 @@ STEP = Step(
     summary="build, sign and publish the self-host Compose bundle(s)",
     run=run,
     describe=describe,
+    check=check_bundle,
 )

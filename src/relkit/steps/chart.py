@@ -349,6 +349,13 @@ def publish_chart(
     return StepRecord("chart", outcome, detail, artifacts=(artifact,))
 
 
+def chart_push_reference(chart: ChartConfig, version: Version, *, root: Path | None) -> Reference:
+    """The tagged reference `publish_chart` pushes `chart` to (reads Chart.yaml's name)."""
+    source = _chart_dir(chart, root)
+    data = _safe_load((source / "Chart.yaml").read_text(encoding="utf-8"), "Chart.yaml")
+    return chart_reference(chart.registry, str(data.get("name") or source.name), str(version))
+
+
 def describe_chart(
     chart: ChartConfig,
     version: Version,
