@@ -490,6 +490,32 @@ def test_a_blob_redirect_to_storage_is_followed_without_credentials() -> None:
     assert storage.authorizations() == []
 
 
+def test_an_upload_location_on_another_host_gets_no_credentials() -> None:
+    # A registry may hand the upload to its storage front: the PUT goes there bare.
+    data = b"blob to upload"
+
+    def storage_answer(request: SeenRequest) -> Answer:
+        return Answer(201, {"Docker-Content-Digest": digest_of(data)})
+
+    with HostileServer(storage_answer) as storage:
+
+        def registry_answer(request: SeenRequest) -> Answer:
+            if (challenge := _requires_basic(request)) is not None:
+                return challenge
+            if request.method == "HEAD":
+                return Answer(404)
+            return Answer(202, {"Location": f"{storage.url}/upload/1?state=x"})
+
+        with (
+            HostileServer(registry_answer) as registry,
+            _client_with_credentials(registry.host) as client,
+        ):
+            assert client.push_blob(f"{registry.host}/acme/app", data) == digest_of(data)
+    assert [r.method for r in storage.seen] == ["PUT"]
+    assert storage.authorizations() == []
+    assert set(registry.authorizations()) == {basic_header()}
+
+
 def test_a_plain_http_token_realm_on_another_host_gets_no_credentials() -> None:
     def registry_answer(request: SeenRequest) -> Answer:
         return unauthorized('Bearer realm="http://tokens.example.invalid/token",service="r"')
