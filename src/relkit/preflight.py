@@ -99,12 +99,14 @@ def _bundle_targets(context: StepContext) -> list[Reference]:
     return [Reference.parse(target) for target in targets if target]
 
 
-def _check_signing(step: str, context: StepContext) -> None:
+def _check_signing(step: str, context: StepContext, *, keyless_outside_actions: bool) -> None:
     signing = context.config.signing
     if signing.mode == "key":
         with _checking(step, "signing key"):
             signer_for(signing, env=context.env)  # reads the key and decrypts it
     elif signing.mode == "keyless":
+        if not keyless_outside_actions and context.env.get("GITHUB_ACTIONS") != "true":
+            return
         with _checking(step, "keyless signing"):
             check_github_actions_oidc(context.env)
 
@@ -116,7 +118,7 @@ def check_chart(context: StepContext) -> None:
 def check_bundle(context: StepContext) -> None:
     if not context.config.bundles:
         return
-    _check_signing("bundle", context)
+    _check_signing("bundle", context, keyless_outside_actions=True)
     _check_push("bundle", _bundle_targets(context))
 
 
@@ -126,7 +128,8 @@ def check_attest(context: StepContext) -> None:
         return
     if not context.config.charts and not context.config.bundles:
         return
-    _check_signing("attest", context)
+    # Outside Actions the attest step skips keyless signing (there is no token to take).
+    _check_signing("attest", context, keyless_outside_actions=False)
     _check_push("attest", [*_chart_targets(context), *_bundle_targets(context)])
 
 

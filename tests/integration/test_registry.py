@@ -457,7 +457,7 @@ def test_a_redirect_target_never_gets_the_registry_credentials() -> None:
     assert elsewhere.authorizations() == []
     assert not any(r.path.startswith("/token") for r in elsewhere.seen)
     assert caught.value.message == (
-        f"registry {registry.host} failed for {image}: HTTP 401 from 127.0.0.1,"
+        f"registry {registry.host} failed for {image}: HTTP 401 from {elsewhere.host},"
         " which gets no credentials (UNAUTHORIZED)"
     )
     assert_no_secret(str(caught.value))

@@ -828,7 +828,7 @@ class RegistryClient:
                 ) from None
             reason = "access denied" if status == 403 else f"HTTP {status}"
             if status == 401:
-                reason = f"HTTP 401 from {exc.reply.url.host}, which gets no credentials"
+                reason = f"HTTP 401 from {_netloc(exc.reply.url)}, which gets no credentials"
             raise RelkitError(
                 f"registry {ref.registry} failed for {subject}: {reason}"
                 + (f" ({code})" if code else ""),
@@ -891,6 +891,10 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     return url.scheme, url.host, url.port or default
 
 
+def _netloc(url: httpx.URL) -> str:
+    return url.netloc.decode("ascii", "replace")
+
+
 def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
     return _origin(a) == _origin(b)
 
@@ -940,13 +944,11 @@ def _parse_manifest(content: bytes, where: str) -> dict[str, Any]:
     them, or a one-line error saying which field is wrong (issue 9 §7)."""
     try:
         data = load_json(content, source=where)
-    except DocumentError as exc:
-        reason = _describe_body(content)
-        if reason != "an HTML page" and content:
-            reason = exc.message.removeprefix(f"{where}: ").removeprefix("not valid JSON ")
-            reason = reason.removeprefix("(").removesuffix(")")
+    except DocumentError:
+        if _describe_body(content) not in ("an HTML page", "an empty body"):
+            raise  # too deep, too big, malformed: the bounded loader's own line
         raise RelkitError(
-            f"{where} is not JSON ({reason})",
+            f"{where} is not JSON ({_describe_body(content)})",
             hint="is this an OCI registry? relkit reads OCI and Docker v2 manifests",
         ) from None
     if not isinstance(data, dict):
