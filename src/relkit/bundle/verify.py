@@ -110,6 +110,10 @@ class VerifyReport:
     pins: tuple[str, ...]
     contents: ArchiveContents  # what was checked: `bundle extract` writes exactly this
     version: str  # the version the archive declares, agreed on by every name it goes by
+    # oci:// only: the digest of the manifest that was pulled and verified. Anything read
+    # about the artifact afterwards (its referrers) is read by this digest, never by the tag
+    # again: a registry may move the tag between two reads.
+    manifest_digest: str | None = None
 
 
 def _check_signature(
@@ -275,5 +279,10 @@ def verify_oci_bundle(
         )
     pulled_line = f"pulled: {reference} (manifest {pulled.digest})"
     return VerifyReport(
-        report.archive, (pulled_line, *report.checks), report.pins, report.contents, report.version
+        report.archive,
+        (pulled_line, *report.checks),
+        report.pins,
+        report.contents,
+        report.version,
+        manifest_digest=pulled.digest,
     )

@@ -17,7 +17,7 @@ from typing import Any
 from relkit.adapters.registry import Reference, RegistryClient
 from relkit.bundle.reference import split_digest
 from relkit.config import ImagesConfig
-from relkit.errors import UsageError
+from relkit.errors import RelkitError, UsageError
 from relkit.model import ImagePin
 from relkit.signing.oci_verify import AttestationPolicy, is_helm_chart, verify_oci_attestations
 
@@ -77,13 +77,20 @@ def verify_chart_if_chart(args: argparse.Namespace, policy: Any) -> list[str] | 
     return list(result.lines)
 
 
-def bundle_provenance_lines(args: argparse.Namespace, policy: Any) -> list[str]:
-    """For an oci:// bundle: its signature/provenance referrers, when present."""
+def bundle_provenance_lines(
+    args: argparse.Namespace, policy: Any, manifest_digest: str | None
+) -> list[str]:
+    """For an oci:// bundle: the signature/provenance referrers, when present, of the
+    manifest `manifest_digest` that was pulled and verified (never the tag read again)."""
     if not args.bundle.startswith("oci://") or getattr(policy, "unsigned", False):
         return []
+    if manifest_digest is None:
+        raise RelkitError(f"{args.bundle}: the pulled manifest's digest is unknown")
+    tagged = Reference.parse(args.bundle)
+    pinned = Reference(tagged.registry, tagged.repository, None, manifest_digest)
     with RegistryClient() as client:
         result = verify_oci_attestations(
-            args.bundle,
+            f"oci://{pinned}",
             _attestation_policy(args, policy),
             client=client,
             require_provenance=False,

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if chart is not None:
         return _print(args, chart, version=None, images=())
     report = run_verification(args)
-    extra = bundle_provenance_lines(args, policy_from_args(args))
+    extra = bundle_provenance_lines(args, policy_from_args(args), report.manifest_digest)
     extra += image_gate_lines(args, report.pins)
     return _print(args, [*report.checks, *extra], version=report.version, images=report.pins)
 
