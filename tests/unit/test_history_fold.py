@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import os
-
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from relkit.history import _Candidate, _fold
 from relkit.model import Version
+from tests.hypothesis_profiles import property_settings
 from tests.unit.test_attribution import ancestors, histories
 
 VERSIONS = ["1.0.0", "1.0.0-rc.1", "1.0.0-rc.2", "1.1.0-rc.1", "2.0.0", "2.0.0-beta.1", "2.1.0"]
 
 
-@settings(
-    max_examples=int(os.environ.get("RELKIT_PROPERTY_EXAMPLES", "100")),
-    derandomize=True,
-    deadline=None,
-)
+@property_settings(150)
 @given(histories(), st.data())
 def test_a_pre_release_folds_exactly_when_its_own_final_reaches_it(
     history: tuple[dict[str, tuple[str, ...]], list[str]], data: st.DataObject
