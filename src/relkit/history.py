@@ -426,7 +426,8 @@ def _merged_candidates(
     """The lower releases whose tagged commits the merges of release `index` (which has no
     commit of its own) bring in, highest first: git.git's v2.44.2 merges v2.43.5.
 
-    Walks the commits the release owns (merges only, so few) from its tag `start`; its
+    Walks the commits the release owns from its tag `start` (merges, or for a component
+    commits outside its paths: each commit is walked for one release at most); its
     first-parent line leaves them at its base, which is where it was made, not merged.
     """
     sha = start
@@ -442,8 +443,8 @@ def _merged_candidates(
                 if parent not in own:
                     own.add(parent)
                     stack.append(parent)
-            elif parent != base and parent in lowest_on:
-                brought.add(lowest_on[parent])
+            elif parent != base and lowest_on.get(parent, index) < index:
+                brought.add(lowest_on[parent])  # (a higher tag on an old commit: not merged)
     return sorted(brought, reverse=True)
 
 
