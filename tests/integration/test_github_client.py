@@ -246,7 +246,9 @@ def test_rate_limits_are_waited_out(gh: GitHubClient, fake_github: FakeGitHub, k
 
 
 def test_exhausted_quota_waits_for_reset(gh: GitHubClient, fake_github: FakeGitHub) -> None:
-    fake_github.set_rate_limit_remaining(0, reset_in=1)
+    # 3 s, not 1: on a loaded machine the first request could arrive after a 1 s reset and
+    # never see the exhausted quota (seen once in a full run).
+    fake_github.set_rate_limit_remaining(0, reset_in=3)
     assert gh.find_open_pull(REPO, "b", "main") is None
     first, second = fake_github.requests("GET", f"/repos/{REPO}/pulls")
     assert first.status == 403 and first.response["message"].startswith("API rate limit")
