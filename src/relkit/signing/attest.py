@@ -30,19 +30,22 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import Certificate
-from sigstore._internal.fulcio.client import ExpiredCertificate, FulcioClientError
-from sigstore._internal.rekor import RekorClientError
 from sigstore.errors import Error as SigstoreError
 from sigstore.errors import VerificationError
 from sigstore.models import Bundle
-from sigstore.oidc import ExpiredIdentity, IdentityToken
 from sigstore.sign import SigningContext
 from sigstore.verify import Verifier
 from sigstore.verify.policy import Identity, OIDCIssuer, VerificationPolicy
 
 from relkit.errors import RelkitError, UsageError
 from relkit.signing.identity import SourceRequirement, check_source, read_certificate
-from relkit.signing.keyless import SIGSTORE_AUDIENCE, load_trust_config
+from relkit.signing.keyless import (
+    first_line,
+    identity_token_for,
+    load_trust_config,
+    prefer_rekor_v1,
+    signing_errors,
+)
 from relkit.signing.keys import _load_private_key, _load_public_key
 from relkit.signing.provenance import IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1
 from relkit.structured import load_json
@@ -68,7 +71,6 @@ _log = logging.getLogger(__name__)
 BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
 # A Sigstore bundle is a few KiB; anything much larger read from outside is refused.
 MAX_BUNDLE_BYTES = 4 * 1024 * 1024
-_MAX_REASON = 200
 
 
 def statement_bytes(statement: Mapping[str, Any]) -> bytes:
@@ -80,15 +82,7 @@ def _statement(statement: Mapping[str, Any]) -> dsse.Statement:
     try:
         return dsse.Statement(statement_bytes(statement))
     except SigstoreError as exc:
-        raise RelkitError(f"not a valid in-toto statement: {_first_line(exc)}") from None
-
-
-def _first_line(exc: BaseException, secret: str = "") -> str:
-    text = str(exc).strip() or str(exc.__cause__ or "").strip() or type(exc).__name__
-    if secret:
-        text = text.replace(secret, "***")
-    line = text.splitlines()[0]
-    return line if len(line) <= _MAX_REASON else line[: _MAX_REASON - 3] + "..."
+        raise RelkitError(f"not a valid in-toto statement: {first_line(exc)}") from None
 
 
 class AttestationSigner:
@@ -110,50 +104,15 @@ class KeylessAttestationSigner(AttestationSigner):
 
     def sign(self, statements: Sequence[Mapping[str, Any]]) -> list[str]:
         token_text = self.identity_token
-        if not token_text:
-            raise RelkitError(
-                "keyless attestation needs an OIDC identity token, and none was found",
-                hint="in GitHub Actions grant the job 'permissions: id-token: write'; "
-                "elsewhere use signing.mode = 'key'",
-            )
+        token = identity_token_for(token_text, "keyless attestation")
         parsed = [_statement(statement) for statement in statements]
-        try:
-            token = IdentityToken(token_text, client_id=SIGSTORE_AUDIENCE)
-        except SigstoreError as exc:
-            raise RelkitError(
-                f"the OIDC identity token was refused: {_first_line(exc, token_text)}",
-                hint="the token must be a JWT for audience 'sigstore' that has not expired",
-            ) from None
-        config = load_trust_config(self.trust_config)
         # Rekor v1 while it lasts: its `dsse` entries verify with every cosign that reads
-        # bundles (see keyless._prefer_rekor_v1 for the same choice on blob signatures).
-        config.force_tlog_version = 1
-        try:
-            config.signing_config  # noqa: B018 - raises when no v1 log is configured
-        except SigstoreError:
-            config.force_tlog_version = None
-        try:
+        # bundles (the same choice as for blob signatures).
+        config = prefer_rekor_v1(load_trust_config(self.trust_config))
+        with signing_errors(token_text, "keyless attestation"):
             context = SigningContext.from_trust_config(config)
             with context.signer(token, cache=True) as signer:
                 bundles = [signer.sign_dsse(statement).to_json() for statement in parsed]
-        except (ExpiredIdentity, ExpiredCertificate):
-            raise RelkitError(
-                "the OIDC identity token expired before signing finished",
-                hint="request a fresh token and retry",
-            ) from None
-        except FulcioClientError as exc:
-            raise RelkitError(
-                f"Fulcio refused the signing certificate: {_first_line(exc, token_text)}"
-            ) from None
-        except RekorClientError as exc:
-            raise RelkitError(
-                f"Rekor refused the log entry: {_first_line(exc, token_text)}"
-            ) from None
-        except (SigstoreError, OSError) as exc:
-            raise RelkitError(
-                f"keyless attestation failed: {_first_line(exc, token_text)}",
-                hint="check network access to the Fulcio and Rekor of the trust config",
-            ) from None
         _log.info("attested %d statement(s) as %s", len(bundles), token.identity)
         return bundles
 
@@ -283,16 +242,14 @@ def verify_attestation_keyless(
     try:
         bundle = Bundle.from_json(bundle_json)
     except (SigstoreError, ValueError) as exc:
-        raise RelkitError(
-            f"{where}: the Sigstore bundle is malformed: {_first_line(exc)}"
-        ) from None
+        raise RelkitError(f"{where}: the Sigstore bundle is malformed: {first_line(exc)}") from None
     verifier = Verifier(trusted_root=load_trust_config(trust_config).trusted_root)
     try:
         payload_type, payload = verifier.verify_dsse(bundle, policy)
     except VerificationError as exc:
-        raise RelkitError(f"{where}: attestation verification failed: {_first_line(exc)}") from None
+        raise RelkitError(f"{where}: attestation verification failed: {first_line(exc)}") from None
     except SigstoreError as exc:
-        raise RelkitError(f"{where}: attestation verification failed: {_first_line(exc)}") from None
+        raise RelkitError(f"{where}: attestation verification failed: {first_line(exc)}") from None
     statement = _decoded_statement(payload_type, payload, where)
     facts = read_certificate(bundle.signing_certificate)
     if source is not None:
@@ -326,7 +283,7 @@ def verify_attestation_with_key(
             hint="it was signed with another key, or the statement was changed",
         ) from None
     except (SigstoreError, ValueError) as exc:
-        raise RelkitError(f"{where}: malformed DSSE envelope: {_first_line(exc)}") from None
+        raise RelkitError(f"{where}: malformed DSSE envelope: {first_line(exc)}") from None
     statement = _decoded_statement(envelope._inner.payload_type, payload, where)
     return VerifiedAttestation(
         statement=statement, signer=f"key {public_key_hint(key)}", issuer=None

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +51,12 @@ from relkit.structured import DocumentError, load_json
 
 __all__ = [
     "SIGSTORE_AUDIENCE",
+    "first_line",
+    "identity_token_for",
     "load_trust_config",
+    "prefer_rekor_v1",
     "sign_blob_keyless",
+    "signing_errors",
     "verify_blob_keyless",
 ]
 
@@ -68,7 +74,7 @@ def load_trust_config(trust_config: Path | None) -> ClientTrustConfig:
             return ClientTrustConfig.production()
         except (SigstoreError, OSError) as exc:
             raise RelkitError(
-                f"cannot fetch the Sigstore public-good trust root: {_first_line(exc)}",
+                f"cannot fetch the Sigstore public-good trust root: {first_line(exc)}",
                 hint="check network access to tuf-repo-cdn.sigstore.dev",
             ) from None
     try:
@@ -77,13 +83,13 @@ def load_trust_config(trust_config: Path | None) -> ClientTrustConfig:
         raise UsageError(f"cannot read trust config {trust_config}: {exc.strerror}") from None
     except (SigstoreError, ValueError) as exc:
         raise UsageError(
-            f"trust config {trust_config} is not a Sigstore ClientTrustConfig: {_first_line(exc)}",
+            f"trust config {trust_config} is not a Sigstore ClientTrustConfig: {first_line(exc)}",
             hint="expected JSON with mediaType application/vnd.dev.sigstore.clienttrustconfig"
             ".v0.1+json, a trustedRoot and a signingConfig",
         ) from None
 
 
-def _prefer_rekor_v1(config: ClientTrustConfig) -> ClientTrustConfig:
+def prefer_rekor_v1(config: ClientTrustConfig) -> ClientTrustConfig:
     """Log to a Rekor v1 instance when the signing config offers one.
 
     Rekor v1 entries verify with every cosign release that reads Sigstore bundles (2.4+);
@@ -103,7 +109,7 @@ def _hashed(data: bytes | Path) -> Hashed:
     return Hashed(algorithm=HashAlgorithm.SHA2_256, digest=sha256_of(data))
 
 
-def _first_line(exc: BaseException, secret: str = "") -> str:
+def first_line(exc: BaseException, secret: str = "") -> str:
     # Some sigstore errors carry no text and keep the reason (an HTTP status) in the cause.
     text = str(exc).strip() or str(exc.__cause__ or "").strip() or type(exc).__name__
     # Mask before cutting, so a cut can never leave part of the secret behind.
@@ -116,6 +122,49 @@ def _masked(text: str, secret: str) -> str:
     return text.replace(secret, "***") if secret else text
 
 
+def identity_token_for(token_text: str | None, action: str) -> IdentityToken:
+    """The OIDC token that `action` ('keyless signing', …) signs with, or a one-line error."""
+    if not token_text:
+        raise RelkitError(
+            f"{action} needs an OIDC identity token, and none was found",
+            hint="in GitHub Actions grant the job 'permissions: id-token: write'; "
+            "elsewhere use signing.mode = 'key'",
+        )
+    try:
+        return IdentityToken(token_text, client_id=SIGSTORE_AUDIENCE)
+    except SigstoreError as exc:
+        raise RelkitError(
+            f"the OIDC identity token was refused: {first_line(exc, token_text)}",
+            hint="the token must be a JWT for audience 'sigstore' that has not expired",
+        ) from None
+
+
+@contextmanager
+def signing_errors(
+    secret: str | None, action: str, *, fulcio_hint: str | None = None
+) -> Iterator[None]:
+    """What sigstore-python raises while signing, as one-line errors with `secret` masked."""
+    secret = secret or ""
+    try:
+        yield
+    except (ExpiredIdentity, ExpiredCertificate):
+        raise RelkitError(
+            "the OIDC identity token expired before signing finished",
+            hint="request a fresh token and retry",
+        ) from None
+    except FulcioClientError as exc:
+        raise RelkitError(
+            f"Fulcio refused the signing certificate: {first_line(exc, secret)}", hint=fulcio_hint
+        ) from None
+    except RekorClientError as exc:
+        raise RelkitError(f"Rekor refused the log entry: {first_line(exc, secret)}") from None
+    except (SigstoreError, OSError) as exc:
+        raise RelkitError(
+            f"{action} failed: {first_line(exc, secret)}",
+            hint="check network access to the Fulcio and Rekor of the trust config",
+        ) from None
+
+
 def sign_blob_keyless(
     data: bytes | Path, *, identity_token: str | None, trust_config: Path | None
 ) -> str:
@@ -124,43 +173,16 @@ def sign_blob_keyless(
     `identity_token` is a raw OIDC JWT with audience `sigstore`; callers that want the
     ambient GitHub Actions token fetch it first (`relkit.signing.ambient`).
     """
-    if not identity_token:
-        raise RelkitError(
-            "keyless signing needs an OIDC identity token, and none was found",
-            hint="in GitHub Actions grant the job 'permissions: id-token: write'; "
-            "elsewhere use signing.mode = 'key'",
-        )
-    try:
-        token = IdentityToken(identity_token, client_id=SIGSTORE_AUDIENCE)
-    except SigstoreError as exc:
-        raise RelkitError(
-            f"the OIDC identity token was refused: {_first_line(exc)}",
-            hint="the token must be a JWT for audience 'sigstore' that has not expired",
-        ) from None
-    config = _prefer_rekor_v1(load_trust_config(trust_config))
-    try:
+    token = identity_token_for(identity_token, "keyless signing")
+    config = prefer_rekor_v1(load_trust_config(trust_config))
+    with signing_errors(
+        identity_token,
+        "keyless signing",
+        fulcio_hint="check the token's issuer and audience are accepted by this Fulcio",
+    ):
         context = SigningContext.from_trust_config(config)
         with context.signer(token, cache=True) as signer:
             bundle = signer.sign_artifact(_hashed(data))
-    except (ExpiredIdentity, ExpiredCertificate):
-        raise RelkitError(
-            "the OIDC identity token expired before signing finished",
-            hint="request a fresh token and retry",
-        ) from None
-    except FulcioClientError as exc:
-        raise RelkitError(
-            f"Fulcio refused the signing certificate: {_first_line(exc, identity_token)}",
-            hint="check the token's issuer and audience are accepted by this Fulcio",
-        ) from None
-    except RekorClientError as exc:
-        raise RelkitError(
-            f"Rekor refused the log entry: {_first_line(exc, identity_token)}"
-        ) from None
-    except (SigstoreError, OSError) as exc:
-        raise RelkitError(
-            f"keyless signing failed: {_first_line(exc, identity_token)}",
-            hint="check network access to the Fulcio and Rekor of the trust config",
-        ) from None
     _log.info("signed with Sigstore as %s (issuer %s)", token.identity, token.issuer)
     return bundle.to_json()
 
@@ -199,7 +221,7 @@ def _parse_bundle(bundle_json: str | bytes) -> tuple[Bundle, dict[str, Any]]:
         ) from None
     except (SigstoreError, ValueError) as exc:
         raise RelkitError(
-            f"the Sigstore bundle is malformed: {_first_line(exc)}", hint=hint
+            f"the Sigstore bundle is malformed: {first_line(exc)}", hint=hint
         ) from None
     return bundle, raw
 
@@ -238,11 +260,11 @@ def verify_blob_keyless(
         verifier.verify_artifact(_hashed(data), bundle, policy)
     except VerificationError as exc:
         raise RelkitError(
-            f"Sigstore bundle verification failed: {_first_line(exc)}",
+            f"Sigstore bundle verification failed: {first_line(exc)}",
             hint=_verification_hint(str(exc)),
         ) from None
     except SigstoreError as exc:
-        raise RelkitError(f"Sigstore bundle verification failed: {_first_line(exc)}") from None
+        raise RelkitError(f"Sigstore bundle verification failed: {first_line(exc)}") from None
     facts = read_certificate(bundle.signing_certificate)
     if facts.issuer != issuer:
         # sigstore-python checks the v1 issuer extension; the v2 one must agree too.
