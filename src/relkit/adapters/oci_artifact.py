@@ -15,7 +15,6 @@ auth, insecure-registry rules and one-line errors as image resolution.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,12 +22,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from relkit.adapters.registry import (
-    OCI_EMPTY_CONFIG,
+    OCI_EMPTY_JSON,
     OCI_MANIFEST,
     NotFoundError,
     Reference,
     RegistryClient,
     digest_of,
+    empty_config_descriptor,
 )
 from relkit.errors import RelkitError, UsageError
 
@@ -55,7 +55,6 @@ ANNOTATION_REVISION = "org.opencontainers.image.revision"
 ANNOTATION_SOURCE = "org.opencontainers.image.source"
 ANNOTATION_CREATED = "org.opencontainers.image.created"
 
-_EMPTY_JSON = b"{}"
 
 ArtifactState = Literal["absent", "same", "different"]
 
@@ -120,12 +119,7 @@ def build_manifest(
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
         "artifactType": artifact_type,
-        "config": {
-            "mediaType": OCI_EMPTY_CONFIG,
-            "digest": digest_of(_EMPTY_JSON),
-            "size": len(_EMPTY_JSON),
-            "data": base64.b64encode(_EMPTY_JSON).decode(),
-        },
+        "config": empty_config_descriptor(),
         "layers": [
             {
                 "mediaType": file.media_type,
@@ -181,7 +175,7 @@ def push_artifact(
             layers.append((file, digest_of(data), len(data)))
         manifest = build_manifest(layers, artifact_type=artifact_type, annotations=annotations)
         # Blobs first: a manifest may only reference blobs the registry already has.
-        active.push_blob(target, _EMPTY_JSON)
+        active.push_blob(target, OCI_EMPTY_JSON)
         for data in contents:
             active.push_blob(target, data)
         digest = active.push_manifest(target, manifest, OCI_MANIFEST)

@@ -23,14 +23,13 @@ and keeping them here leaves registry.py untouched.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from relkit.adapters.registry import (
-    OCI_EMPTY_CONFIG,
+    OCI_EMPTY_JSON,
     OCI_INDEX,
     OCI_MANIFEST,
     Manifest,
@@ -39,6 +38,7 @@ from relkit.adapters.registry import (
     RegistryClient,
     _RequestFailed,
     digest_of,
+    empty_config_descriptor,
 )
 from relkit.errors import RelkitError
 from relkit.structured import load_json
@@ -63,7 +63,6 @@ ANNOTATION_PREDICATE_TYPE = "dev.sigstore.bundle.predicateType"
 ANNOTATION_CREATED = "org.opencontainers.image.created"
 _ANNOTATION_TITLE = "org.opencontainers.image.title"
 
-_EMPTY_JSON = b"{}"
 _MAX_INDEX_BYTES = 4 * 1024 * 1024
 _MAX_BUNDLE_BYTES = 4 * 1024 * 1024
 _MAX_REFERRERS = 1000
@@ -131,12 +130,7 @@ def referrer_manifest(
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
         "artifactType": SIGSTORE_BUNDLE_ARTIFACT_TYPE,
-        "config": {
-            "mediaType": OCI_EMPTY_CONFIG,
-            "digest": digest_of(_EMPTY_JSON),
-            "size": len(_EMPTY_JSON),
-            "data": base64.b64encode(_EMPTY_JSON).decode(),
-        },
+        "config": empty_config_descriptor(),
         "layers": [
             {
                 "mediaType": SIGSTORE_BUNDLE_ARTIFACT_TYPE,
@@ -286,7 +280,7 @@ def attach_bundle(
     )
     digest = digest_of(content)
     target = subject.with_digest(digest)
-    client.push_blob(subject, _EMPTY_JSON)
+    client.push_blob(subject, OCI_EMPTY_JSON)
     client.push_blob(subject, bundle)
     with client._errors(target, what=f"referrer manifest {digest} of {subject.name}"):
         response = client._send(

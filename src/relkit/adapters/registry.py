@@ -40,6 +40,7 @@ __all__ = [
     "MAX_BLOB_BYTES",
     "MAX_MANIFEST_BYTES",
     "OCI_EMPTY_CONFIG",
+    "OCI_EMPTY_JSON",
     "OCI_INDEX",
     "OCI_MANIFEST",
     "DockerConfig",
@@ -48,6 +49,7 @@ __all__ = [
     "Reference",
     "RegistryClient",
     "digest_of",
+    "empty_config_descriptor",
     "is_insecure",
     "manifest_exists",
     "resolve_digest",
@@ -58,6 +60,7 @@ __all__ = [
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_EMPTY_CONFIG = "application/vnd.oci.empty.v1+json"
+OCI_EMPTY_JSON = b"{}"  # the empty config's content (pushed as a blob before the manifest)
 DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 # Index types first: a multi-arch image must resolve to its index digest, not one platform's.
@@ -185,6 +188,16 @@ def split_oci_url(url: str) -> tuple[str, str]:
 
 def digest_of(content: bytes, algorithm: str = "sha256") -> str:
     return f"{algorithm}:{hashlib.new(algorithm, content).hexdigest()}"
+
+
+def empty_config_descriptor() -> dict[str, Any]:
+    """The `config` of an artifact manifest with no config: OCI's empty descriptor, inline."""
+    return {
+        "mediaType": OCI_EMPTY_CONFIG,
+        "digest": digest_of(OCI_EMPTY_JSON),
+        "size": len(OCI_EMPTY_JSON),
+        "data": base64.b64encode(OCI_EMPTY_JSON).decode(),
+    }
 
 
 def _host_only(registry: str) -> str:
