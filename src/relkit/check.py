@@ -23,6 +23,7 @@ from relkit.conventional import ConventionalCommit, Person, parse_commits, parse
 from relkit.errors import NothingToRelease, RelkitError
 from relkit.history import plan_release
 from relkit.model import ReleasePlan, Version
+from relkit.release_plan import plan_of
 from relkit.versioning import BumpLevel, decide_bump
 
 __all__ = [
@@ -248,14 +249,7 @@ def check_release_plan(root: Path, config: RelkitConfig) -> tuple[CheckResult, R
         return CheckResult(name, "skipped", nothing.message), _placeholder_plan(root)
     except RelkitError as error:
         return CheckResult(name, "failed", error.message), _placeholder_plan(root)
-    plan = ReleasePlan(
-        version=info.version,
-        tag=info.tag,
-        commit=info.sha,
-        committed_at=info.committed_at,
-        previous_tag=info.previous_tag,
-        notes=info.notes,
-    )
+    plan = plan_of(info)
     previous = info.previous_tag or "none"
     return CheckResult(name, "ok", f"next release {info.tag} (previous: {previous})"), plan
 

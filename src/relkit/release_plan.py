@@ -31,6 +31,7 @@ __all__ = [
     "build_plan",
     "check_on_release_branch",
     "check_version_fits",
+    "plan_of",
     "plan_summary",
     "tag_from_env",
 ]
@@ -123,6 +124,19 @@ def _repository(config: RelkitConfig, env: Mapping[str, str]) -> str | None:
     return config.github.repository or env.get("GITHUB_REPOSITORY") or None
 
 
+def plan_of(info: ReleaseInfo, *, repository: str | None = None) -> ReleasePlan:
+    """The plan of a release as history computed it, before images are resolved."""
+    return ReleasePlan(
+        version=info.version,
+        tag=info.tag,
+        commit=info.sha,
+        committed_at=info.committed_at,
+        previous_tag=info.previous_tag,
+        notes=info.notes,
+        repository=repository,
+    )
+
+
 def build_plan(
     root: Path,
     config: RelkitConfig,
@@ -139,15 +153,7 @@ def build_plan(
     info = plan_release(root, config, tag=tag, component=component)
     check_on_release_branch(root, config, info.sha, tag)
     check_version_fits(root, config, info, component)
-    plan = ReleasePlan(
-        version=info.version,
-        tag=info.tag,
-        commit=info.sha,
-        committed_at=info.committed_at,
-        previous_tag=info.previous_tag,
-        notes=info.notes,
-        repository=_repository(config, env),
-    )
+    plan = plan_of(info, repository=_repository(config, env))
     plan = replace(plan, images=_resolve_images(root, config, plan, resolver))
     if config.images.verify and plan.images:
         _check_signed_images(plan, config, env)
