@@ -1,5 +1,6 @@
 """`relkit verify oci://…:TAG` reads the tag once: the provenance it prints is about the
-manifest whose bytes it pulled and verified, even when the registry moves the tag meanwhile."""
+manifest it read (a bundle: whose bytes it pulled and verified), even when the registry
+moves the tag meanwhile."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from relkit.adapters.helm import HELM_CONFIG
 from relkit.adapters.oci_referrers import attach_bundle
 from relkit.adapters.registry import OCI_MANIFEST, Reference, RegistryClient, digest_of
 from relkit.bundle.publish import publish_bundle
@@ -65,9 +67,12 @@ def _attest(subject: Reference, commit: str, keys: SigningKeyPair) -> None:
             )
 
 
-def _push_other(registry: RegistryServer) -> Reference:
-    """Another manifest in the same repository: what the tag is moved to."""
-    ref = Reference(registry.host, REPOSITORY, "decoy")
+def _push_other(
+    registry: RegistryServer, repository: str = REPOSITORY, *, config_type: str = ""
+) -> Reference:
+    """Another manifest in `repository`: what the tag is moved to (a chart with
+    `config_type` Helm's)."""
+    ref = Reference(registry.host, repository, f"other-{secrets.token_hex(4)}")
     config = b"{}"
     layer = b"other " + secrets.token_bytes(8)
     with RegistryClient() as client:
@@ -78,29 +83,34 @@ def _push_other(registry: RegistryServer) -> Reference:
             "mediaType": OCI_MANIFEST,
             "artifactType": "application/vnd.example.other",
             "config": {
-                "mediaType": "application/vnd.oci.empty.v1+json",
+                "mediaType": config_type or "application/vnd.oci.empty.v1+json",
                 "digest": digest_of(config),
                 "size": len(config),
             },
             "layers": [{"mediaType": "text/plain", "digest": digest_of(layer), "size": len(layer)}],
         }
         digest = client.push_manifest(ref, json.dumps(manifest).encode(), OCI_MANIFEST)
-    return Reference(registry.host, REPOSITORY, None, digest)
+    return Reference(registry.host, repository, None, digest)
 
 
 class _TagMover:
-    """A registry in front of the real one whose TAG moves to `moved_to` once the first
-    blob has been downloaded: what a hostile or racing registry can do between two reads."""
+    """A registry in front of the real one that moves `repository:tag` to `moved_to` once
+    relkit has read something (the first blob, or the tag itself with `after_tag_read`):
+    what a hostile or racing registry can do between two reads."""
 
-    def __init__(self, upstream: str, moved_to: str) -> None:
-        self.upstream, self.moved_to = upstream, moved_to
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.repository, self.tag, self.moved_to = REPOSITORY, TAG, ""
+        self.after_tag_read = False
         self.moved = False
         self.tag_reads_after_move = 0
 
     def path(self, path: str) -> str:
-        if path.split("?", 1)[0] == f"/v2/{REPOSITORY}/manifests/{TAG}" and self.moved:
-            self.tag_reads_after_move += 1
-            return f"/v2/{REPOSITORY}/manifests/{self.moved_to}"
+        if path.split("?", 1)[0] == f"/v2/{self.repository}/manifests/{self.tag}":
+            if self.moved:
+                self.tag_reads_after_move += 1
+                return f"/v2/{self.repository}/manifests/{self.moved_to}"
+            self.moved = self.after_tag_read
         if "/blobs/" in path:
             self.moved = True
         return path
@@ -108,7 +118,7 @@ class _TagMover:
 
 @pytest.fixture
 def tag_mover(registry: RegistryServer) -> Iterator[tuple[str, _TagMover]]:
-    mover = _TagMover(registry.url, "")
+    mover = _TagMover(registry.url)
 
     class Proxy(http.server.BaseHTTPRequestHandler):
         def _forward(self, method: str) -> None:
@@ -177,3 +187,32 @@ def test_provenance_is_read_for_the_pulled_manifest_not_the_moved_tag(
     assert f"commit {PULLED_COMMIT}" in out
     assert OTHER_COMMIT not in out and other.digest not in out
     assert mover.tag_reads_after_move == 0  # the tag is never looked up again
+
+
+def test_a_charts_attestations_are_those_of_the_manifest_it_read(
+    registry: RegistryServer,
+    signing_key_pair: SigningKeyPair,
+    tag_mover: tuple[str, _TagMover],
+    capsys: Any,
+) -> None:
+    repository = f"charts/{secrets.token_hex(4)}/shop"
+    chart = _push_other(registry, repository, config_type=HELM_CONFIG)
+    other = _push_other(registry, repository, config_type=HELM_CONFIG)
+    assert chart.digest is not None and other.digest is not None
+    with RegistryClient() as client:  # the chart's tag, as `helm push` leaves it
+        manifest = client.get_manifest(chart)
+        client.push_manifest(chart.with_tag("1.2.3"), manifest.content, OCI_MANIFEST)
+    _attest(chart, PULLED_COMMIT, signing_key_pair)
+    _attest(other, OTHER_COMMIT, signing_key_pair)
+    proxy, mover = tag_mover
+    mover.repository, mover.tag, mover.moved_to = repository, "1.2.3", other.digest
+    mover.after_tag_read = True
+
+    url = f"oci://{proxy}/{repository}:1.2.3"
+    assert main(["verify", url, "--key", str(signing_key_pair.public_path)]) == 0
+    out = capsys.readouterr().out
+    assert mover.moved  # the tag was read, then moved
+    assert f"(manifest {chart.digest})" in out
+    assert f"commit {PULLED_COMMIT}" in out
+    assert OTHER_COMMIT not in out and other.digest not in out
+    assert mover.tag_reads_after_move == 0

@@ -67,12 +67,17 @@ def verify_chart_if_chart(args: argparse.Namespace, policy: Any) -> list[str] | 
     not a chart (then it is verified as a bundle)."""
     if not args.bundle.startswith("oci://"):
         return None
+    tagged = Reference.parse(args.bundle)
     with RegistryClient() as client:
-        manifest = client.get_manifest(Reference.parse(args.bundle))
+        manifest = client.get_manifest(tagged)
         if manifest.is_index or not is_helm_chart(manifest.json):
             return None
+        # The attestations of the manifest just read, by its digest: a registry may move the
+        # tag before a second look-up.
         result = verify_oci_attestations(
-            args.bundle, _attestation_policy(args, policy), client=client
+            f"oci://{tagged.with_digest(manifest.digest)}",
+            _attestation_policy(args, policy),
+            client=client,
         )
     return list(result.lines)
 
