@@ -120,3 +120,66 @@ def test_a_referrer_pointing_at_another_manifest_is_refused(registry: RegistrySe
 def test_referrers_need_a_digest(registry: RegistryServer) -> None:
     with RegistryClient() as client, pytest.raises(RelkitError, match="digest"):
         list_referrers(client, Reference(registry.host, "x/y", "1.0.0"))
+
+
+def test_a_referrer_blob_larger_than_its_descriptor_is_cut_off() -> None:
+    """A registry that serves 64 MiB for a 200-byte Sigstore bundle layer is stopped early."""
+    import hashlib
+    import json as json_module
+
+    from relkit.adapters.oci_referrers import Referrer, _checked_bundle
+    from relkit.adapters.registry import DockerConfig
+    from tests.fixtures.registry import Answer, HostileServer, SeenRequest, zeros
+
+    subject_digest = "sha256:" + "a" * 64
+    blob_digest = "sha256:" + "b" * 64
+    manifest = json_module.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "artifactType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "config": {
+                "mediaType": "application/vnd.oci.empty.v1+json",
+                "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+                "size": 2,
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+                    "digest": blob_digest,
+                    "size": 200,
+                }
+            ],
+            "subject": {
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": subject_digest,
+                "size": 100,
+            },
+        }
+    ).encode()
+    manifest_digest = "sha256:" + hashlib.sha256(manifest).hexdigest()
+
+    def answer(request: SeenRequest) -> Answer:
+        if request.path.endswith(f"/manifests/{manifest_digest}"):
+            return Answer(
+                200,
+                {
+                    "Content-Type": "application/vnd.oci.image.manifest.v1+json",
+                    "Docker-Content-Digest": manifest_digest,
+                },
+                manifest,
+            )
+        if request.path.endswith(f"/blobs/{blob_digest}"):
+            return Answer(200, {"Content-Type": "application/octet-stream"}, zeros(64 << 20))
+        return Answer(200, {}, b"{}")
+
+    with HostileServer(answer) as server:
+        client = RegistryClient(DockerConfig({}))
+        subject = Reference.parse(f"{server.host}/acme/chart@{subject_digest}")
+        referrer = Referrer(digest=manifest_digest, artifact_type=None)
+        try:
+            with pytest.raises(RelkitError):
+                _checked_bundle(client, subject, referrer)
+        finally:
+            client.close()
+    assert server.sent < 16 << 20  # stopped near the 200-byte descriptor, not at 64 MiB

@@ -243,7 +243,8 @@ def _checked_bundle(client: RegistryClient, subject: Reference, referrer: Referr
     size = layers[0].get("size")
     if not isinstance(size, int) or size > _MAX_BUNDLE_BYTES:
         raise RelkitError(f"{where}: the Sigstore bundle layer is missing a size or too large")
-    return client.get_blob(subject, str(layers[0].get("digest")))
+    # The descriptor's size bounds the download: a registry sending more is cut off there.
+    return client.get_blob(subject, str(layers[0].get("digest")), size=size)
 
 
 def fetch_bundles(
