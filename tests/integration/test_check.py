@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -264,40 +266,41 @@ def _action_script() -> str:
     return script
 
 
+def run_action(
+    inputs: dict[str, str], *, cwd: Path, tmp_path: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run the composite action's own relkit step with bash, as the runner would: `inputs`
+    are the step's environment (INPUT_*, tokens), relkit is this interpreter's real one."""
+    runner_temp = tmp_path / "runner"
+    bin_dir = runner_temp / "relkit-venv" / "bin"
+    if not bin_dir.exists():
+        bin_dir.mkdir(parents=True)
+        (bin_dir / "relkit").symlink_to(Path(sys.executable).with_name("relkit"))
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", **inputs}
+    env["RUNNER_TEMP"] = str(runner_temp)
+    return subprocess.run(
+        ["bash", "-c", _action_script()], cwd=cwd, env=env, capture_output=True, text=True
+    )
+
+
 def test_the_action_runs_check_with_inputs_as_data_never_as_code(
     make_repo: Maker, tmp_path: Path
 ) -> None:
     """The composite action's own script, run by bash against the real relkit."""
-    import subprocess
-    import sys
-
     repo = _project(make_repo, [{"commit": "feat: b"}])
-    runner_temp = tmp_path / "runner"
-    (runner_temp / "relkit-venv" / "bin").mkdir(parents=True)
-    (runner_temp / "relkit-venv" / "bin" / "relkit").symlink_to(
-        Path(sys.executable).with_name("relkit")
-    )
     marker = tmp_path / "pwned"
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "RUNNER_TEMP": str(runner_temp),
+    inputs = {
         "INPUT_COMMAND": "check",
         "INPUT_CONFIG": "",
         "INPUT_CHECK_RANGE": "main..pr",
         "INPUT_CHECK_TITLE": f"fix: $(touch {marker}) `touch {marker}`",
     }
-    done = subprocess.run(
-        ["bash", "-c", _action_script()], cwd=repo.path, env=env, capture_output=True, text=True
-    )
+    done = run_action(inputs, cwd=repo.path, tmp_path=tmp_path)
     assert done.returncode == 0, done.stderr + done.stdout
     assert "ok    commits main..pr: 1 commit(s), all conventional" in done.stdout
     assert "ok    title: conventional; this releases as a patch" in done.stdout
     assert not marker.exists()
 
-    env["INPUT_COMMAND"] = "deploy"
-    done = subprocess.run(
-        ["bash", "-c", _action_script()], cwd=repo.path, env=env, capture_output=True, text=True
-    )
+    done = run_action({**inputs, "INPUT_COMMAND": "deploy"}, cwd=repo.path, tmp_path=tmp_path)
     assert done.returncode == 2
     assert "unknown command" in done.stdout

@@ -267,20 +267,13 @@ def test_the_action_runs_promote_with_one_image_per_line(
 ) -> None:
     """The composite action's own script, run by bash against the real relkit."""
     import os
-    import subprocess
-    import sys
 
-    from tests.integration.test_check import _action_script
+    from tests.integration.test_check import run_action
 
-    runner_temp = tmp_path / "runner"
-    (runner_temp / "relkit-venv" / "bin").mkdir(parents=True)
-    relkit = Path(sys.executable).with_name("relkit")
-    (runner_temp / "relkit-venv" / "bin" / "relkit").symlink_to(relkit)
     marker = tmp_path / "pwned"
-    env = {
+    inputs = {
         **git_env({"RELKIT_GITOPS_TOKEN": TOKEN}),
         "PATH": os.environ["PATH"],
-        "RUNNER_TEMP": str(runner_temp),
         "GITHUB_OUTPUT": str(environ),
         "INPUT_COMMAND": "promote",
         "INPUT_CONFIG": "",
@@ -291,9 +284,7 @@ def test_the_action_runs_promote_with_one_image_per_line(
         "INPUT_DRY_RUN": "false",
         "INPUT_ALLOW_DOWNGRADE": f"$(touch {marker})",
     }
-    done = subprocess.run(
-        ["bash", "-c", _action_script()], cwd=source.path, env=env, capture_output=True, text=True
-    )
+    done = run_action(inputs, cwd=source.path, tmp_path=tmp_path)
     assert done.returncode == 0, done.stderr + done.stdout
     assert "relkit: promote dev to 1.0.1-dev.3+g" in done.stdout
     assert f"digest: {digest('a')}" in remote_file(gitops, "relkit/promote-dev", "dev/values.yaml")
