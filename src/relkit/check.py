@@ -10,7 +10,7 @@ would get past this point".
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -22,7 +22,7 @@ from relkit.config import ComponentConfig, RelkitConfig, load_config
 from relkit.conventional import ConventionalCommit, Person, parse_commits, parse_message
 from relkit.errors import NothingToRelease, RelkitError
 from relkit.history import plan_release
-from relkit.model import ReleasePlan, Version
+from relkit.model import ImagePin, ReleasePlan, Version
 from relkit.release_plan import plan_of
 from relkit.versioning import BumpLevel, decide_bump
 
@@ -34,6 +34,7 @@ __all__ = [
     "check_charts",
     "check_commits",
     "check_config",
+    "check_release_dry_run",
     "check_release_plan",
     "check_title",
     "offline_resolver",
@@ -138,11 +139,13 @@ def offline_resolver(references: Iterable[str]) -> Mapping[str, str]:
 
 def check_bundles(
     root: Path, config: RelkitConfig, plan: ReleasePlan, resolver: Resolver | None
-) -> list[CheckResult]:
-    """Each bundle's compose file parses and every image it will pin is pinnable.
+) -> tuple[list[CheckResult], list[ImagePin]]:
+    """Each bundle's compose file parses and every image it will pin is pinnable; returns the
+    pins too (placeholder digests without a resolver) for the dry run.
 
     With a resolver (`--resolve`), every image is looked up in its registry (read-only)."""
     results = []
+    pins: dict[str, ImagePin] = {}
     for bundle in config.bundles:
         name = f"compose {bundle.name}"
         try:
@@ -152,12 +155,14 @@ def check_bundles(
         except RelkitError as error:
             results.append(CheckResult(name, "failed", error.message))
             continue
+        for pin in pinned.pins:
+            pins.setdefault(pin.reference, pin)
         how = "resolved" if resolver else "pinnable (not looked up; --resolve does)"
         details = tuple(p.pinned if resolver else p.reference for p in pinned.pins)
         results.append(
             CheckResult(name, "ok", f"{pinned.file_name}: {len(details)} image(s) {how}", details)
         )
-    return results
+    return results, sorted(pins.values(), key=lambda pin: pin.reference)
 
 
 # --------------------------------------------------------------------------------- commits
@@ -264,6 +269,45 @@ def _placeholder_plan(root: Path) -> ReleasePlan:
         previous_tag=None,
         notes="",
     )
+
+
+def check_release_dry_run(
+    root: Path,
+    config: RelkitConfig,
+    plan: ReleasePlan,
+    pins: Sequence[ImagePin],
+    env: Mapping[str, str],
+) -> CheckResult:
+    """`relkit release --dry-run` of the next version: every step describes what it would do.
+
+    That renders the promotion edits' values, the chart and bundle names and the release's
+    target, so a config error a release would only meet at publish time fails the PR."""
+    import io
+    import tempfile
+
+    from relkit.pipeline import PublishOptions, StepContext, run_pipeline
+    from relkit.release_steps import STEPS
+    from relkit.reporting import PlainReporter
+
+    name = "release --dry-run"
+    repository = config.github.repository or env.get("GITHUB_REPOSITORY") or None
+    planned = replace(plan, images=tuple(pins), repository=repository)
+    with tempfile.TemporaryDirectory(prefix="relkit-check-") as work:
+        context = StepContext(
+            plan=planned,
+            config=config,
+            root=root,
+            dist_dir=root / config.dist_dir,
+            work_dir=Path(work),
+            options=PublishOptions(forge=config.github.forge),
+            env=dict(env),
+        )
+        try:
+            result = run_pipeline(STEPS, context, PlainReporter(io.StringIO()), dry_run=True)
+        except RelkitError as error:
+            return CheckResult(name, "failed", error.message)
+    steps = [record.name for record in result.records]
+    return CheckResult(name, "ok", f"{plan.tag}: {', '.join(steps)} described")
 
 
 # ------------------------------------------------------------------------------ components

@@ -33,6 +33,17 @@ name = "acme"
 path = "bundles/example"
 images = ["REGISTRY/acme/web:{version}"]
 
+[github]
+repository = "acme/shop"
+
+[promote]
+repository = "acme/gitops"
+
+[[promote.edits]]
+file = "envs/staging/values.yaml"
+key = "image.digest"
+value = "{digest:web}"
+
 [[components]]
 name = "api"
 paths = ["services/api"]
@@ -100,7 +111,10 @@ def test_a_clean_pr_passes_every_check_and_says_the_bump(
     assert "ok    title: conventional; this releases as a minor (feat(api): search)" in out
     assert "ok    release plan: next release v1.1.0 (previous: v1.0.0)" in out
     assert "ok    compose acme: compose.yaml: 2 image(s) pinnable" in out
-    assert lines[-1] == "relkit: 6 checks, 0 failed"
+    assert (
+        "ok    release --dry-run: v1.1.0: chart, bundle, attest, release, promote described" in out
+    )
+    assert lines[-1] == "relkit: 7 checks, 0 failed"
 
 
 def test_a_non_conventional_commit_fails_with_what_the_parser_expected(
@@ -162,6 +176,22 @@ def test_a_bundle_whose_release_image_no_service_uses_fails(
     compose = _by_name(document, "compose acme")
     assert compose["status"] == "failed"
     assert "is not used by any service" in compose["message"]
+
+
+def test_a_promotion_edit_naming_no_release_image_fails_the_dry_run(
+    make_repo: Maker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Only the plan knows the release's images: the release would fail at its last step.
+    repo = _project(make_repo, [{"commit": "fix: a"}])
+    config = repo.path / "relkit.toml"
+    config.write_text(
+        config.read_text().replace("{digest:web}", "{digest:nosuch}"), encoding="utf-8"
+    )
+    code, document = _json(repo, capsys)
+    assert code == 1
+    dry_run = _by_name(document, "release --dry-run")
+    assert dry_run["status"] == "failed"
+    assert "nosuch" in dry_run["message"]
 
 
 def test_an_invalid_config_is_a_failed_check_not_a_traceback(

@@ -16,6 +16,7 @@ from relkit.check import (
     check_charts,
     check_commits,
     check_config,
+    check_release_dry_run,
     check_release_plan,
     check_title,
 )
@@ -75,7 +76,10 @@ def run(args: argparse.Namespace) -> int:
             from relkit.adapters.registry import resolve_many
 
             resolver = resolve_many
-        results += check_bundles(root, config, plan, resolver)
+        bundle_results, pins = check_bundles(root, config, plan, resolver)
+        results += bundle_results
+        if plan_result.status == "ok" and not any(r.failed for r in bundle_results):
+            results.append(check_release_dry_run(root, config, plan, pins, dict(os.environ)))
     _print(results, as_json=args.json)
     return EXIT_FAILED if any(r.failed for r in results) else EXIT_OK
 
