@@ -12,16 +12,13 @@ older relkit first on PYTHONPATH to measure it the same way (issue 12 §1).
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.fixtures.registry import Answer, HostileServer, SeenRequest, zeros
-
-from relkit.adapters.registry import OCI_MANIFEST, digest_of
+from tests.fixtures.registry import oversized_blob_registry
 
 __all__ = ["main"]
 
@@ -41,42 +38,11 @@ print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}
 """
 
 
-def _manifest() -> bytes:
-    tiny = b"tiny"
-    return json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": OCI_MANIFEST,
-            "artifactType": "application/vnd.example",
-            "config": {
-                "mediaType": "application/vnd.oci.empty.v1+json",
-                "digest": digest_of(b"{}"),
-                "size": 2,
-            },
-            "layers": [
-                {
-                    "mediaType": "text/plain",
-                    "digest": digest_of(tiny),
-                    "size": len(tiny),
-                    "annotations": {"org.opencontainers.image.title": "tiny.txt"},
-                }
-            ],
-        }
-    ).encode()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mib", type=int, default=128, help="bytes served for the layer")
     args = parser.parse_args()
-    manifest = _manifest()
-
-    def answer(request: SeenRequest) -> Answer:
-        if "/manifests/" in request.path:
-            return Answer(200, {"Content-Type": OCI_MANIFEST}, manifest)
-        return Answer(200, {}, zeros(args.mib * 1024 * 1024), close=True)
-
-    with HostileServer(answer) as server:
+    with oversized_blob_registry(args.mib * 1024 * 1024) as server:
         done = subprocess.run(
             [sys.executable, "-c", _PULL, f"oci://{server.host}/acme/art:1.0.0"],
             capture_output=True,

@@ -40,10 +40,10 @@ from tests.fixtures.registry import (
     TokenRegistry,
     basic_header,
     json_answer,
+    oversized_blob_registry,
     push_test_image,
     push_test_index,
     unauthorized,
-    zeros,
 )
 
 
@@ -603,42 +603,10 @@ def test_a_manifest_over_4_mib_is_refused(declared: bool) -> None:
     assert caught.value.message == f"registry {registry.host} sent more than 4 MiB for {image}"
 
 
-def _oversized_blob_registry(served: int) -> HostileServer:
-    """A registry whose artifact names a 4-byte layer and serves `served` bytes for it."""
-    four = b"tiny"
-    manifest = json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": OCI_MANIFEST,
-            "artifactType": "application/vnd.example",
-            "config": {
-                "mediaType": "application/vnd.oci.empty.v1+json",
-                "digest": digest_of(b"{}"),
-                "size": 2,
-            },
-            "layers": [
-                {
-                    "mediaType": "text/plain",
-                    "digest": digest_of(four),
-                    "size": len(four),
-                    "annotations": {"org.opencontainers.image.title": "tiny.txt"},
-                }
-            ],
-        }
-    ).encode()
-
-    def answer(request: SeenRequest) -> Answer:
-        if "/manifests/" in request.path:
-            return Answer(200, {"Content-Type": OCI_MANIFEST}, manifest)
-        return Answer(200, {"Content-Type": "application/octet-stream"}, zeros(served), close=True)
-
-    return HostileServer(answer)
-
-
 def test_a_blob_longer_than_its_descriptor_is_cut_off(tmp_path: Path) -> None:
     served = 128 * 1024 * 1024
     with (
-        _oversized_blob_registry(served) as registry,
+        oversized_blob_registry(served) as registry,
         _open_client() as client,
         pytest.raises(RelkitError) as caught,
     ):
