@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Sequence
 
 from relkit import __version__
-from relkit.errors import EXIT_FAILED, EXIT_USAGE, RelkitError
+from relkit.core.errors import EXIT_FAILED, EXIT_USAGE, RelkitError
 
 __all__ = ["EXIT_BROKEN_PIPE", "main", "report_internal_error"]
 

@@ -18,10 +18,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from relkit.config import CommitType, RelkitConfig
-from relkit.conventional import ConventionalCommit, Person, cancel_reverts
-from relkit.model import Version
-from relkit.templating import TemplateRenderer
+from relkit.core.config import CommitType, RelkitConfig
+from relkit.core.model import Version
+from relkit.history.conventional import ConventionalCommit, Person, cancel_reverts
+from relkit.history.templating import TemplateRenderer
 
 __all__ = [
     "INSERT_MARKER",

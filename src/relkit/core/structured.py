@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from relkit.errors import UsageError
+from relkit.core.errors import UsageError
 
 __all__ = [
     "DEFAULT_LIMITS",
