@@ -232,7 +232,8 @@ class SquashOutcome:
     releases: int = 0
     entries: dict[str, int] = field(default_factory=dict)  # mode -> entries in all sections
     largest: dict[str, int] = field(default_factory=dict)  # mode -> entries of the largest
-    recall: dict[str, tuple[int, int]] = field(default_factory=dict)  # mode -> (found, theirs)
+    # mode -> (found in the same release, found in any release, theirs)
+    recall: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
@@ -284,10 +285,14 @@ def run_squash(spec: dict[str, Any], timeout: float) -> SquashOutcome:
         outcome.entries[mode] = sum(len(entries) for entries in ours.values())
         outcome.largest[mode] = max((len(entries) for entries in ours.values()), default=0)
         if theirs:
+            # Their entries of the releases both changelogs have; "anywhere": relkit lists it
+            # in some release (a backport is listed in the patch release of its branch).
             shared = [v for v in theirs if v in ours]
             wanted = [(v, e) for v in shared for e in theirs[v]]
-            found = sum(1 for v, e in wanted if e in set(ours[v]))
-            outcome.recall[mode] = (found, len(wanted))
+            listed = {e for entries in ours.values() for e in entries}
+            same = sum(1 for v, e in wanted if e in set(ours[v]))
+            anywhere = sum(1 for _, e in wanted if e in listed)
+            outcome.recall[mode] = (same, anywhere, len(wanted))
     return outcome
 
 
@@ -295,7 +300,7 @@ def _squash_table(outcomes: list[SquashOutcome]) -> str:
     rows = [
         "| repo | commits | squashes with bullets | releases | entries split | entries title "
         "| bullet entries left out | entries/release split → title | largest release "
-        "split → title | recall split / title | problems |",
+        "split → title | recall (same release, anywhere) split / title | problems |",
         "|---|---:|---:|---:|---:|---:|---:|---|---|---|---|",
     ]
     for o in outcomes:
@@ -303,8 +308,10 @@ def _squash_table(outcomes: list[SquashOutcome]) -> str:
         per = f"{split / o.releases:.1f} → {title / o.releases:.1f}" if o.releases else "-"
         recall = (
             " / ".join(
-                f"{found}/{total} ({found / total:.1%})" if total else "-"
-                for found, total in (o.recall.get(m, (0, 0)) for m in ("split", "title"))
+                f"{same}, {anywhere} of {total}" if total else "-"
+                for same, anywhere, total in (
+                    o.recall.get(m, (0, 0, 0)) for m in ("split", "title")
+                )
             )
             if o.recall
             else "-"

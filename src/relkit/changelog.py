@@ -2,7 +2,9 @@
 
 A `Release` is one version's entries grouped into sections in `commit_types` order, with the
 breaking changes first, "Other" (non-conventional commits) last when
-`changelog.other_commits == "list"`, and the contributors (authors and co-authors).
+`changelog.other_commits == "list"`, and the contributors (authors and co-authors, bots and
+`exclude_contributors` left out). A squash commit's bullets are listed as `squash_bullets` says
+(issue 16; docs/maintainers/squash-merges.md); its breaking changes always are.
 
 Update mode inserts only the new sections into an existing changelog: right below the line
 `<!-- relkit: insert -->` when the file has it, otherwise above the first release heading

@@ -257,3 +257,20 @@ def test_squash_bullets_takes_title_or_split_only() -> None:
     assert RelkitConfig().changelog.squash_bullets == "title"
     with pytest.raises(ConfigError, match=r"changelog\.squash_bullets: Input should be"):
         parse_config({"changelog": {"squash_bullets": "bullets"}}, "relkit.toml")
+
+
+# --- hostile messages -----------------------------------------------------------------------
+
+
+def test_hostile_ellipses_and_repeated_bullets_stay_linear() -> None:
+    # A loop of slices over 100,000 trailing "…" (or a set of keys per bullet pair) would be
+    # quadratic: these finish at once when every step is linear.
+    count = 100_000
+    title = "feat: x" + "…" * count + " (#1)"
+    [entry] = parse_commit(raw(f"{title}\n\n" + "…" * count))
+    assert entry.subject == "x" + "…" * (count - 1) + "…" * (count - 1)
+    assert description_key(entry.subject) == "x"
+    bullets = "\n\n".join(f"* fix: Review  comments{' ' * (i % 3)}…" for i in range(count // 10))
+    entries = parse_commit(raw(f"fix: review comments (#2)\n\n{bullets}"))
+    # Three distinct headers (blanks differ), one description: listed once, as the title.
+    assert [e.listing for e in entries] == ["entry", "repeat", "repeat", "repeat"]
