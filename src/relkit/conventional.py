@@ -342,7 +342,9 @@ def _unwrap_title(text: str) -> str:
     joined = title[: -len(_ELLIPSIS)] + continuation[len(_ELLIPSIS) :].rstrip()
     if pr is not None:
         joined += f" (#{pr})"
-    return f"{joined}\n\n{after.lstrip(chr(10))}" if after.strip() else joined
+    if not after.strip():
+        return joined
+    return joined + "\n\n" + after.lstrip("\n")
 
 
 @dataclass(frozen=True)
