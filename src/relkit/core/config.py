@@ -131,6 +131,14 @@ class ChangelogConfig(_Section):
     # "fold": a pre-release reached by a higher final release has no section of its own
     # (its commits are in the final's); "own": every pre-release tag has its section.
     prereleases: Literal["fold", "own"] = "fold"
+    # A squash merge whose title is a Conventional Commit: "title" lists the title alone (its
+    # bullets still count for the version, breaking changes and reverts), "split" lists every
+    # conventional bullet too (issue 16; docs/maintainers/squash-merges.md).
+    squash_bullets: Literal["title", "split"] = "title"
+    # Contributors: GitHub bots ("[bot]" names, their noreply addresses) are left out unless
+    # "list"; anyone whose name or e-mail address one of these patterns finds is left out.
+    bot_contributors: Literal["drop", "list"] = "drop"
+    exclude_contributors: list[Regex] = Field(default_factory=list)
 
 
 class ChartConfig(_Section):

@@ -26,6 +26,7 @@ from relkit.core.model import RawCommit, Version
 from relkit.core.tag_format import TagFormat
 from relkit.history import attribution
 from relkit.history.changelog import (
+    ContributorFilter,
     Links,
     Release,
     build_release,
@@ -139,8 +140,29 @@ def require_full_history(root: Path, action: str) -> None:
 
 
 def _links(root: Path, config: RelkitConfig) -> Links:
-    base = config.repository_url or git_history.remote_web_url(root)
+    """Where commit, PR and compare links point: `repository_url`, else the origin remote's
+    web address, else `[github] repository` (origin a local path or absent: a mirror, a
+    checkout made by a script; issue 16)."""
+    base = (
+        config.repository_url
+        or git_history.remote_web_url(root)
+        or _github_web_url(config.github.repository, config.github.api_url)
+    )
     return Links(base.rstrip("/") if base else None)
+
+
+def _github_web_url(repository: str | None, api_url: str | None) -> str | None:
+    """`https://github.com/owner/name`, or on GitHub Enterprise Server the web host of its
+    API URL (`https://ghe.example.com/api/v3` → `https://ghe.example.com/owner/name`)."""
+    if not repository:
+        return None
+    host = "https://github.com"
+    if api_url:
+        scheme, _, rest = api_url.rstrip("/").partition("://")
+        name = rest.split("/", 1)[0]
+        if scheme in ("http", "https") and name and name != "api.github.com":
+            host = f"{scheme}://{name}"
+    return f"{host}/{repository.strip('/')}"
 
 
 def _folds_into(tag: ReleaseTag, version: Version, *, fold: bool) -> bool:
@@ -259,6 +281,7 @@ def _release_for(
         graph = git_history.read_commits(root, revisions) if scope.paths else raws
         merges = _merged_tags(root, graph, sha, tags, version, fold=fold)
     committed_at = git_history.commit_time(root, sha)
+    contributors = ContributorFilter.of(config)
     release = build_release(
         commits,
         version=version,
@@ -267,6 +290,8 @@ def _release_for(
         released_on=_date(committed_at),
         commit_types=config.commit_types,
         other_commits=config.changelog.other_commits,
+        squash_bullets=config.changelog.squash_bullets,
+        contributors=contributors,
         retags=retags,
         merges=merges,
     )
@@ -502,6 +527,7 @@ def _all_releases(
         if owner is not None and commits:
             found[owner].extend(commits)
 
+    contributors = ContributorFilter.of(config)
     releases: list[Release] = []
     for index in reversed(range(len(candidates))):
         candidate = candidates[index]
@@ -519,6 +545,8 @@ def _all_releases(
                 released_on=_date(times[candidate.sha]),
                 commit_types=config.commit_types,
                 other_commits=config.changelog.other_commits,
+                squash_bullets=config.changelog.squash_bullets,
+                contributors=contributors,
                 retags=candidates[retags].name if retags is not None else None,
                 merges=merges,
             )
