@@ -17,7 +17,7 @@ from typing import Any
 
 from relkit.adapters.git_history import HistorySnapshot, snapshot_of
 from relkit.core.config import RelkitConfig
-from relkit.history.releases import release_tags, scope_for
+from relkit.history.releases import reachable_release, release_tags, scope_for
 from relkit.release.plan import build_plan
 from tests.fixtures.gitrepo import BuiltRepo
 
@@ -106,3 +106,47 @@ def test_a_plan_through_a_snapshot_equals_a_plan_from_the_path(make_repo: Maker)
     from_path = build_plan(repo.path, config, "v1.1.0", env={}, resolver=no_images)
     shared = build_plan(HistorySnapshot(repo.path), config, "v1.1.0", env={}, resolver=no_images)
     assert from_path == shared
+
+
+def _release_lines() -> list[dict[str, Any]]:
+    """main at 1.x; a maintenance line with 40 higher tags never merged into main."""
+    spec: list[dict[str, Any]] = [{"commit": "feat: base"}, {"tag": "v1.0.0", "annotated": True}]
+    spec += [{"branch": "next"}]
+    for minor in range(1, 41):
+        spec += [{"commit": f"feat: next {minor}"}, {"tag": f"v2.{minor}.0", "annotated": True}]
+    spec += [{"checkout": "main"}, {"commit": "fix: on main"}, {"tag": "v1.0.1"}]
+    spec += [{"commit": "feat: unreleased"}]
+    return spec
+
+
+def test_the_highest_reachable_release_is_found_in_few_processes_past_other_lines(
+    make_repo: Maker, tmp_path: Path
+) -> None:
+    repo = make_repo(_release_lines())
+    env, log = _logging_git(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "relkit", "-C", str(repo.path), "version", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert '"previous_tag": "v1.0.1"' in done.stdout
+    calls = _calls(log)
+    # 41 tags above v1.0.1's place: batches of 8 and 32, then v1.0.1 in the third.
+    assert calls.count("for-each-ref") + calls.count("merge-base") <= 3, calls
+
+
+def test_batched_reachability_agrees_with_one_merge_base_per_tag(make_repo: Maker) -> None:
+    repo = make_repo(_release_lines())
+    history = HistorySnapshot(repo.path)
+    tags = release_tags(history, scope_for(RelkitConfig()))
+    for target in (repo.head, repo.tag_sha("v2.7.0"), repo.tag_sha("v1.0.0")):
+        expected = next(
+            (t for t in tags if t.sha == target or history.is_ancestor(t.sha, target)), None
+        )
+        assert reachable_release(history, tags, target) == expected
+        names = [t.name for t in tags]
+        brute = {t.name for t in tags if t.sha == target or history.is_ancestor(t.sha, target)}
+        assert history.merged_tags(names, target) == brute

@@ -365,6 +365,30 @@ class HistorySnapshot:
             self._ancestry[key] = is_ancestor(self.root, ancestor, descendant)
         return self._ancestry[key]
 
+    def merged_tags(self, names: Sequence[str], target: str) -> set[str]:
+        """Which of the tags `names` point at `target` or an ancestor of it, in ONE git
+        process: a repository with release lines on other branches (nuxt's 4.4.x above main)
+        otherwise needs one `merge-base` per tag above the one that is merged."""
+        # for-each-ref reads each name as a pattern; git refuses `*`, `?`, `[` and `\\` in
+        # ref names (check-ref-format), so an existing tag's name matches itself, plus names
+        # below it (`v1/x`), which the set lookup drops.
+        if not names:
+            return set()
+        result = _git(
+            self.root,
+            "for-each-ref",
+            f"--merged={target}",
+            "--format=%(refname)",
+            *(f"refs/tags/{name}" for name in names),
+        )
+        wanted = set(names)
+        found: set[str] = set()
+        for line in result.stdout.decode("utf-8", "replace").splitlines():
+            name = line.removeprefix("refs/tags/")
+            if name in wanted:
+                found.add(name)
+        return found
+
     def is_shallow(self) -> bool:
         if self._shallow is None:
             self._shallow = is_shallow(self.root)

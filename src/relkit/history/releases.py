@@ -47,6 +47,7 @@ __all__ = [
     "changelog_text",
     "compute_next_version",
     "plan_release",
+    "reachable_release",
     "release_notes",
     "release_tags",
     "require_full_history",
@@ -106,19 +107,31 @@ def _parse_tags(history: HistorySnapshot, scope: Scope) -> list[ReleaseTag]:
     return found
 
 
-def _reachable(
-    history: HistorySnapshot, tags: Sequence[ReleaseTag], target: str, *, finals_only: bool = False
+def reachable_release(
+    history: HistorySnapshot,
+    tags: Sequence[ReleaseTag],
+    target: str,
+    *,
+    finals_only: bool = False,
 ) -> ReleaseTag | None:
     """The highest of `tags` (sorted highest first) whose commit is an ancestor of `target`.
 
-    Tags on other branches are not releases of this line of history. One `merge-base` per
-    candidate: normally the first one is it, so this is cheap on any number of tags.
+    Tags on other branches are not releases of this line of history. Asked in batches that
+    grow (8, 32, 128, ...), one git process each: normally the first tag is it, and a
+    repository whose newest tags sit on other release lines needs one or two processes
+    instead of one per tag.
     """
-    for tag in tags:
-        if finals_only and tag.version.is_prerelease:
-            continue
-        if tag.sha == target or history.is_ancestor(tag.sha, target):
-            return tag
+    candidates = [t for t in tags if not (finals_only and t.version.is_prerelease)]
+    start, size = 0, 8
+    while start < len(candidates):
+        batch = candidates[start : start + size]
+        if batch[0].sha == target:
+            return batch[0]
+        merged = history.merged_tags([t.name for t in batch], target)
+        for tag in batch:
+            if tag.sha == target or tag.name in merged:
+                return tag
+        start, size = start + size, min(size * 4, 4096)  # a bounded command line
     return None
 
 
@@ -201,7 +214,7 @@ def _previous(
     # `tags` is sorted highest first: skip to the first one below `version`.
     start = next((i for i, t in enumerate(tags) if t.version < version), len(tags))
     below = [t for t in tags[start:] if not _folds_into(t, version, fold=fold)]
-    return _reachable(history, below, target)
+    return reachable_release(history, below, target)
 
 
 def _parse(raws: Sequence[RawCommit], config: RelkitConfig) -> list[ConventionalCommit]:
@@ -229,7 +242,7 @@ def compute_next_version(
     if head is None:
         raise UsageError(f"repository {history.root} has no commits", hint="commit something first")
     tags = release_tags(history, scope)
-    base = _reachable(history, tags, head, finals_only=True)
+    base = reachable_release(history, tags, head, finals_only=True)
     revision = f"{base.sha}..HEAD" if base else "HEAD"
     commits = _parse(history.read_commits((revision,), scope.paths), config)
     # The base is the last final release reachable from HEAD; pre-release numbers count every

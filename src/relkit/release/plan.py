@@ -21,6 +21,7 @@ from relkit.history.release_branches import is_release_branch
 from relkit.history.releases import (
     ReleaseInfo,
     plan_release,
+    reachable_release,
     release_tags,
     require_full_history,
     scope_for,
@@ -69,10 +70,7 @@ def check_version_fits(
         for t in release_tags(history, scope)
         if not t.version.is_prerelease and t.version < info.version and t.name != info.tag
     ]
-    base = next(
-        (t for t in finals if t.sha == info.sha or history.is_ancestor(t.sha, info.sha)),
-        None,
-    )
+    base = reachable_release(history, finals, info.sha)
     if base is not None and base.name == info.previous_tag:
         commits = list(info.commits)  # the notes' range is this range: no second read
     else:  # a pre-release's notes start at the last tag of any kind; the bump at a final one
