@@ -126,3 +126,16 @@ def test_what_the_loader_refuses_the_schema_refuses(data: dict[str, Any]) -> Non
     with pytest.raises(ConfigError):
         parse_config(data, "relkit.toml")
     assert list(_validator().iter_errors(data)) != []
+
+
+@pytest.mark.parametrize("signing", ["key", "keyless", "none"])
+def test_the_demo_projects_config_is_valid_for_the_schema(signing: str) -> None:
+    # examples/ holds no relkit.toml: the demo and the e2e tests write it from this template.
+    import tomllib
+
+    from tests.e2e.scenario import relkit_toml
+
+    text = relkit_toml("127.0.0.1:5000", "file:///gitops.git", forge="none", signing=signing)
+    data = tomllib.loads(text)
+    assert list(_validator().iter_errors(data)) == []
+    parse_config(data, "relkit.toml")
