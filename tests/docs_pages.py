@@ -65,5 +65,10 @@ def fences(path: Path) -> list[Fence]:
 
 def line_matches(pattern: str, line: str) -> bool:
     """`pattern` is a quoted output line where `...` stands for any text."""
-    parts = [re.escape(part) for part in pattern.strip().split("...")]
-    return re.fullmatch(".*".join(parts), line.strip()) is not None
+    parts = pattern.strip().split("...")
+    # Space next to an ellipsis is part of what it elides.
+    trimmed = [
+        (p.lstrip() if i > 0 else p).rstrip() if i < len(parts) - 1 else (p.lstrip() if i else p)
+        for i, p in enumerate(parts)
+    ]
+    return re.fullmatch(".*".join(map(re.escape, trimmed)), line.strip()) is not None
