@@ -9,9 +9,8 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.docs_pages import fences, line_matches
+from tests.docs_pages import ANY, could_be_equal, fences, line_matches
 from tests.hypothesis_profiles import property_settings
-from tests.unit.test_docs_site import _ANY, _could_be_equal
 
 _TEXT = st.text(st.characters(blacklist_characters="\x00\n\r.…", codec="utf-8"), max_size=40)
 
@@ -20,16 +19,16 @@ _TEXT = st.text(st.characters(blacklist_characters="\x00\n\r.…", codec="utf-8"
 @given(_TEXT, _TEXT, _TEXT)
 def test_a_field_stands_for_any_text(before: str, value: str, after: str) -> None:
     printed = before + value + after
-    assert _could_be_equal(before + _ANY + after, printed)
-    assert _could_be_equal(printed, before + _ANY + after)  # symmetric
-    assert _could_be_equal(printed, printed)
+    assert could_be_equal(before + ANY + after, printed)
+    assert could_be_equal(printed, before + ANY + after)  # symmetric
+    assert could_be_equal(printed, printed)
 
 
 @property_settings(300)
 @given(_TEXT.filter(lambda t: t.strip() != ""), _TEXT)
 def test_a_changed_literal_is_not_equal(text: str, other: str) -> None:
     if text != other:
-        assert not _could_be_equal(text, other)
+        assert not could_be_equal(text, other)
 
 
 @property_settings(300)

@@ -4,7 +4,6 @@ messages are ones the code prints, and the README stays a landing page."""
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 import shutil
@@ -19,7 +18,7 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
 from relkit.config import parse_config
-from tests.docs_pages import DOCS, ROOT, fences
+from tests.docs_pages import DOCS, ROOT, fences, printed_by_code
 
 SCHEMA = DOCS / "reference" / "relkit.schema.json"
 GENERATED = {"config.md", "cli.md", "action.md"}
@@ -177,73 +176,6 @@ COMPOSED = {
     "'a{4294967296}': the repetition number is too large": "config.parse_config + compile_pattern",
 }
 
-# In a quoted message: an ellipsis, a `<placeholder>` or an ALLCAPS placeholder elides text.
-_ELIDED = re.compile(r"…|\.\.\.|<[a-z][a-z ]*>|\b(IDENTITY|ISSUER|REPO|REF|SHA)\b")
-_ANY = "\x00"  # stands for any text, in both the code's skeletons and the docs' quotes
-
-
-@cache
-def _skeletons() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Every string literal and f-string in src/ with at least 12 literal characters, as
-    (skeleton with _ANY for each field, its literal parts of 5 characters or more)."""
-    found: list[tuple[str, tuple[str, ...]]] = []
-    for path in (ROOT / "src" / "relkit").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            parts = _parts(node)
-            if parts is None:
-                continue
-            literals = [p for p in parts if p != _ANY]
-            if sum(len(p.strip()) for p in literals) >= 12:
-                long = tuple(p.strip() for p in literals if len(p.strip()) >= 5)
-                found.append(("".join(parts), long))
-    return tuple(found)
-
-
-def _parts(node: ast.AST) -> list[str] | None:
-    """A string expression's text, _ANY for what is computed; None for anything else."""
-    if isinstance(node, ast.Constant):
-        return [node.value] if isinstance(node.value, str) else None
-    if isinstance(node, ast.JoinedStr):
-        return [
-            v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else _ANY
-            for v in node.values
-        ]
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):  # HINT + ", or ..."
-        left, right = _parts(node.left), _parts(node.right)
-        if left is None and right is None:
-            return None
-        return (left or [_ANY]) + (right or [_ANY])
-    return None
-
-
-def _could_be_equal(a: str, b: str) -> bool:
-    """Whether some text fits both `a` and `b`, where _ANY in either matches any text."""
-
-    @cache
-    def fits(i: int, j: int) -> bool:
-        if i == len(a) and j == len(b):
-            return True
-        if i < len(a) and a[i] == _ANY:
-            return fits(i + 1, j) or (j < len(b) and fits(i, j + 1))
-        if j < len(b) and b[j] == _ANY:
-            return fits(i, j + 1) or (i < len(a) and fits(i + 1, j))
-        return i < len(a) and j < len(b) and a[i] == b[j] and fits(i + 1, j + 1)
-
-    return fits(0, 0)
-
-
-def _printed_by_code(message: str) -> bool:
-    """Whether a string literal of the code can print `message` as the docs quote it."""
-    quoted = _ELIDED.sub(_ANY, message.strip())
-    plain = quoted.replace(_ANY, "")
-    chunks = [c.strip() for c in quoted.split(_ANY) if len(c.strip()) >= 5]
-    return any(
-        _could_be_equal(skeleton, quoted)
-        for skeleton, parts in _skeletons()
-        # A quick filter first: the code's text shares a part with the quote.
-        if not parts or any(part in plain or any(c in part for c in chunks) for part in parts)
-    )
-
 
 def _quoted_messages() -> list[tuple[str, str]]:
     """Inline code of four words or more, and `relkit: error:` lines, in the written pages."""
@@ -280,18 +212,18 @@ def test_every_quoted_message_is_one_the_code_prints() -> None:
         main, _, hint = message.partition(" (hint: ")
         if quoted in NOT_MESSAGES or message in COMPOSED:
             continue
-        if not _printed_by_code(main) or (hint and not _printed_by_code(hint.rstrip(")"))):
+        if not printed_by_code(main) or (hint and not printed_by_code(hint.rstrip(")"))):
             stale.append(f"{where}: {quoted}")
     assert stale == []
 
 
 def test_a_message_the_code_does_not_print_is_caught() -> None:
-    assert _printed_by_code("no commit since 1.4.0 requires a release")
-    assert _printed_by_code("branch main is behind origin/main ...")
-    assert _printed_by_code("version: acme 1.2.0 (... agree)")
-    assert not _printed_by_code("version: acme 1.2.0 (... agreed)")
-    assert not _printed_by_code("keyless signing needs an OIDC token, and none was found")
-    assert not _printed_by_code("no commit since 1.4.0 requires a new release")
+    assert printed_by_code("no commit since 1.4.0 requires a release")
+    assert printed_by_code("branch main is behind origin/main ...")
+    assert printed_by_code("version: acme 1.2.0 (... agree)")
+    assert not printed_by_code("version: acme 1.2.0 (... agreed)")
+    assert not printed_by_code("keyless signing needs an OIDC token, and none was found")
+    assert not printed_by_code("no commit since 1.4.0 requires a new release")
 
 
 # -- the README ----------------------------------------------------------------------------
