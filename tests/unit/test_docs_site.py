@@ -237,3 +237,18 @@ def test_the_readme_is_a_landing_page() -> None:
     assert "scripts/demo" in readme and "scripts/test" in readme
     for link in re.findall(r"\]\((docs/[^)#]+)", readme):
         assert (ROOT / link).is_file(), link
+
+
+def test_the_docs_tools_are_dev_dependencies_pinned_in_constraints() -> None:
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    dev = {Requirement(r).name.lower() for r in project["optional-dependencies"]["dev"]}
+    pins = {
+        line.split("==")[0].lower()
+        for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()
+        if "==" in line
+    }
+    for name in ("jsonschema", "mkdocs", "mkdocs-material"):
+        assert name in dev, name
+        assert name in pins, name
