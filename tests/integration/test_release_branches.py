@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relkit.config import RelkitConfig
-from relkit.errors import UsageError
-from relkit.release_branches import is_release_branch
-from relkit.release_plan import check_on_release_branch
+from relkit.core.config import RelkitConfig
+from relkit.core.errors import UsageError
+from relkit.history.release_branches import is_release_branch
+from relkit.release.plan import check_on_release_branch
 from tests.fixtures.gitrepo import BuiltRepo
 
 Maker = Callable[..., BuiltRepo]
@@ -51,7 +51,7 @@ def test_glob_does_not_match_other_branches(make_repo: Maker) -> None:
 
 def test_cut_and_release_agree(make_repo: Maker) -> None:
     from relkit.adapters.git_repo import GitRepo
-    from relkit.cut import _check_branch as check_branch
+    from relkit.cut.prepare import _check_branch as check_branch
 
     repo = make_repo(MAINTENANCE)
     repo.git("switch", "-q", "release/1.0")

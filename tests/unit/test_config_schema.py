@@ -12,9 +12,9 @@ from jsonschema import Draft202012Validator, FormatChecker
 from pydantic import BaseModel, TypeAdapter
 
 from relkit.cli import main
-from relkit.config import RelkitConfig, parse_config
+from relkit.core.config import RelkitConfig, parse_config
 from relkit.core.config_schema import config_schema, config_schema_json
-from relkit.errors import ConfigError
+from relkit.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "docs" / "reference" / "relkit.schema.json"
@@ -77,7 +77,7 @@ def test_every_example_and_default_is_valid_for_the_schema_and_the_model() -> No
 
 
 def _model_classes() -> list[type[BaseModel]]:
-    from relkit import config
+    from relkit.core import config
 
     found = [getattr(config, name) for name in config.__all__]
     return [c for c in found if isinstance(c, type) and issubclass(c, BaseModel)]

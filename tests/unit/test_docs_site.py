@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from relkit.config import parse_config
-from relkit.errors import ConfigError
+from relkit.core.config import parse_config
+from relkit.core.errors import ConfigError
 from tests.docs_pages import DOCS, ROOT, fences, printed_by_code
 
 SCHEMA = DOCS / "reference" / "relkit.schema.json"
@@ -164,6 +164,9 @@ NOT_MESSAGES = {
     '[github] forge = "none"',  # config
     "bench/run.py --commits 3000 --tags 1000",  # a command
     "<!-- relkit: supersedes #N -->",  # a marker in a PR body
+    "Merge pull request #1 from acme/x",  # commit text in docs/maintainers/squash-merges.md
+    "handle empty queries when the index holds no documents yet",
+    "* update unit tests",
 }
 
 # Messages composed from parts (the config loader: "<file>: <key>: <pydantic's reason>"),
@@ -177,6 +180,8 @@ COMPOSED: dict[str, dict[str, Any]] = {
     "'a{4294967296}': the repetition number is too large": {
         "exclude_patterns": ["^wip", "a{4294967296}"]
     },
+    "relkit.toml: changelog.exclude_contributors[1]: Value error, invalid regular expression "
+    "'[': unterminated character set": {"changelog": {"exclude_contributors": ["^bot", "["]}},
 }
 
 

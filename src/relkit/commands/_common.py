@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from relkit.config import RelkitConfig, load_config
-from relkit.errors import UsageError
+from relkit.core.config import RelkitConfig, load_config
+from relkit.core.errors import UsageError
 
 __all__ = ["repo_config", "repo_root"]
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from relkit.config import RelkitConfig
+from relkit.core.config import RelkitConfig
 
 __all__ = ["config_schema", "config_schema_json"]
 

@@ -1,0 +1,753 @@
+"""Typed configuration with every default in one place.
+
+Where it comes from: `relkit.toml` at the repository root, or `[tool.relkit]` in
+`pyproject.toml`. A dedicated `relkit.toml` is explicit, so it wins; when both hold relkit
+settings we refuse rather than silently ignore one of them. Unknown keys and wrong types are
+a one-line `ConfigError` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from relkit.core.errors import ConfigError
+from relkit.core.structured import DocumentError, Limits, load_toml, read_text
+from relkit.core.tag_format import TagFormat
+
+__all__ = [
+    "DEFAULT_COMMIT_TYPES",
+    "BundleConfig",
+    "ChangelogConfig",
+    "ChartConfig",
+    "CommitType",
+    "ComponentConfig",
+    "GitHubConfig",
+    "ImagesConfig",
+    "PromoteConfig",
+    "PromoteEdit",
+    "PromoteEnvironment",
+    "RelkitConfig",
+    "SigningConfig",
+    "VersionFile",
+    "compile_pattern",
+    "load_config",
+]
+
+Bump = Literal["major", "minor", "patch", "none"]
+
+
+def compile_pattern(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """Compile a regular expression from the config; any failure is one `ValueError` line."""
+    try:
+        return re.compile(pattern, flags)
+    except re.error as exc:
+        reason = exc.msg
+    except OverflowError as exc:  # a{4294967296}
+        reason = str(exc)
+    except RecursionError:  # thousands of nested groups
+        reason = "too deeply nested"
+    shown = pattern if len(pattern) <= 60 else pattern[:57] + "..."
+    raise ValueError(f"invalid regular expression {shown!r}: {reason}")
+
+
+def _regex(pattern: str) -> str:
+    compile_pattern(pattern)
+    return pattern
+
+
+# Each pattern is checked, and later matched, on its own: joined into one alternation, a
+# global flag such as `(?i)` or a group name used twice would break every command (issue 8).
+Regex = Annotated[str, AfterValidator(_regex)]
+
+
+class _Section(BaseModel):
+    # Frozen: the config is read once and shared; forbid: a typo is an error, not a no-op.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CommitType(_Section):
+    """How one conventional-commit type is shown and how far it bumps the version."""
+
+    section: str | None = Field(
+        None,
+        description="Changelog heading for commits of this type; unset: never shown.",
+        examples=["Features"],
+    )
+    bump: Bump = Field(
+        "none",
+        description="How far a commit of this type bumps the next version.",
+        examples=["minor"],
+    )
+
+
+DEFAULT_COMMIT_TYPES: dict[str, CommitType] = {
+    "feat": CommitType(section="Features", bump="minor"),
+    "fix": CommitType(section="Bug Fixes", bump="patch"),
+    "perf": CommitType(section="Performance", bump="patch"),
+    "revert": CommitType(section="Reverts", bump="patch"),
+    "refactor": CommitType(section="Refactoring"),
+    "docs": CommitType(section="Documentation"),
+    "build": CommitType(section="Build"),
+    "deps": CommitType(section="Dependencies", bump="patch"),
+    "ci": CommitType(section=None),
+    "test": CommitType(section=None),
+    "style": CommitType(section=None),
+    "chore": CommitType(section=None),
+}
+
+
+class VersionFile(_Section):
+    """A file whose version is bumped by `relkit cut`.
+
+    Exactly one of `key` (a dotted key path in a YAML or TOML file, by extension) or
+    `pattern` (a regular expression with a named group `version`) says where.
+    """
+
+    path: str = Field(
+        description="The file, relative to the repository root.",
+        examples=["charts/web/Chart.yaml"],
+    )
+    key: str | None = Field(
+        None,
+        description="Dotted key path in a YAML or TOML file (by extension); "
+        "set exactly one of key and pattern.",
+        examples=["appVersion"],
+    )
+    pattern: str | None = Field(
+        None,
+        description="Regular expression with a named group `version`; "
+        "set exactly one of key and pattern.",
+        examples=['__version__ = "(?P<version>[^"]+)"'],
+    )
+
+    @model_validator(mode="after")
+    def _one_locator(self) -> VersionFile:
+        if (self.key is None) == (self.pattern is None):
+            raise ValueError("set exactly one of 'key' or 'pattern'")
+        if self.pattern is not None:
+            compiled = compile_pattern(self.pattern, re.MULTILINE)
+            if "version" not in compiled.groupindex:
+                raise ValueError("'pattern' needs a named group (?P<version>...)")
+        return self
+
+
+class ChangelogConfig(_Section):
+    """The changelog file `relkit changelog` and `relkit cut` write."""
+
+    file: str = Field(
+        "CHANGELOG.md",
+        description="The changelog file, relative to the repository root.",
+        examples=["docs/CHANGELOG.md"],
+    )
+    mode: Literal["update", "init"] = Field(
+        "update",
+        description="update: insert new releases above the existing ones; "
+        "init: rewrite the whole file from the history.",
+        examples=["init"],
+    )
+    template_dir: str | None = Field(
+        None,
+        description="Directory whose Jinja2 templates override the shipped ones by name.",
+        examples=[".relkit/templates"],
+    )
+    other_commits: Literal["list", "drop"] = Field(
+        "list",
+        description="Non-conventional commits: listed under 'Other', or dropped.",
+        examples=["drop"],
+    )
+    # "fold": a pre-release reached by a higher final release has no section of its own
+    # (its commits are in the final's); "own": every pre-release tag has its section.
+    prereleases: Literal["fold", "own"] = Field(
+        "fold",
+        description="fold: a pre-release followed by its final release has no section of "
+        "its own (its commits are in the final's); own: every pre-release tag has one.",
+        examples=["own"],
+    )
+    # A squash merge whose title is a Conventional Commit: "title" lists the title alone (its
+    # bullets still count for the version, breaking changes and reverts), "split" lists every
+    # conventional bullet too (issue 16; docs/maintainers/squash-merges.md).
+    squash_bullets: Literal["title", "split"] = Field(
+        "title",
+        description="A squash merge with a conventional title: title lists the title alone "
+        "(its bullets still count for the version, breaking changes and reverts); split lists "
+        "every conventional bullet too.",
+        examples=["split"],
+    )
+    # Contributors: GitHub bots ("[bot]" names, their noreply addresses) are left out unless
+    # "list"; anyone whose name or e-mail address one of these patterns finds is left out.
+    bot_contributors: Literal["drop", "list"] = Field(
+        "drop",
+        description="GitHub bots ('[bot]' names, their noreply addresses) among the "
+        "contributors: left out (drop), or listed.",
+        examples=["list"],
+    )
+    exclude_contributors: list[Regex] = Field(
+        default_factory=list,
+        description="Contributors whose name or e-mail address one of these regular "
+        "expressions finds are left out.",
+        examples=[["^renovate", "@acme-robots\\.example$"]],
+    )
+
+
+class ChartConfig(_Section):
+    path: str = Field(
+        description="The chart directory (holds Chart.yaml), relative to the repository root.",
+        examples=["charts/web"],
+    )
+    registry: str = Field(
+        description="OCI registry the chart is pushed to, as oci://host[:port]/path.",
+        examples=["oci://ghcr.io/acme/charts"],
+    )
+    set_version: bool = Field(
+        True, description="Set Chart.yaml's version to the release version.", examples=[False]
+    )
+    set_app_version: bool = Field(
+        True, description="Set Chart.yaml's appVersion to the release version.", examples=[False]
+    )
+    image: str | None = Field(
+        None,
+        description="A release image (from bundles[].images) whose digest pins the chart's "
+        "default image.",
+        examples=["ghcr.io/acme/web"],
+    )
+    image_values_key: str | None = Field(
+        None,
+        description="The values.yaml key (dotted path) that receives the image's digest.",
+        examples=["image.digest"],
+    )
+    helm: Literal["sdk", "cli"] = Field(
+        "sdk",
+        description="sdk: the embedded Helm Go SDK; cli: run the helm binary.",
+        examples=["cli"],
+    )
+
+    @field_validator("registry")
+    @classmethod
+    def _oci(cls, value: str) -> str:
+        if not value.startswith("oci://"):
+            raise ValueError("must start with oci://")
+        return value.rstrip("/")
+
+
+class BundleConfig(_Section):
+    name: str = Field(
+        description="The bundle's name: the archive is NAME-VERSION.tar.gz.", examples=["acme"]
+    )
+    path: str = Field(
+        description="The bundle directory (holds the compose file), relative to the "
+        "repository root.",
+        examples=["bundles/example"],
+    )
+    registry: str | None = Field(
+        None,
+        description="OCI registry the bundle is pushed to (oci://host/path); "
+        "unset: only written to the dist directory.",
+        examples=["oci://ghcr.io/acme/bundles"],
+    )
+    images: list[str] = Field(
+        default_factory=list,
+        description="Images released with this version ({version} is replaced); "
+        "pinned by digest in the bundle.",
+        examples=[["ghcr.io/acme/web:{version}"]],
+    )
+
+    @field_validator("registry")
+    @classmethod
+    def _oci(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("oci://"):
+            raise ValueError("must start with oci://")
+        return value.rstrip("/") if value else value
+
+
+class SigningConfig(_Section):
+    """How bundles and attestations are signed."""
+
+    mode: Literal["keyless", "key", "none"] = Field(
+        "keyless",
+        description="keyless: Sigstore with the workflow's OIDC identity; key: an ECDSA P-256 "
+        "key; none: unsigned.",
+        examples=["key"],
+    )
+    key_file: str | None = Field(
+        None,
+        description="Key mode: a PEM EC P-256 private key file; unset: the key_env variable.",
+        examples=["cosign.key"],
+    )
+    key_env: str = Field(
+        "RELKIT_SIGNING_KEY",
+        description="Key mode: the environment variable holding the PEM private key.",
+        examples=["RELEASE_SIGNING_KEY"],
+    )
+    key_password_env: str = Field(
+        "RELKIT_SIGNING_KEY_PASSWORD",
+        description="Key mode: the environment variable holding an encrypted key's password.",
+        examples=["RELEASE_SIGNING_KEY_PASSWORD"],
+    )
+
+
+class ImagesConfig(_Section):
+    """The signed-image gate: who must have signed every image a release pins."""
+
+    verify: bool = Field(
+        False,
+        description="Check every pinned image's signature in the release plan "
+        "(and in `relkit verify --images`).",
+        examples=[True],
+    )
+    identity: str | None = Field(
+        None,
+        description="The exact certificate identity that must have signed the images.",
+        examples=["https://github.com/acme/shop/.github/workflows/build.yml@refs/heads/main"],
+    )
+    identity_regexp: str | None = Field(
+        None,
+        description="Or a regular expression over the identity (unanchored, like cosign's).",
+        examples=[r"^https://github\.com/acme/.+/\.github/workflows/build\.yml@refs/heads/main$"],
+    )
+    issuer: str = Field(
+        "https://token.actions.githubusercontent.com",
+        description="The OIDC issuer of the signing certificate.",
+        examples=["https://token.actions.githubusercontent.com"],
+    )
+    source_repository: str | None = Field(
+        None,
+        description="owner/name the signing workflow run must belong to (Fulcio extension).",
+        examples=["acme/shop"],
+    )
+    source_ref: str | None = Field(
+        None,
+        description="The git ref the signing run must have run on; unset: any ref.",
+        examples=["refs/heads/main"],
+    )
+    require_provenance: bool = Field(
+        False,
+        description="Also require SLSA provenance from the same signer.",
+        examples=[True],
+    )
+
+    @model_validator(mode="after")
+    def _one_identity(self) -> ImagesConfig:
+        if self.verify and (self.identity is None) == (self.identity_regexp is None):
+            raise ValueError("with verify = true set exactly one of identity or identity_regexp")
+        if self.identity_regexp is not None:
+            try:
+                re.compile(self.identity_regexp)
+            except re.error as exc:
+                raise ValueError(f"invalid identity_regexp: {exc}") from exc
+        return self
+
+
+class GitHubConfig(_Section):
+    """Where the GitHub Release is created."""
+
+    repository: str | None = Field(
+        None,
+        description="owner/name of the repository; unset: $GITHUB_REPOSITORY.",
+        examples=["acme/shop"],
+    )
+    # None: $GITHUB_API_URL (set by GitHub Actions, also on Enterprise Server), else github.com
+    api_url: str | None = Field(
+        None,
+        description="The REST API URL; unset: $GITHUB_API_URL, else https://api.github.com.",
+        examples=["https://ghe.example.com/api/v3"],
+    )
+    forge: Literal["github", "none"] = Field(
+        "github",
+        description="github: create the GitHub Release; none: write notes and assets to the "
+        "dist directory only.",
+        examples=["none"],
+    )
+
+
+class PromoteEdit(_Section):
+    """One change in the GitOps repository.
+
+    `value` is a template over the release plan: {version}, {tag}, {chart_version},
+    {digest:IMAGE} and {image:IMAGE} (the digest-pinned reference).
+    """
+
+    file: str = Field(
+        description="The file to edit, relative to the GitOps repository root.",
+        examples=["envs/staging/values.yaml"],
+    )
+    kind: Literal["helm-values", "kustomize", "yaml"] = Field(
+        "helm-values",
+        description="helm-values or yaml: set `key`; kustomize: edit the images[] entry "
+        "named `image`.",
+        examples=["kustomize"],
+    )
+    key: str | None = Field(
+        None,
+        description="Dotted key path (helm-values, yaml; list indexes and [name=x] selectors "
+        "for yaml), or the images[] field for kustomize (digest, newTag, newName).",
+        examples=["image.digest"],
+    )
+    image: str | None = Field(
+        None,
+        description="kustomize: the images[].name entry to edit.",
+        examples=["ghcr.io/acme/worker"],
+    )
+    value: str = Field(
+        "{digest}",
+        description="Template of the new value: {version}, {tag}, {chart_version}, "
+        "{digest:IMAGE}, {image:IMAGE}.",
+        examples=["{digest:web}"],
+    )
+
+
+class PromoteEnvironment(_Section):
+    """One more environment `relkit promote NAME` can move (`[[promote.environments]]`).
+
+    Unset keys take the `[promote]` value, so an environment usually only names its edits."""
+
+    name: str = Field(
+        description="The environment's name, for `relkit promote NAME`.", examples=["dev"]
+    )
+    edits: list[PromoteEdit] = Field(
+        description="The changes that promote this environment.",
+        examples=[[{"file": "envs/dev/values.yaml", "key": "image.digest"}]],
+    )
+    base: str | None = Field(
+        None, description="Branch the PR targets; unset: [promote].base.", examples=["main"]
+    )
+    branch: str | None = Field(
+        None,
+        description="The PR branch; unset: [promote].branch.",
+        examples=["relkit/promote-dev"],
+    )
+    labels: list[str] | None = Field(
+        None, description="PR labels; unset: [promote].labels.", examples=[["dev-bump"]]
+    )
+    reviewers: list[str] | None = Field(
+        None, description="PR reviewers; unset: [promote].reviewers.", examples=[["carol"]]
+    )
+
+
+class PromoteConfig(_Section):
+    """The GitOps promotion PR `relkit release` opens (and `relkit promote` for others)."""
+
+    repository: str = Field(
+        description="owner/name of the GitOps repository the PR is opened in.",
+        examples=["acme/gitops"],
+    )
+    url: str | None = Field(
+        None,
+        description="Its git URL; unset: $GITHUB_SERVER_URL/<repository>.git.",
+        examples=["https://github.com/acme/gitops.git"],
+    )
+    base: str = Field("main", description="The branch the PR targets.", examples=["production"])
+    environment: str = Field(
+        "staging",
+        description="The environment `relkit release` promotes with `edits`.",
+        examples=["staging"],
+    )
+    branch: str = Field(
+        "relkit/promote-{environment}-{version}",
+        description="The PR branch: {environment}, {version} and {tag} are replaced.",
+        examples=["relkit/promote-{environment}"],
+    )
+    labels: list[str] = Field(
+        default_factory=list, description="Labels put on the PR.", examples=[["promotion"]]
+    )
+    reviewers: list[str] = Field(
+        default_factory=list,
+        description="GitHub logins asked to review the PR.",
+        examples=[["alice"]],
+    )
+    token_env: str = Field(
+        "RELKIT_GITOPS_TOKEN",
+        description="The environment variable holding the token for the GitOps repository.",
+        examples=["GITOPS_TOKEN"],
+    )
+    edits: list[PromoteEdit] = Field(
+        default_factory=list,
+        description="The changes that promote `environment`.",
+        examples=[[{"file": "envs/staging/values.yaml", "key": "image.digest"}]],
+    )
+    environments: list[PromoteEnvironment] = Field(
+        default_factory=list,
+        description="More environments for `relkit promote NAME`; unset keys come from here.",
+        examples=[
+            [{"name": "dev", "edits": [{"file": "envs/dev/values.yaml", "key": "image.digest"}]}]
+        ],
+    )
+
+    @model_validator(mode="after")
+    def _unique_environments(self) -> PromoteConfig:
+        names = [self.environment, *(e.name for e in self.environments)]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"environment {duplicates[0]!r} is configured twice")
+        return self
+
+    @property
+    def environment_names(self) -> list[str]:
+        return [self.environment, *(e.name for e in self.environments)]
+
+    def for_environment(self, name: str) -> PromoteConfig:
+        """This config as it applies to environment `name` (its edits, branch, labels...)."""
+        if name == self.environment:
+            return self
+        found = next((e for e in self.environments if e.name == name), None)
+        if found is None:
+            raise KeyError(name)
+        update: dict[str, Any] = {"environment": name, "edits": found.edits, "environments": []}
+        for key in ("base", "branch", "labels", "reviewers"):
+            value = getattr(found, key)
+            if value is not None:
+                update[key] = value
+        return self.model_copy(update=update)
+
+
+class ComponentConfig(_Section):
+    """A monorepo component: its own paths, tags, changelog, version files, and what
+    `relkit release` publishes for its tags (charts, bundles, promotion)."""
+
+    name: str = Field(description="The component's name (`--component NAME`).", examples=["api"])
+    paths: list[str] = Field(
+        description="Paths whose commits belong to this component.", examples=[["services/api"]]
+    )
+    tag_prefix: str = Field(
+        description="Prefix of the component's tags: api/ gives api/v1.2.0.", examples=["api/"]
+    )
+    changelog_file: str | None = Field(
+        None,
+        description="The component's changelog; unset: changelog.file inside its first path.",
+        examples=["services/api/CHANGELOG.md"],
+    )
+    version_files: list[VersionFile] = Field(
+        default_factory=list,
+        description="Files `relkit cut` bumps for this component (the top-level ones are not).",
+        examples=[[{"path": "services/api/VERSION", "pattern": "^(?P<version>\\S+)$"}]],
+    )
+    charts: list[ChartConfig] = Field(
+        default_factory=list,
+        description="Charts released with this component's tags.",
+        examples=[[{"path": "services/api/chart", "registry": "oci://ghcr.io/acme/charts"}]],
+    )
+    bundles: list[BundleConfig] = Field(
+        default_factory=list,
+        description="Bundles released with this component's tags.",
+        examples=[[{"name": "api", "path": "services/api/bundle"}]],
+    )
+    promote: PromoteConfig | None = Field(
+        None,
+        description="The promotion this component's releases open.",
+        examples=[{"repository": "acme/gitops"}],
+    )
+
+
+class RelkitConfig(_Section):
+    """relkit's configuration: `relkit.toml`, or `[tool.relkit]` in `pyproject.toml`."""
+
+    tag_format: str = Field(
+        "v{version}",
+        description="How release tags are named; must contain {version}.",
+        examples=["{version}"],
+    )
+    release_branches: list[str] = Field(
+        default_factory=lambda: ["main", "master"],
+        description="Branches `relkit cut` and `relkit release` accept (globs allowed).",
+        examples=[["main", "release/*"]],
+    )
+    major_on_zero: bool = Field(
+        False,
+        description="Whether a breaking change before 1.0.0 bumps the major version "
+        "(false: the minor).",
+        examples=[True],
+    )
+    prerelease_token: str = Field(
+        "rc", description="The pre-release label of `--pre`: 1.3.0-rc.1.", examples=["beta"]
+    )
+    exclude_patterns: list[Regex] = Field(
+        default_factory=lambda: [r"^chore\(release\):"],
+        description="Commit subjects matching any of these regular expressions are ignored.",
+        examples=[["^chore\\(release\\):", "(?i)^wip"]],
+    )
+    commit_types: dict[str, CommitType] = Field(
+        default_factory=lambda: dict(DEFAULT_COMMIT_TYPES),
+        description="Conventional-commit types: their changelog section and version bump. "
+        "Setting this table replaces the defaults.",
+        examples=[{"feat": {"section": "Features", "bump": "minor"}}],
+    )
+    repository_url: str | None = Field(
+        None,
+        description="Web URL for links in the changelog; unset: derived from origin.",
+        examples=["https://github.com/acme/shop"],
+    )
+    changelog: ChangelogConfig = Field(
+        default_factory=ChangelogConfig,
+        description="The changelog file.",
+        examples=[{"file": "docs/CHANGELOG.md"}],
+    )
+    version_files: list[VersionFile] = Field(
+        default_factory=list,
+        description="Files whose version `relkit cut` bumps.",
+        examples=[[{"path": "pyproject.toml", "key": "project.version"}]],
+    )
+    components: list[ComponentConfig] = Field(
+        default_factory=list,
+        description="Monorepo components with their own tags, changelog and artifacts.",
+        examples=[[{"name": "api", "paths": ["services/api"], "tag_prefix": "api/"}]],
+    )
+    charts: list[ChartConfig] = Field(
+        default_factory=list,
+        description="Helm charts `relkit release` packages and pushes.",
+        examples=[[{"path": "charts/web", "registry": "oci://ghcr.io/acme/charts"}]],
+    )
+    bundles: list[BundleConfig] = Field(
+        default_factory=list,
+        description="Self-host Compose bundles `relkit release` builds, signs and pushes.",
+        examples=[[{"name": "acme", "path": "bundles/example"}]],
+    )
+    signing: SigningConfig = Field(
+        default_factory=SigningConfig,
+        description="How releases are signed.",
+        examples=[{"mode": "key", "key_env": "RELKIT_SIGNING_KEY"}],
+    )
+    images: ImagesConfig = Field(
+        default_factory=ImagesConfig,
+        description="The signed-image gate.",
+        examples=[{"verify": True, "identity_regexp": "^https://github\\.com/acme/"}],
+    )
+    github: GitHubConfig = Field(
+        default_factory=GitHubConfig,
+        description="The GitHub Release.",
+        examples=[{"repository": "acme/shop", "forge": "github"}],
+    )
+    promote: PromoteConfig | None = Field(
+        None,
+        description="The GitOps promotion PR.",
+        examples=[{"repository": "acme/gitops"}],
+    )
+    dist_dir: str = Field(
+        "dist",
+        description="Where release outputs are written, relative to the repository root.",
+        examples=["build/release"],
+    )
+
+    @field_validator("tag_format")
+    @classmethod
+    def _has_version(cls, value: str) -> str:
+        if "{version}" not in value:
+            raise ValueError("must contain {version}")
+        return value
+
+    def component(self, name: str) -> ComponentConfig:
+        for component in self.components:
+            if component.name == name:
+                return component
+        known = ", ".join(c.name for c in self.components) or "none configured"
+        raise ConfigError(f"unknown component {name!r} (known: {known})")
+
+    def release_config(self, component: str | None) -> RelkitConfig:
+        """The config `relkit release` publishes with: a component's tag releases that
+        component's charts, bundles and promotion only, never the top-level ones."""
+        if component is None:
+            return self
+        found = self.component(component)
+        promote = found.promote
+        if promote is not None and "branch" not in promote.model_fields_set:
+            # Two components promoting the same version must not share a branch (and PR).
+            promote = promote.model_copy(
+                update={"branch": f"relkit/promote-{found.name}-{{environment}}-{{version}}"}
+            )
+        return self.model_copy(
+            update={"charts": found.charts, "bundles": found.bundles, "promote": promote}
+        )
+
+    def component_of_tag(self, tag: str) -> str | None:
+        """The component whose tags look like `tag` (`api/v1.2.0` → "api"), or None."""
+
+        if TagFormat(self.tag_format).parse(tag) is not None:
+            return None  # the project's own tag format wins over a component's empty prefix
+        for component in self.components:
+            if TagFormat(self.tag_format, component.tag_prefix).parse(tag) is not None:
+                return component.name
+        return None
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=False)
+
+
+def _error_location(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def parse_config(data: dict[str, Any], source: str) -> RelkitConfig:
+    """Validate raw settings; `source` names the file (and table) in error messages."""
+    try:
+        return RelkitConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = _error_location(tuple(first["loc"])) or "(top level)"
+        reason = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ConfigError(f"{source}: {where}: {reason}{more}") from None
+
+
+# A config file is small; 1 MiB is far above any real one (pyproject.toml included).
+_CONFIG_LIMITS = Limits(max_bytes=1024 * 1024)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """The file's TOML, bounded (size, nesting, UTF-8); every failure is one `ConfigError`."""
+    try:
+        return load_toml(read_text(path, source=path.name, limits=_CONFIG_LIMITS), source=path.name)
+    except DocumentError as exc:
+        raise ConfigError(exc.message, hint=exc.hint) from None
+
+
+def _table(data: dict[str, Any], key: str, source: str, where: str) -> dict[str, Any] | None:
+    """`data[key]` when it is a table, None when absent; anything else is a `ConfigError`."""
+    value = data.get(key)
+    if value is None or isinstance(value, dict):
+        return value
+    raise ConfigError(f"{source}: {where}: not a table (found {type(value).__name__})")
+
+
+def _pyproject_relkit(data: dict[str, Any]) -> dict[str, Any] | None:
+    tool = _table(data, "tool", "pyproject.toml", "tool")
+    return None if tool is None else _table(tool, "relkit", "pyproject.toml", "tool.relkit")
+
+
+def load_config(root: Path, explicit: Path | None = None) -> RelkitConfig:
+    """Load the effective configuration for the repository at `root`."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"config file {explicit} does not exist")
+        data = _read_toml(explicit)
+        if explicit.name == "pyproject.toml":
+            return parse_config(_pyproject_relkit(data) or {}, "pyproject.toml [tool.relkit]")
+        return parse_config(data, explicit.name)
+    relkit_toml = root / "relkit.toml"
+    pyproject = root / "pyproject.toml"
+    from_pyproject: dict[str, Any] | None = None
+    if pyproject.is_file():
+        from_pyproject = _pyproject_relkit(_read_toml(pyproject))
+    if relkit_toml.is_file():
+        if from_pyproject is not None:
+            raise ConfigError(
+                "both relkit.toml and [tool.relkit] in pyproject.toml hold relkit settings",
+                hint="keep one of them",
+            )
+        return parse_config(_read_toml(relkit_toml), "relkit.toml")
+    if from_pyproject is not None:
+        return parse_config(from_pyproject, "pyproject.toml [tool.relkit]")
+    return RelkitConfig()

@@ -1,0 +1,231 @@
+"""Jinja2 templates, sandboxed and bounded, with per-repository overrides by name.
+
+Templates ship inside the package (`relkit/templates/`). A repository can override any of
+them by putting a file with the same name in its template directory. Rendering happens in a
+`SandboxedEnvironment`: templates come from repositories we release, so they must not reach
+Python internals (attribute access to dunders, calling unsafe methods).
+
+A template can also fail or run away like any program (`{{ 1/0 }}`, `'x' * 10**9`, nested
+`range(99999)` loops). Every failure is one `RelkitError` line naming the template and line
+(issue 8), and each render is bounded: its output size, the range() items it makes, the
+sizes its operators, calls and filters may build, and its running time.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from jinja2 import (
+    ChoiceLoader,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateSyntaxError,
+)
+from jinja2.runtime import Context
+from jinja2.sandbox import SandboxedEnvironment
+
+from relkit.core.errors import RelkitError
+
+__all__ = ["MAX_OUTPUT_CHARS", "MAX_RANGE_ITEMS", "MAX_RENDER_SECONDS", "TemplateRenderer"]
+
+# Far above any real changelog (a 27,000-commit history renders to a few MB).
+MAX_OUTPUT_CHARS = 32 * 1024 * 1024
+MAX_RANGE_ITEMS = 1_000_000  # range() items per render, all calls together
+MAX_SIZE_ARGUMENT = 1_000_000  # a width/count argument (ljust, center, batch, '%9d', '{:>9}')
+MAX_RENDER_SECONDS = 30.0
+_MAX_POWER_BITS = 100_000
+_HINT = "check the template in your template directory"
+
+# Numbers of 7+ digits inside a format field: `{:>999999999}` or `%999999999d`.
+_BIG_FORMAT_FIELD = re.compile(r"\{[^{}]*\d{7}[^{}]*\}")
+_BIG_PERCENT_FIELD = re.compile(r"%[^a-zA-Z%]*\d{7}")
+# Filters whose extra arguments are sizes of what they build.
+_SIZED_FILTERS = ("center", "indent", "batch", "slice", "wordwrap", "truncate", "format")
+
+
+class _LimitExceeded(Exception):
+    """A render went over one of its bounds; the renderer turns it into a `RelkitError`."""
+
+
+class _Budget:
+    """What one render may still spend."""
+
+    def __init__(self) -> None:
+        self.deadline = time.monotonic() + MAX_RENDER_SECONDS
+        self.range_items = MAX_RANGE_ITEMS
+        self.ticks = 0
+
+    def tick(self) -> None:
+        # Attribute access, calls and output chunks tick: a loop that does anything ticks.
+        self.ticks += 1
+        if self.ticks % 1024 == 0 and time.monotonic() > self.deadline:
+            raise _LimitExceeded(f"rendering took longer than {MAX_RENDER_SECONDS:.0f} s")
+
+    def take_range(self, count: int) -> None:
+        self.range_items -= count
+        if self.range_items < 0:
+            raise _LimitExceeded(f"more than {MAX_RANGE_ITEMS} range() items")
+
+
+def _size_check(*values: Any) -> None:
+    for value in values:
+        if isinstance(value, int) and not isinstance(value, bool) and value > MAX_SIZE_ARGUMENT:
+            raise _LimitExceeded(f"argument {value} too large (at most {MAX_SIZE_ARGUMENT})")
+
+
+def _length(value: Any) -> int | None:
+    return len(value) if isinstance(value, str | bytes | list | tuple) else None
+
+
+class _BoundedEnvironment(SandboxedEnvironment):
+    # Intercepting these also stops Jinja from folding `10 ** 10 ** 8` at compile time.
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.budget = _Budget()
+        self.globals["range"] = self._range
+        for name in _SIZED_FILTERS:
+            self.filters[name] = self._sized_filter(self.filters[name])
+
+    def _range(self, *args: int) -> range:
+        items = range(*args)  # a TypeError for non-integers, as range() would
+        self.budget.take_range(len(items))
+        return items
+
+    @staticmethod
+    def _sized_filter(function: Callable[..., Any]) -> Callable[..., Any]:
+        def bounded(*args: Any, **kwargs: Any) -> Any:
+            # The first argument (or two, with a context) is the piped value: not a size.
+            _size_check(*args[1:], *kwargs.values())
+            return function(*args, **kwargs)
+
+        for attribute in ("jinja_pass_arg",):  # keep Jinja's context/environment passing
+            if hasattr(function, attribute):
+                setattr(bounded, attribute, getattr(function, attribute))
+        return bounded
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        self.budget.tick()
+        if operator == "**" and isinstance(left, int) and isinstance(right, int):
+            if right > 0 and abs(left) > 1 and right * abs(left).bit_length() > _MAX_POWER_BITS:
+                raise _LimitExceeded("power result too large")
+        elif operator == "*":
+            for sequence, count in ((left, right), (right, left)):
+                length = _length(sequence)
+                if (
+                    length is not None
+                    and isinstance(count, int)
+                    and length * count > MAX_OUTPUT_CHARS
+                ):
+                    raise _LimitExceeded("repeated sequence too large")
+        elif operator == "%" and isinstance(left, str):
+            if _BIG_PERCENT_FIELD.search(left):
+                raise _LimitExceeded("format width too large")
+            _size_check(*(right if isinstance(right, tuple) else (right,)))
+        return super().call_binop(context, operator, left, right)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        self.budget.tick()
+        formats = isinstance(obj, str) and attribute in ("format", "format_map")
+        if formats and _BIG_FORMAT_FIELD.search(obj):
+            raise _LimitExceeded("format width too large")
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        self.budget.tick()
+        return super().getitem(obj, argument)
+
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        __self.budget.tick()
+        _size_check(*args, *kwargs.values())
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+class TemplateRenderer:
+    """Renders named templates; `override_dir` templates win over the shipped ones."""
+
+    def __init__(self, override_dir: Path | None = None) -> None:
+        loaders: list[Any] = []
+        if override_dir is not None:
+            loaders.append(FileSystemLoader(str(override_dir)))
+        loaders.append(PackageLoader("relkit", "templates"))
+        self._env = _BoundedEnvironment(
+            loader=ChoiceLoader(loaders),
+            undefined=StrictUndefined,  # a typo in a template is an error, not an empty string
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            autoescape=False,  # output is Markdown/YAML/text, not HTML
+        )
+
+    def add_filter(self, name: str, function: Any) -> None:
+        self._env.filters[name] = function
+
+    def render(self, name: str, context: Mapping[str, Any]) -> str:
+        self._env.budget = _Budget()
+        try:
+            return self._render(name, context)
+        except UnicodeDecodeError as exc:
+            raise RelkitError(
+                f"template {name}: not UTF-8 text"
+                f" (byte 0x{exc.object[exc.start : exc.start + 1].hex()} at offset {exc.start})",
+                hint=_HINT,
+            ) from None
+        except TemplateSyntaxError as exc:
+            where = f"{Path(exc.filename).name} " if exc.filename and exc.name != name else ""
+            raise RelkitError(
+                f"template {name}: {where}line {exc.lineno}: TemplateSyntaxError: {exc.message}",
+                hint=_HINT,
+            ) from None
+        except _LimitExceeded as exc:
+            raise RelkitError(
+                f"template {name}: {_where(exc.__traceback__, name)}{exc}", hint=_HINT
+            ) from None
+        except TemplateError as exc:
+            raise RelkitError(
+                f"template {name}: {_where(exc.__traceback__, name)}"
+                f"{exc.message or type(exc).__name__}",
+                hint=_HINT,
+            ) from None
+        except RecursionError:  # a macro calling itself
+            raise RelkitError(f"template {name}: recursion too deep", hint=_HINT) from None
+        except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as exc:
+            # What the template's own expressions raise (1/0, '%d' % 'x', [][1]).
+            raise RelkitError(
+                f"template {name}: {_where(exc.__traceback__, name)}{type(exc).__name__}: {exc}",
+                hint=_HINT,
+            ) from None
+
+    def _render(self, name: str, context: Mapping[str, Any]) -> str:
+        template = self._env.get_template(name)
+        chunks: list[str] = []
+        size = 0
+        # Stream: stop at the first chunk over the cap instead of building all of it.
+        for chunk in template.generate(**context):
+            size += len(chunk)
+            if size > MAX_OUTPUT_CHARS:
+                raise _LimitExceeded(f"output larger than {MAX_OUTPUT_CHARS} characters")
+            self._env.budget.tick()
+            chunks.append(chunk)
+        return "".join(chunks)
+
+
+def _where(trace: TracebackType | None, name: str) -> str:
+    """`line N: ` of the innermost template frame (Jinja rewrites frames to template lines)."""
+    found = ""
+    while trace is not None:
+        filename = trace.tb_frame.f_code.co_filename
+        if filename.endswith(".j2") or filename == "<template>":
+            shown = Path(filename).name
+            prefix = "" if shown == name or filename == "<template>" else f"{shown} "
+            found = f"{prefix}line {trace.tb_lineno}: "
+        trace = trace.tb_next
+    return found
