@@ -267,3 +267,21 @@ def test_the_docs_tools_are_dev_dependencies_pinned_in_constraints() -> None:
     for name in ("jsonschema", "mkdocs", "mkdocs-material"):
         assert name in dev, name
         assert name in pins, name
+
+
+def test_every_repository_path_the_docs_name_exists() -> None:
+    # A file moved or renamed (issue 17 moved most of src/) leaves no page pointing at nothing.
+    # Files by name (a glob such as `test_conventional*.py` or an ignored cache is not one).
+    named = re.compile(
+        r"\b(?:src/relkit|tests|bench|scripts)/[A-Za-z0-9_/-]+(?:\.(?:py|mjs|json|toml|md)\b|$)"
+        r"|\bscripts/[a-z-]+\b",
+        flags=re.MULTILINE,
+    )
+    found = [
+        (page.relative_to(ROOT), path)
+        for page in _written_pages()
+        for path in sorted(set(named.findall(page.read_text(encoding="utf-8"))))
+    ]
+    assert len(found) >= 20  # the pattern finds the paths the pages name
+    missing = [f"{page}: {path}" for page, path in found if not (ROOT / path).exists()]
+    assert missing == []
