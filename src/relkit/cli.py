@@ -27,6 +27,7 @@ EXIT_BROKEN_PIPE = 141
 
 # Order is the order of `relkit --help`.
 COMMAND_MODULES: tuple[str, ...] = (
+    "relkit.commands.init",
     "relkit.commands.config_cmd",
     "relkit.commands.release",
     "relkit.commands.version",
