@@ -360,7 +360,19 @@ def parse_config(data: dict[str, Any], source: str) -> RelkitConfig:
         where = _error_location(tuple(first["loc"])) or "(top level)"
         reason = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ConfigError(f"{source}: {where}: {reason}{more}") from None
+        raise ConfigError(
+            f"{source}: {where}: {reason}{more}", hint=_shape_hint(first, where)
+        ) from None
+
+
+def _shape_hint(error: Any, where: str) -> str | None:
+    """The TOML spelling to use when a table was written where an array of tables belongs
+    (`[bundles]` for `[[bundles]]`) or the other way round: pydantic only says the type."""
+    if error["type"] == "list_type" and isinstance(error.get("input"), dict):
+        return f"write [[{where}]] (an array of tables, one per entry), not [{where}]"
+    if error["type"] in ("model_type", "dict_type") and isinstance(error.get("input"), list):
+        return f"write [{where}] (a single table), not [[{where}]]"
+    return None
 
 
 # A config file is small; 1 MiB is far above any real one (pyproject.toml included).

@@ -66,3 +66,39 @@ def test_config_error_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[st
     (tmp_path / "relkit.toml").write_text("nope = 1\n")
     assert main(["-C", str(tmp_path), "config"]) == EXIT_USAGE
     assert capsys.readouterr().err == "relkit: error: relkit.toml: nope: unknown key\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "hint"),
+    [
+        (
+            '[bundles]\nname = "app"\npath = "deploy"\n',
+            "relkit.toml: bundles: Input should be a valid list",
+            "write [[bundles]] (an array of tables, one per entry), not [bundles]",
+        ),
+        (
+            '[[signing]]\nmode = "none"\n',
+            "relkit.toml: signing: Input should be a valid dictionary or instance of SigningConfig",
+            "write [signing] (a single table), not [[signing]]",
+        ),
+        (
+            '[promote]\nrepository = "a/b"\n[promote.edits]\nfile = "x.yaml"\n',
+            "relkit.toml: promote.edits: Input should be a valid list",
+            "write [[promote.edits]] (an array of tables, one per entry), not [promote.edits]",
+        ),
+    ],
+)
+def test_table_where_an_array_belongs_says_which_brackets(
+    tmp_path: Path, text: str, message: str, hint: str
+) -> None:
+    (tmp_path / "relkit.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_config(tmp_path)
+    assert (raised.value.message, raised.value.hint) == (message, hint)
+
+
+def test_a_list_type_error_from_a_scalar_gets_no_bracket_hint(tmp_path: Path) -> None:
+    (tmp_path / "relkit.toml").write_text('release_branches = "main"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_config(tmp_path)
+    assert raised.value.hint is None
