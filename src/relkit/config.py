@@ -41,6 +41,7 @@ __all__ = [
     "RelkitConfig",
     "SigningConfig",
     "VersionFile",
+    "check_directories",
     "compile_pattern",
     "load_config",
 ]
@@ -400,6 +401,33 @@ def _pyproject_relkit(data: dict[str, Any]) -> dict[str, Any] | None:
     return None if tool is None else _table(tool, "relkit", "pyproject.toml", "tool.relkit")
 
 
+def _directories(config: RelkitConfig) -> list[tuple[str, str]]:
+    """(config location, path) of every setting that names a directory."""
+    found: list[tuple[str, str]] = []
+    scopes: list[tuple[str, list[ChartConfig], list[BundleConfig]]] = [
+        ("", config.charts, config.bundles)
+    ]
+    scopes += [(f"components[{i}].", c.charts, c.bundles) for i, c in enumerate(config.components)]
+    for prefix, charts, bundles in scopes:
+        found += [(f"{prefix}charts[{i}].path", c.path) for i, c in enumerate(charts)]
+        found += [(f"{prefix}bundles[{i}].path", b.path) for i, b in enumerate(bundles)]
+    return found
+
+
+def check_directories(config: RelkitConfig, root: Path, source: str) -> RelkitConfig:
+    """Refuse a chart or bundle `path` that names a file (the compose file, Chart.yaml)
+    rather than the directory holding it: caught at load, not later by `check`."""
+    for where, value in _directories(config):
+        target = root / value
+        if target.is_file():
+            parent = Path(value).parent.as_posix()
+            raise ConfigError(
+                f"{source}: {where}: {value!r} is a file, not a directory",
+                hint=f"name the directory that holds it: path = {parent!r}",
+            )
+    return config
+
+
 def load_config(root: Path, explicit: Path | None = None) -> RelkitConfig:
     """Load the effective configuration for the repository at `root`."""
     if explicit is not None:
@@ -407,8 +435,11 @@ def load_config(root: Path, explicit: Path | None = None) -> RelkitConfig:
             raise ConfigError(f"config file {explicit} does not exist")
         data = _read_toml(explicit)
         if explicit.name == "pyproject.toml":
-            return parse_config(_pyproject_relkit(data) or {}, "pyproject.toml [tool.relkit]")
-        return parse_config(data, explicit.name)
+            source = "pyproject.toml [tool.relkit]"
+            return check_directories(
+                parse_config(_pyproject_relkit(data) or {}, source), root, source
+            )
+        return check_directories(parse_config(data, explicit.name), root, explicit.name)
     relkit_toml = root / "relkit.toml"
     pyproject = root / "pyproject.toml"
     from_pyproject: dict[str, Any] | None = None
@@ -420,7 +451,10 @@ def load_config(root: Path, explicit: Path | None = None) -> RelkitConfig:
                 "both relkit.toml and [tool.relkit] in pyproject.toml hold relkit settings",
                 hint="keep one of them",
             )
-        return parse_config(_read_toml(relkit_toml), "relkit.toml")
+        return check_directories(
+            parse_config(_read_toml(relkit_toml), "relkit.toml"), root, "relkit.toml"
+        )
     if from_pyproject is not None:
-        return parse_config(from_pyproject, "pyproject.toml [tool.relkit]")
+        source = "pyproject.toml [tool.relkit]"
+        return check_directories(parse_config(from_pyproject, source), root, source)
     return RelkitConfig()

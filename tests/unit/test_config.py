@@ -102,3 +102,27 @@ def test_a_list_type_error_from_a_scalar_gets_no_bracket_hint(tmp_path: Path) ->
     with pytest.raises(ConfigError) as raised:
         load_config(tmp_path)
     assert raised.value.hint is None
+
+
+@pytest.mark.parametrize(
+    ("section", "file_name"),
+    [("bundles", "deploy/docker-compose.yml"), ("charts", "deploy/Chart.yaml")],
+)
+def test_a_file_where_a_directory_belongs_fails_at_load_with_the_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], section: str, file_name: str
+) -> None:
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / file_name).write_text("services: {}\n", encoding="utf-8")
+    extra = 'name = "app"' if section == "bundles" else 'registry = "oci://r.example/c"'
+    (tmp_path / "relkit.toml").write_text(
+        f'[[{section}]]\n{extra}\npath = "{file_name}"\n', encoding="utf-8"
+    )
+    assert main(["-C", str(tmp_path), "config"]) == EXIT_USAGE
+    assert capsys.readouterr().err.splitlines() == [
+        f"relkit: error: relkit.toml: {section}[0].path: '{file_name}' is a file, not a directory",
+        "relkit: hint: name the directory that holds it: path = 'deploy'",
+    ]
+    (tmp_path / "relkit.toml").write_text(
+        f'[[{section}]]\n{extra}\npath = "deploy"\n', encoding="utf-8"
+    )
+    assert main(["-C", str(tmp_path), "config"]) == 0
