@@ -334,3 +334,25 @@ def test_the_action_runs_check_with_inputs_as_data_never_as_code(
     done = run_action({**inputs, "INPUT_COMMAND": "deploy"}, cwd=repo.path, tmp_path=tmp_path)
     assert done.returncode == 2
     assert "unknown command" in done.stdout
+
+
+@pytest.mark.parametrize(("key", "fails"), [("image.nosuch", True), ("image.digest", False)])
+def test_check_looks_up_the_chart_values_key_the_release_will_write(
+    make_repo: Maker, capsys: pytest.CaptureFixture[str], key: str, fails: bool
+) -> None:
+    repo = _project(make_repo, [{"commit": "feat: b"}])
+    config = (repo.path / "relkit.toml").read_text(encoding="utf-8")
+    config = config.replace(
+        'registry = "oci://127.0.0.1:1/charts"\n',
+        f'registry = "oci://127.0.0.1:1/charts"\nimage = "web"\nimage_values_key = "{key}"\n',
+    )
+    (repo.path / "relkit.toml").write_text(config, encoding="utf-8")
+    code, document = _json(repo, capsys)
+    dry_run = _by_name(document, "release --dry-run")
+    if fails:
+        assert code == 1
+        assert dry_run["status"] == "failed"
+        assert "image_values_key 'image.nosuch'" in dry_run["message"]
+    else:
+        assert code == 0, dry_run
+        assert dry_run["status"] == "ok"
