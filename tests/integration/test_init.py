@@ -103,6 +103,9 @@ def test_init_then_check_passes_then_release_dry_run_runs(
     assert err.splitlines()[0] == "relkit: plan: version 1.1.0"
     assert "  - copy chart charts/shop to a work dir and set version/appVersion to 1.1.0" in err
     assert "  - deploy: pin every image in deploy/docker-compose.yml by digest" in err
+    # Real file names, never a template placeholder (B-VERSION) in what the dry run prints.
+    assert "  - write each bundle's CycloneDX SBOM (deploy-1.1.0.cdx.json) and attest it" in err
+    assert "B-VERSION" not in out + err and "{version}" not in out + err
 
 
 def test_rerunning_init_changes_nothing(
