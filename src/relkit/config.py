@@ -138,6 +138,9 @@ class ChartConfig(_Section):
     registry: str  # oci://host[:port]/path
     set_version: bool = True
     set_app_version: bool = True
+    # appVersion from the release version: "v{version}" for charts whose image tag is the
+    # appVersion and whose images are tagged v1.2.3 (Helm's `.Chart.AppVersion` default).
+    app_version_format: str = "{version}"
     image: str | None = None  # bundle image whose digest pins the chart's default image
     image_values_key: str | None = None  # e.g. "image.digest"
     helm: Literal["sdk", "cli"] = "sdk"
@@ -148,6 +151,16 @@ class ChartConfig(_Section):
         if not value.startswith("oci://"):
             raise ValueError("must start with oci://")
         return value.rstrip("/")
+
+    @field_validator("app_version_format")
+    @classmethod
+    def _app_version_has_version(cls, value: str) -> str:
+        if "{version}" not in value or value.replace("{version}", "").count("{"):
+            raise ValueError('must contain {version} and no other placeholder, e.g. "v{version}"')
+        return value
+
+    def app_version(self, version: str) -> str:
+        return self.app_version_format.replace("{version}", version)
 
 
 class BundleConfig(_Section):

@@ -242,7 +242,7 @@ def _prepare(
     text = set_chart_versions(
         original,
         version=str(version) if chart.set_version else None,
-        app_version=str(version) if chart.set_app_version else None,
+        app_version=chart.app_version(str(version)) if chart.set_app_version else None,
         file=f"{chart.path}/Chart.yaml",
     )
     (work / "Chart.yaml").write_text(text, encoding="utf-8")
@@ -375,15 +375,15 @@ def describe_chart(
     data = _safe_load((source / "Chart.yaml").read_text(encoding="utf-8"), "Chart.yaml")
     name = str(data.get("name") or source.name)
     ref = chart_reference(chart.registry, name, str(version))
-    edits = [
-        key
-        for key, wanted in (("version", chart.set_version), ("appVersion", chart.set_app_version))
-        if wanted
-    ]
-    actions = [
-        f"copy chart {chart.path} to a work dir"
-        + (f" and set {'/'.join(edits)} to {version}" if edits else "")
-    ]
+    app_version = chart.app_version(str(version))
+    if chart.set_version and chart.set_app_version and app_version != str(version):
+        setting = f" and set version to {version} and appVersion to {app_version}"
+    else:
+        wanted = (("version", chart.set_version), ("appVersion", chart.set_app_version))
+        edits = [key for key, on in wanted if on]
+        shown = app_version if edits == ["appVersion"] else version
+        setting = f" and set {'/'.join(edits)} to {shown}" if edits else ""
+    actions = [f"copy chart {chart.path} to a work dir{setting}"]
     if image_pin is not None:
         _pinned_values(chart, source, image_pin)  # the key must exist: fail now, not at release
         actions.append(f"set values.yaml {chart.image_values_key} to {image_pin.digest}")
