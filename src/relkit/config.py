@@ -253,6 +253,32 @@ class PromoteConfig(_Section):
     edits: list[PromoteEdit] = Field(default_factory=list)
     environments: list[PromoteEnvironment] = Field(default_factory=list)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _release_environment_listed(cls, data: Any) -> Any:
+        """`[promote]` holding only shared settings, with the release's environment
+        (`staging`) listed in `[[promote.environments]]`: that entry is the release's."""
+        if not isinstance(data, dict) or data.get("edits"):
+            return data
+        environments = data.get("environments")
+        name = data.get("environment", "staging")
+        if not isinstance(environments, list):
+            return data
+        listed = [e for e in environments if isinstance(e, dict) and e.get("name") == name]
+        if len(listed) != 1:
+            return data  # none, or twice: the validation below says so
+        # The other environments take the shared values, not the release environment's own.
+        shared = {k: data[k] for k in ("base", "branch", "labels", "reviewers") if k in data}
+        others = [
+            {**shared, **e} if isinstance(e, dict) else e
+            for e in environments
+            if e is not listed[0]
+        ]
+        merged = {key: value for key, value in data.items() if key != "environments"}
+        merged.update({key: value for key, value in listed[0].items() if key != "name"})
+        merged["environments"] = others
+        return merged
+
     @model_validator(mode="after")
     def _unique_environments(self) -> PromoteConfig:
         names = [self.environment, *(e.name for e in self.environments)]
@@ -294,6 +320,11 @@ class ComponentConfig(_Section):
     promote: PromoteConfig | None = None
 
 
+# What a component's `[components.promote]` takes from `[promote]` when it does not set it.
+# Never `edits`, `environment(s)` or `branch` (two components must not share a branch).
+_INHERITED_PROMOTE_KEYS = ("repository", "url", "base", "labels", "reviewers", "token_env")
+
+
 class RelkitConfig(_Section):
     tag_format: str = "v{version}"
     release_branches: list[str] = Field(default_factory=lambda: ["main", "master"])
@@ -312,6 +343,25 @@ class RelkitConfig(_Section):
     github: GitHubConfig = Field(default_factory=GitHubConfig)
     promote: PromoteConfig | None = None
     dist_dir: str = "dist"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _components_inherit_promote(cls, data: Any) -> Any:
+        """`[components.promote]` inherits the shared `[promote]` settings, as
+        `[[promote.environments]]` do."""
+        if not isinstance(data, dict):
+            return data
+        shared, components = data.get("promote"), data.get("components")
+        if not isinstance(shared, dict) or not isinstance(components, list):
+            return data
+        inherited = {k: shared[k] for k in _INHERITED_PROMOTE_KEYS if k in shared}
+        merged = []
+        for component in components:
+            own = component.get("promote") if isinstance(component, dict) else None
+            if isinstance(own, dict):
+                component = {**component, "promote": {**inherited, **own}}
+            merged.append(component)
+        return {**data, "components": merged}
 
     @field_validator("tag_format")
     @classmethod

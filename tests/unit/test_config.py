@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from relkit.cli import main
-from relkit.config import load_config, parse_config
+from relkit.config import RelkitConfig, load_config, parse_config
 from relkit.errors import EXIT_USAGE, ConfigError
 
 
@@ -126,3 +126,119 @@ def test_a_file_where_a_directory_belongs_fails_at_load_with_the_directory(
         f'[[{section}]]\n{extra}\npath = "deploy"\n', encoding="utf-8"
     )
     assert main(["-C", str(tmp_path), "config"]) == 0
+
+
+SHARED_PROMOTE = """\
+[promote]
+repository = "acme/gitops"
+url = "https://git.example/acme/gitops.git"
+base = "trunk"
+labels = ["promotion"]
+branch = "relkit/{environment}-{version}"
+"""
+
+
+def _promote_config(tmp_path: Path, text: str) -> RelkitConfig:
+    (tmp_path / "relkit.toml").write_text(text, encoding="utf-8")
+    return load_config(tmp_path)
+
+
+def test_staging_may_be_listed_in_environments_when_promote_has_no_edits(
+    tmp_path: Path,
+) -> None:
+    config = _promote_config(
+        tmp_path,
+        SHARED_PROMOTE
+        + """
+[[promote.environments]]
+name = "staging"
+labels = ["staging"]
+[[promote.environments.edits]]
+file = "envs/staging/values.yaml"
+key = "image.digest"
+
+[[promote.environments]]
+name = "dev"
+[[promote.environments.edits]]
+file = "envs/dev/values.yaml"
+key = "image.digest"
+""",
+    )
+    promote = config.promote
+    assert promote is not None
+    assert promote.environment_names == ["staging", "dev"]
+    # What `relkit release` promotes: staging's own edits, with the shared settings.
+    assert [e.file for e in promote.edits] == ["envs/staging/values.yaml"]
+    assert (promote.repository, promote.base, promote.labels) == (
+        "acme/gitops",
+        "trunk",
+        ["staging"],
+    )
+    dev = promote.for_environment("dev")
+    assert [e.file for e in dev.edits] == ["envs/dev/values.yaml"]
+    assert (dev.base, dev.labels, dev.url) == ("trunk", ["promotion"], promote.url)
+    assert promote.for_environment("staging").edits == promote.edits
+
+
+def test_staging_twice_is_still_refused_when_promote_has_its_own_edits(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="environment 'staging' is configured twice"):
+        _promote_config(
+            tmp_path,
+            SHARED_PROMOTE
+            + """
+[[promote.edits]]
+file = "a.yaml"
+key = "k"
+
+[[promote.environments]]
+name = "staging"
+[[promote.environments.edits]]
+file = "b.yaml"
+key = "k"
+""",
+        )
+
+
+def test_a_component_promote_inherits_the_shared_promote_settings(tmp_path: Path) -> None:
+    config = _promote_config(
+        tmp_path,
+        SHARED_PROMOTE
+        + """
+[[components]]
+name = "api"
+paths = ["api"]
+tag_prefix = "api/"
+[components.promote]
+base = "main"
+[[components.promote.edits]]
+file = "apps/api/values.yaml"
+key = "image.digest"
+""",
+    )
+    promote = config.release_config("api").promote
+    assert promote is not None
+    assert (promote.repository, promote.url) == (
+        "acme/gitops",
+        "https://git.example/acme/gitops.git",
+    )
+    assert promote.base == "main"  # its own setting wins
+    assert promote.labels == ["promotion"]
+    # Never the shared branch: two components promoting one version must not share a PR.
+    assert promote.branch == "relkit/promote-api-{environment}-{version}"
+
+
+def test_a_component_promote_without_any_repository_is_still_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"components\[0\]\.promote\.repository: Field required"):
+        _promote_config(
+            tmp_path,
+            """
+[[components]]
+name = "api"
+paths = ["api"]
+tag_prefix = "api/"
+[components.promote]
+[[components.promote.edits]]
+file = "apps/api/values.yaml"
+key = "image.digest"
+""",
+        )
