@@ -75,7 +75,9 @@ def check_config(root: Path, explicit: Path | None) -> tuple[CheckResult, Relkit
     try:
         config = load_config(root, explicit)
     except RelkitError as error:
-        return CheckResult("config", "failed", error.message), None
+        # The hint ("write [[bundles]] ...") is the fix; details[0] repeats the message.
+        details = (error.message, f"hint: {error.hint}") if error.hint else ()
+        return CheckResult("config", "failed", error.message, details), None
     source = explicit.name if explicit else _config_source(root)
     return CheckResult("config", "ok", f"{source} is valid"), config
 

@@ -373,3 +373,16 @@ def test_check_looks_up_the_chart_values_key_the_release_will_write(
     else:
         assert code == 0, dry_run
         assert dry_run["status"] == "ok"
+
+
+def test_a_config_error_shows_its_hint_in_check(
+    make_repo: Maker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = _project(make_repo, [])
+    (repo.path / "relkit.toml").write_text('[bundles]\nname = "a"\npath = "b"\n', encoding="utf-8")
+    code, out = _check(repo, capsys)
+    assert code == 1
+    assert out.splitlines()[:2] == [
+        "FAIL  config: relkit.toml: bundles: Input should be a valid list",
+        "      hint: write [[bundles]] (an array of tables, one per entry), not [bundles]",
+    ]
