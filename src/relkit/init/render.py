@@ -199,8 +199,9 @@ def render_config(detected: Detected, options: InitOptions) -> str:
             "",
             "[[promote.environments.edits]]",
             f"file = {_q(f'apps/{app}/dev/values.yaml')}",
-            'key = "image.tag"',
-            'value = "{version}"',
+            "# The digest of the image `relkit promote dev --image NAME=REF` names.",
+            'key = "image.digest"',
+            'value = "{digest}"',
             "",
         ]
     return "\n".join(lines).rstrip("\n") + "\n"
