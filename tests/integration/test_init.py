@@ -201,3 +201,27 @@ def test_bad_flags_are_one_line_and_write_nothing(
     assert code == 2
     assert err.startswith(f"relkit: error: {flag} ")
     assert not (root / "relkit.toml").exists()
+
+
+def test_hostile_remote_and_paths_never_reach_the_generated_files(
+    make_repo: Maker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    canary = "CANARY-7f3a"
+    root = _sample(make_repo, origin=f'https://github.com/acme/shop"\n[{canary}]x=1')
+    odd = root / f'ops"]\n[{canary}' / "compose.yaml"
+    odd.parent.mkdir()
+    odd.write_text("services:\n  web:\n    image: nginx:1.27\n", encoding="utf-8")
+    code, out, err = _relkit(root, capsys, "init")
+    assert code == 0, err
+    written = [
+        (root / p).read_text(encoding="utf-8")
+        for p in ("relkit.toml", ".github/workflows/relkit-check.yml")
+    ]
+    written.append((root / ".github/workflows/relkit-release.yml").read_text(encoding="utf-8"))
+    assert all(canary not in text for text in written)
+    assert "skipped" in out  # the odd compose file is reported, not configured
+    config = load_config(root)
+    assert config.github.repository is None and config.github.forge == "none"
+    assert [b.path for b in config.bundles] == ["deploy"]
+    code, out, _ = _relkit(root, capsys, "check")
+    assert code == 0, out

@@ -148,8 +148,9 @@ def render_config(detected: Detected, options: InitOptions) -> str:
     else:
         lines += [
             "[github]",
-            '# No GitHub origin remote found: set repository = "OWNER/NAME", or release',
-            "# with --forge none (notes and assets in dist/release/).",
+            "# No GitHub origin remote: releases write their notes and assets to dist/release/.",
+            '# For GitHub Releases set repository = "OWNER/NAME" and forge = "github".',
+            'forge = "none"',
             "",
         ]
     lines += ["[signing]"]
