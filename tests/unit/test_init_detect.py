@@ -171,3 +171,35 @@ def test_monorepo_renders_components_golden() -> None:
     # The PR title reaches the script as a variable, never interpolated into `run:`.
     assert "TITLE: ${{ github.event.pull_request.title }}" in check
     assert all("${{" not in line for line in check.splitlines() if "run:" in line)
+
+
+def test_service_with_chart_and_compose_renders_golden() -> None:
+    files = {
+        "pyproject.toml": '[project]\nname = "shop"\nversion = "1.0.0"\n',
+        "charts/shop/Chart.yaml": "apiVersion: v2\nname: shop\nversion: 0.1.0\n",
+        "deploy/docker-compose.yml": "services: {}\n",
+        "HISTORY.md": "# History\n\n<!-- relkit: insert -->\n",
+    }
+    facts = _facts(files, "https://github.com/Acme/shop.git", ("v1.0.0", "v0.9.0"))
+    options = InitOptions("1.2.3", registry="oci://registry.example:5000/acme")
+    rendered = render(detect(facts), options)
+    assert sorted(rendered) == [
+        ".github/workflows/relkit-check.yml",
+        ".github/workflows/relkit-release.yml",
+        "relkit.toml",
+    ]
+    _golden("service.relkit.toml", rendered["relkit.toml"])
+    _golden("service.relkit-release.yml", rendered[".github/workflows/relkit-release.yml"])
+    config = parse_config(tomllib.loads(rendered["relkit.toml"]), "relkit.toml")
+    assert config.github.repository == "Acme/shop"
+    assert config.changelog.file == "HISTORY.md"
+    assert [(c.path, c.registry) for c in config.charts] == [
+        ("charts/shop", "oci://registry.example:5000/acme/charts")
+    ]
+    release = yaml.safe_load(rendered[".github/workflows/relkit-release.yml"])
+    # Keyless signing of what it publishes; not GHCR, so no packages: write and no login.
+    assert release["jobs"]["release"]["permissions"] == {
+        "contents": "write",
+        "id-token": "write",
+    }
+    assert "docker login" not in rendered[".github/workflows/relkit-release.yml"]
