@@ -244,22 +244,24 @@ def test_annotations_in_github_actions_escape_newlines(
 def test_resolve_looks_images_up_in_the_real_registry(
     make_repo: Maker, capsys: pytest.CaptureFixture[str], registry: RegistryServer
 ) -> None:
-    repo = _project(make_repo, [{"commit": "feat: b"}], registry=registry.host)
+    # A path of its own in the session's registry: other tests push acme/worker:1.0.0 too.
+    prefix = f"{registry.host}/resolve-only-existing"
+    repo = _project(make_repo, [{"commit": "feat: b"}], registry=prefix)
     code, document = _json(repo, capsys, "--resolve")
     assert code == 1  # nothing pushed yet: worker:1.0.0, which must exist, does not
     compose = _by_name(document, "compose acme")
     assert compose["status"] == "failed"
     assert "acme/worker:1.0.0" in compose["message"]
 
-    worker = push_test_image(registry.host, "acme/worker", "1.0.0")
+    worker = push_test_image(registry.host, "resolve-only-existing/acme/worker", "1.0.0")
     # The release image web:1.1.0 is built at tag time: it is never looked up.
     code, document = _json(repo, capsys, "--resolve")
     compose = _by_name(document, "compose acme")
     assert code == 0, compose
     assert compose["message"] == "compose.yaml: 1 image(s) resolved, 1 built by the release"
     assert compose["details"] == [
-        f"{registry.host}/acme/worker:1.0.0@{worker}",
-        f"{registry.host}/acme/web:{{version}} (built by the release)",
+        f"{prefix}/acme/worker:1.0.0@{worker}",
+        f"{prefix}/acme/web:{{version}} (built by the release)",
     ]
 
 
