@@ -225,3 +225,19 @@ def test_hostile_remote_and_paths_never_reach_the_generated_files(
     assert [b.path for b in config.bundles] == ["deploy"]
     code, out, _ = _relkit(root, capsys, "check")
     assert code == 0, out
+
+
+def test_init_refuses_a_project_configured_in_pyproject(
+    make_repo: Maker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _sample(make_repo)
+    pyproject = '[project]\nversion = "1.0.0"\n\n[tool.relkit]\ntag_format = "{version}"\n'
+    (root / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    code, _, err = _relkit(root, capsys, "init")
+    assert code == 2
+    assert err.splitlines()[0] == (
+        "relkit: error: pyproject.toml already holds relkit settings ([tool.relkit]); "
+        "relkit init writes relkit.toml"
+    )
+    assert not (root / "relkit.toml").exists() and not (root / ".github").exists()
+    assert _relkit(root, capsys, "config")[0] == 0  # still one config, still valid

@@ -203,3 +203,29 @@ def test_service_with_chart_and_compose_renders_golden() -> None:
         "id-token": "write",
     }
     assert "docker login" not in rendered[".github/workflows/relkit-release.yml"]
+
+
+def test_test_data_examples_and_vendored_files_are_not_releases() -> None:
+    files = {
+        "charts/app/Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\n",
+        "tests/data/charts/x/Chart.yaml": "apiVersion: v2\nname: x\nversion: 0.1.0\n",
+        "examples/demo/compose.yaml": "services: {}\n",
+        "vendor/lib/pyproject.toml": '[project]\nversion = "9.9.9"\n',
+        "docs/site/package.json": '{"version": "1.0.0"}',
+    }
+    detected = detect(_facts(files))
+    assert detected.charts == ("charts/app",)
+    assert detected.bundles == ()
+    assert [v.path for v in detected.version_files] == ["charts/app/Chart.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[project]\nversion = "1.0.0"\n[tool.relkit]\ntag_format = "{version}"\n', True),
+        ('[project]\nversion = "1.0.0"\n[tool.ruff]\n', False),
+        ("not toml [", False),
+    ],
+)
+def test_existing_tool_relkit_is_noticed(text: str, expected: bool) -> None:
+    assert detect(_facts({"pyproject.toml": text})).pyproject_config is expected

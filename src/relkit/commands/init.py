@@ -48,6 +48,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--gitops {args.gitops!r} is not OWNER/REPO")
     root = repo_root(args)
     detected = detect(read_facts(root))
+    if detected.pyproject_config:
+        # relkit.toml next to [tool.relkit] is refused by every command: never create that.
+        raise UsageError(
+            "pyproject.toml already holds relkit settings ([tool.relkit]); "
+            "relkit init writes relkit.toml",
+            hint="this project is set up already (relkit check); to start over, "
+            "remove [tool.relkit] and run relkit init again",
+        )
     options = InitOptions(
         relkit_version=__version__,
         registry=args.registry,

@@ -104,6 +104,7 @@ class Detected:
     changelog: Changelog | None
     components: tuple[Component, ...] = field(default=())
     skipped: tuple[str, ...] = field(default=())  # what was seen but left out, and why
+    pyproject_config: bool = False  # pyproject.toml already has [tool.relkit]
 
 
 def github_repository(url: str | None) -> str | None:
@@ -232,12 +233,24 @@ def _component_dir(prefix: str, dirs: Mapping[str, str]) -> str | None:
     return dirs.get(name)
 
 
+# Directories whose charts, compose and version files are not the project's releases:
+# test data, examples, vendored code, docs.
+_NOT_RELEASED = frozenset(
+    ("tests", "test", "testdata", "fixtures", "examples", "docs", "vendor", "third_party")
+)
+
+
+def _released(path: str) -> bool:
+    return not any(part in _NOT_RELEASED or part == "node_modules" for part in path.split("/"))
+
+
 def detect(facts: RepoFacts) -> Detected:
     skipped: list[str] = []
     files: list[str] = []
     for path in facts.files:
         if _safe(path):
-            files.append(path)
+            if _released(path):
+                files.append(path)
         elif PurePosixPath(path).name in (*_VERSION_FILE_NAMES, *COMPOSE_NAMES):
             skipped.append(f"{path!r}: a path init does not write into a config")
     shape = tag_shape(facts.tags)
@@ -262,7 +275,6 @@ def detect(facts: RepoFacts) -> Detected:
         spec
         for path in sorted(files)
         if PurePosixPath(path).name in _VERSION_FILE_NAMES
-        and "/node_modules/" not in f"/{path}"
         and not any(path.startswith(f"{c}/charts/") for c in charts)
         for spec in [_version_file(path, facts.read)]
         if spec is not None
@@ -287,7 +299,16 @@ def detect(facts: RepoFacts) -> Detected:
         changelog=_changelog(files, facts.read),
         components=tuple(components),
         skipped=tuple(skipped),
+        pyproject_config=_has_tool_relkit(facts.read("pyproject.toml")),
     )
+
+
+def _has_tool_relkit(text: str | None) -> bool:
+    try:
+        tool = tomllib.loads(text or "").get("tool", {})
+    except tomllib.TOMLDecodeError:
+        return False
+    return isinstance(tool, dict) and "relkit" in tool
 
 
 def _components(
