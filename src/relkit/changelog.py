@@ -21,7 +21,7 @@ from typing import Any
 from relkit.config import CommitType, RelkitConfig
 from relkit.conventional import ConventionalCommit, Person, cancel_reverts
 from relkit.model import Version
-from relkit.templating import TemplateRenderer
+from relkit.templating import TemplateRenderer, override_dir
 
 __all__ = [
     "INSERT_MARKER",
@@ -261,7 +261,4 @@ def insert_sections(existing: str, sections: str) -> str:
 
 def changelog_renderer(config: RelkitConfig, root: Path | None = None) -> TemplateRenderer:
     """A renderer honouring `changelog.template_dir` (relative to the repository `root`)."""
-    override = None
-    if config.changelog.template_dir:
-        override = (root or Path(".")) / config.changelog.template_dir
-    return TemplateRenderer(override)
+    return TemplateRenderer(override_dir(root or Path("."), config.changelog.template_dir))

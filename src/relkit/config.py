@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from relkit.core.paths import lexical_problem
 from relkit.errors import ConfigError
 from relkit.structured import DocumentError, Limits, load_toml, read_text
 
@@ -43,6 +44,8 @@ __all__ = [
     "VersionFile",
     "compile_pattern",
     "load_config",
+    "path_problems",
+    "path_settings",
 ]
 
 Bump = Literal["major", "minor", "patch", "none"]
@@ -351,16 +354,79 @@ def _error_location(loc: tuple[int | str, ...]) -> str:
     return text
 
 
-def parse_config(data: dict[str, Any], source: str) -> RelkitConfig:
-    """Validate raw settings; `source` names the file (and table) in error messages."""
+def path_settings(config: RelkitConfig) -> list[tuple[str, str, str]]:
+    """Every path the config names, as (key, value, root): the root is "repository" (the
+    repository root), "gitops" (the GitOps clone) or "dist" (relkit's output directory).
+
+    The one list `load_config` and `relkit check` hold to the path rule (relkit.core.paths).
+    """
+    found: list[tuple[str, str, str]] = [
+        ("changelog.file", config.changelog.file, "repository"),
+        ("dist_dir", config.dist_dir, "repository"),
+    ]
+    if config.changelog.template_dir is not None:
+        found.append(("changelog.template_dir", config.changelog.template_dir, "repository"))
+
+    def releasable(prefix: str, owner: RelkitConfig | ComponentConfig) -> None:
+        for i, spec in enumerate(owner.version_files):
+            found.append((f"{prefix}version_files[{i}].path", spec.path, "repository"))
+        for i, chart in enumerate(owner.charts):
+            found.append((f"{prefix}charts[{i}].path", chart.path, "repository"))
+        for i, bundle in enumerate(owner.bundles):
+            found.append((f"{prefix}bundles[{i}].path", bundle.path, "repository"))
+        if owner.promote is not None:
+            promote(f"{prefix}promote", owner.promote)
+
+    def promote(prefix: str, section: PromoteConfig) -> None:
+        for i, edit in enumerate(section.edits):
+            found.append((f"{prefix}.edits[{i}].file", edit.file, "gitops"))
+        for e, environment in enumerate(section.environments):
+            for i, edit in enumerate(environment.edits):
+                key = f"{prefix}.environments[{e}].edits[{i}].file"
+                found.append((key, edit.file, "gitops"))
+
+    releasable("", config)
+    for c, component in enumerate(config.components):
+        prefix = f"components[{c}]."
+        for i, pathspec in enumerate(component.paths):
+            found.append((f"{prefix}paths[{i}]", pathspec, "repository"))
+        if component.changelog_file is not None:
+            found.append((f"{prefix}changelog_file", component.changelog_file, "repository"))
+        releasable(prefix, component)
+    return found
+
+
+def path_problems(config: RelkitConfig, source: str) -> list[str]:
+    """One line per configured path that is absolute or climbs out with `..`."""
+    problems = []
+    for key, value, _root in path_settings(config):
+        problem = lexical_problem(value)
+        if problem is not None:
+            problems.append(f"{source}: {key} {value!r}: {problem}")
+    return problems
+
+
+def parse_config(data: dict[str, Any], source: str, *, check_paths: bool = True) -> RelkitConfig:
+    """Validate raw settings; `source` names the file (and table) in error messages.
+
+    `check_paths=False` leaves the path rule to the caller (`relkit check` lists every
+    violation instead of the first)."""
     try:
-        return RelkitConfig.model_validate(data)
+        config = RelkitConfig.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = _error_location(tuple(first["loc"])) or "(top level)"
         reason = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise ConfigError(f"{source}: {where}: {reason}{more}") from None
+    problems = path_problems(config, source) if check_paths else []
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ConfigError(
+            f"{problems[0]}{more}",
+            hint="configured paths are relative to the repository and stay inside it",
+        )
+    return config
 
 
 # A config file is small; 1 MiB is far above any real one (pyproject.toml included).
@@ -388,15 +454,21 @@ def _pyproject_relkit(data: dict[str, Any]) -> dict[str, Any] | None:
     return None if tool is None else _table(tool, "relkit", "pyproject.toml", "tool.relkit")
 
 
-def load_config(root: Path, explicit: Path | None = None) -> RelkitConfig:
+def load_config(
+    root: Path, explicit: Path | None = None, *, check_paths: bool = True
+) -> RelkitConfig:
     """Load the effective configuration for the repository at `root`."""
     if explicit is not None:
         if not explicit.is_file():
             raise ConfigError(f"config file {explicit} does not exist")
         data = _read_toml(explicit)
         if explicit.name == "pyproject.toml":
-            return parse_config(_pyproject_relkit(data) or {}, "pyproject.toml [tool.relkit]")
-        return parse_config(data, explicit.name)
+            return parse_config(
+                _pyproject_relkit(data) or {},
+                "pyproject.toml [tool.relkit]",
+                check_paths=check_paths,
+            )
+        return parse_config(data, explicit.name, check_paths=check_paths)
     relkit_toml = root / "relkit.toml"
     pyproject = root / "pyproject.toml"
     from_pyproject: dict[str, Any] | None = None
@@ -408,7 +480,7 @@ def load_config(root: Path, explicit: Path | None = None) -> RelkitConfig:
                 "both relkit.toml and [tool.relkit] in pyproject.toml hold relkit settings",
                 hint="keep one of them",
             )
-        return parse_config(_read_toml(relkit_toml), "relkit.toml")
+        return parse_config(_read_toml(relkit_toml), "relkit.toml", check_paths=check_paths)
     if from_pyproject is not None:
-        return parse_config(from_pyproject, "pyproject.toml [tool.relkit]")
+        return parse_config(from_pyproject, "pyproject.toml [tool.relkit]", check_paths=check_paths)
     return RelkitConfig()

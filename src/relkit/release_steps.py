@@ -24,6 +24,7 @@ from relkit.steps.github_release import (
     write_local_release,
 )
 from relkit.steps.promote import app_name_of, chart_version_of, describe_promotion, promote
+from relkit.templating import override_dir
 
 __all__ = ["STEPS", "STEP_NAMES"]
 
@@ -207,8 +208,7 @@ def _run_promote(context: StepContext) -> StepRecord:
 
 
 def _template_dir(context: StepContext) -> Path | None:
-    configured = context.config.changelog.template_dir
-    return context.root / configured if configured else None
+    return override_dir(context.root, context.config.changelog.template_dir)
 
 
 def _describe_promote(context: StepContext) -> list[str]:

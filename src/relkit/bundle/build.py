@@ -22,6 +22,7 @@ from relkit.bundle.interpolate import parse_env_file
 from relkit.bundle.reference import is_pinned, split_digest
 from relkit.bundle.sums import DIGESTS_FILE, SUMS_FILE, render_digests, render_sha256sums
 from relkit.config import BundleConfig, SigningConfig
+from relkit.core.paths import dir_inside, read_inside
 from relkit.dist_files import scratch_dir
 from relkit.errors import RelkitError, UsageError
 from relkit.model import ImagePin, ReleasePlan
@@ -126,9 +127,14 @@ def pin_bundle_images(
     """
     compose_path = find_compose_file(source_dir)
     source = f"{bundle.path.rstrip('/')}/{compose_path.name}"
-    text = _read_text(compose_path)
-    env_path = source_dir / ENV_EXAMPLE
-    env = parse_env_file(_read_text(env_path), ENV_EXAMPLE) if env_path.is_file() else {}
+    # Through the path rule: a compose.yaml linked outside the bundle is refused, not read.
+    text = _read_inside(source_dir, compose_path.name, source)
+    env_text = (
+        _read_inside(source_dir, ENV_EXAMPLE, ENV_EXAMPLE)
+        if (source_dir / ENV_EXAMPLE).exists()
+        else None
+    )
+    env = parse_env_file(env_text, ENV_EXAMPLE) if env_text is not None else {}
     images = parse_compose(text, source, env)
     targets = _targets(bundle, images, release_image_references(bundle, plan), source)
 
@@ -164,6 +170,16 @@ def pin_bundle_images(
             rewrites[service] = pin.pinned
     pinned_text = pin_compose(text, source, images, rewrites)
     return PinnedCompose(compose_path.name, pinned_text, tuple(pins))
+
+
+def _read_inside(directory: Path, name: str, source: str) -> str:
+    data = read_inside(directory, name, key="bundle file", where="the bundle directory")
+    if data is None:
+        raise UsageError(f"{source} does not exist")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{name} is not UTF-8 text") from None
 
 
 def _read_text(path: Path) -> str:
@@ -225,7 +241,7 @@ def build_bundle(
     renderer: TemplateRenderer | None = None,
 ) -> BuiltBundle:
     """Pin, render and archive the bundle; write it and its side files to `dist_dir`."""
-    source_dir = repo_root / bundle.path
+    source_dir = dir_inside(repo_root, bundle.path, key="bundles[].path")
     if not source_dir.is_dir():
         raise UsageError(
             f"bundle {bundle.name}: directory {bundle.path} does not exist",

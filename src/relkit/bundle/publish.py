@@ -45,6 +45,7 @@ from relkit.bundle.build import (
 )
 from relkit.bundle.compose import find_compose_file
 from relkit.config import BundleConfig, SigningConfig
+from relkit.core.paths import dir_inside
 from relkit.dist_files import scratch_dir
 from relkit.errors import RelkitError, UsageError
 from relkit.model import Artifact, ReleasePlan, StepOutcome, StepRecord
@@ -108,7 +109,7 @@ def describe_bundle(
     signing: SigningConfig,
 ) -> list[str]:
     """What `publish_bundle` would do (for --dry-run); reads local files only."""
-    source = repo_root / bundle.path
+    source = dir_inside(repo_root, bundle.path, key="bundles[].path")
     compose = find_compose_file(source) if source.is_dir() else None
     if compose is None:
         raise UsageError(f"bundle {bundle.name}: directory {bundle.path} does not exist")

@@ -9,6 +9,7 @@ from typing import Any
 
 from relkit.adapters.git_repo import GitRepo
 from relkit.commands._common import repo_config, repo_root
+from relkit.core.workflow_commands import write_untrusted
 from relkit.cut import CutOptions, CutPlan, execute_cut, plan_cut, render_dry_run
 from relkit.errors import EXIT_OK
 
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(_as_json(plan, commit=None, pushed=False, dry_run=True), indent=2))
         else:
-            sys.stdout.write(render_dry_run(plan))
+            write_untrusted(sys.stdout, render_dry_run(plan))  # diffs of repository files
         return EXIT_OK
     result = execute_cut(repo, plan)
     if args.json:

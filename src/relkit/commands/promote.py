@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from relkit.commands._common import repo_config, repo_root
+from relkit.core.workflow_commands import json_safe, write_untrusted
 from relkit.errors import EXIT_OK, UsageError
 from relkit.model import StepOutcome, StepRecord
+from relkit.reporting import write_github_outputs
 
 if TYPE_CHECKING:
     from relkit.config import PromoteConfig, RelkitConfig
@@ -121,9 +123,9 @@ def run(args: argparse.Namespace) -> int:
     # Names as `relkit release` writes them (pr_url); the action maps them to pr-url etc.
     outputs = {"pr_url": pr_url or "", "branch": branch, "changed": str(changed).lower()}
     if env.get("GITHUB_OUTPUT"):
-        with Path(env["GITHUB_OUTPUT"]).open("a", encoding="utf-8") as handle:
-            for key, value in outputs.items():
-                handle.write(f"{key}={value}\n")
+        # Heredoc blocks with random delimiters: a branch name from the config holding a
+        # newline cannot set another output (`key=value` lines could).
+        write_github_outputs(Path(env["GITHUB_OUTPUT"]), outputs)
     if args.json:
         document = {
             "environment": promote_config.environment,
@@ -134,9 +136,10 @@ def run(args: argparse.Namespace) -> int:
             "detail": record.detail,
             **outputs,
         }
-        print(json.dumps(document, indent=2))
+        print(json_safe(json.dumps(document, indent=2)))
     else:
-        print(f"relkit: promote {promote_config.environment} to {target.plan.tag}: {record.detail}")
+        line = f"relkit: promote {promote_config.environment} to {target.plan.tag}: {record.detail}"
+        write_untrusted(sys.stdout, line + "\n")
     return EXIT_OK
 
 
@@ -151,6 +154,7 @@ def _promote(
 ) -> StepRecord:
     from relkit.adapters.github import GitHubClient
     from relkit.steps.promote import app_name_of, promote
+    from relkit.templating import override_dir
 
     github = None
     if forge != "none":
@@ -168,7 +172,7 @@ def _promote(
             release_url=None,
             allow_downgrade=args.allow_downgrade,
             env=env,
-            template_dir=root / template_dir if template_dir else None,
+            template_dir=override_dir(root, template_dir),
             app=app_name_of(root, config),
         )
 
@@ -182,9 +186,9 @@ def _dry_run(
         target.plan, promote_config, forge=forge, chart_version=target.chart_version, env=env
     )
     if as_json:
-        print(json.dumps({"dry_run": True, "version": str(target.plan.version), "actions": lines}))
+        document = {"dry_run": True, "version": str(target.plan.version), "actions": lines}
+        print(json_safe(json.dumps(document)))
     else:
-        print(f"relkit: dry run: promote {promote_config.environment} to {target.plan.tag}")
-        for line in lines:
-            print(f"  {line}", file=sys.stdout)
+        text = f"relkit: dry run: promote {promote_config.environment} to {target.plan.tag}\n"
+        write_untrusted(sys.stdout, text + "".join(f"  {line}\n" for line in lines))
     return EXIT_OK

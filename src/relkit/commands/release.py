@@ -16,6 +16,7 @@ from typing import Any
 
 from relkit.adapters.registry import resolve_many
 from relkit.commands._common import repo_config, repo_root
+from relkit.core.workflow_commands import write_untrusted
 from relkit.dist_files import sweep_stale
 from relkit.errors import EXIT_OK, RelkitError
 from relkit.pipeline import PipelineResult, PublishOptions, StepContext, run_pipeline
@@ -89,8 +90,8 @@ def run(args: argparse.Namespace) -> int:
     reporter = make_reporter(sys.stderr, env)
     plan = build_plan(root, config, tag, env=env, resolver=resolve_many, component=component)
     if not args.json:
-        for line in plan_summary(plan):
-            print(f"relkit: plan: {line}", file=sys.stderr)
+        lines = "".join(f"relkit: plan: {line}\n" for line in plan_summary(plan))
+        write_untrusted(sys.stderr, lines, env=env)
 
     options = PublishOptions(
         forge=args.forge or config.github.forge,

@@ -33,6 +33,7 @@ from relkit.adapters.registry import (
     split_oci_url,
 )
 from relkit.config import ChartConfig, PromoteEdit
+from relkit.core.paths import dir_inside
 from relkit.dist_files import write_atomic
 from relkit.errors import ConfigError, RelkitError
 from relkit.model import Artifact, ImagePin, StepOutcome, StepRecord, Version
@@ -170,9 +171,8 @@ def _remote_state(
 
 
 def _chart_dir(chart: ChartConfig, root: Path | None) -> Path:
-    path = Path(chart.path)
-    if not path.is_absolute():
-        path = (root or Path.cwd()) / path
+    # Through the path rule: inside the repository, no link in it leaving it (issue 15).
+    path = dir_inside(root or Path.cwd(), chart.path, key="charts[].path")
     if not (path / "Chart.yaml").is_file():
         raise ConfigError(
             f"charts[].path {chart.path!r}: no Chart.yaml in {path}",
