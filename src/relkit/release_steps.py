@@ -69,6 +69,7 @@ def _run_chart(context: StepContext) -> StepRecord:
             force=context.options.force,
             root=context.root,
             source_time=context.plan.committed_at,
+            commit=context.plan.commit,  # the tag's tree, never the work tree (issue 15)
         )
         for chart in charts
     ]

@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from relkit.adapters.git_tree import export_tree
 from relkit.adapters.registry import Reference
 from relkit.bundle.archive import BundleFile, build_tar_gz, collect_tree
 from relkit.bundle.compose import ComposeImage, find_compose_file, parse_compose, pin_compose
@@ -239,9 +241,30 @@ def build_bundle(
     resolver: Resolver,
     signing: SigningConfig | None = None,
     renderer: TemplateRenderer | None = None,
+    from_commit: bool = False,
 ) -> BuiltBundle:
-    """Pin, render and archive the bundle; write it and its side files to `dist_dir`."""
+    """Pin, render and archive the bundle; write it and its side files to `dist_dir`.
+
+    `from_commit`: the files come from `plan.commit`'s tree (exported to a scratch dir), so
+    untracked files, hard links and edits in the work tree never reach the archive."""
     source_dir = dir_inside(repo_root, bundle.path, key="bundles[].path")
+    if not from_commit:
+        return _build_from(bundle, plan, source_dir, dist_dir, resolver, signing, renderer)
+    with tempfile.TemporaryDirectory(prefix="relkit-bundle-tree-") as scratch:
+        tree = export_tree(repo_root, plan.commit, [bundle.path], Path(scratch))
+        source_dir = dir_inside(tree, bundle.path, key="bundles[].path")
+        return _build_from(bundle, plan, source_dir, dist_dir, resolver, signing, renderer)
+
+
+def _build_from(
+    bundle: BundleConfig,
+    plan: ReleasePlan,
+    source_dir: Path,
+    dist_dir: Path,
+    resolver: Resolver,
+    signing: SigningConfig | None,
+    renderer: TemplateRenderer | None,
+) -> BuiltBundle:
     if not source_dir.is_dir():
         raise UsageError(
             f"bundle {bundle.name}: directory {bundle.path} does not exist",

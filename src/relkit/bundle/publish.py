@@ -255,11 +255,13 @@ def publish_bundle(
     identity_token: str | None = None,
     force: bool = False,
     renderer: TemplateRenderer | None = None,
+    from_commit: bool = False,
 ) -> StepRecord:
     """Build, sign, push and write the bundle; a no-op when the same bundle is published.
 
     `renderer` renders the bundle README (`changelog_renderer`, honouring
-    `changelog.template_dir`, as `relkit bundle build` does).
+    `changelog.template_dir`, as `relkit bundle build` does). `from_commit`: the bundle's
+    files come from `plan.commit`'s tree, not the work tree (`relkit release` sets it).
     """
     published = _publish(
         bundle,
@@ -274,6 +276,7 @@ def publish_bundle(
         identity_token=identity_token,
         force=force,
         renderer=renderer,
+        from_commit=from_commit,
     )
     return _record(bundle, published)
 
@@ -292,6 +295,7 @@ def _publish(
     identity_token: str | None,
     force: bool,
     renderer: TemplateRenderer | None = None,
+    from_commit: bool = False,
 ) -> PublishedBundle:
     if trust_config is None and env.get(TRUST_CONFIG_ENV):
         trust_config = Path(env[TRUST_CONFIG_ENV])
@@ -309,6 +313,7 @@ def _publish(
             resolver=resolve,
             signing=signing,
             renderer=renderer,
+            from_commit=from_commit,
         )
         reference = bundle_oci_reference(bundle, plan)
         existing = _published_layer(reference, active) if reference else None

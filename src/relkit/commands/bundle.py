@@ -99,6 +99,7 @@ def run_build(args: argparse.Namespace) -> int:
         resolver=resolve_many,
         signing=config.signing,
         renderer=changelog_renderer(config, root),
+        from_commit=True,  # what --commit (or the tag, else HEAD) holds, not the work tree
     )
     for pin in built.pins:
         print(f"pinned {pin.pinned}")
