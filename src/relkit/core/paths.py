@@ -31,10 +31,13 @@ __all__ = [
     "check_tree",
     "dir_inside",
     "lexical_problem",
+    "no_link_path",
     "read_inside",
+    "read_nofollow",
     "repository_name",
     "resolve_inside",
     "write_inside",
+    "write_nofollow",
 ]
 
 # Entries whose content is the machine's, not the repository's, whatever a symlink says.
@@ -196,3 +199,49 @@ def check_tree(directory: Path, *, label: str) -> None:
                     )
             elif not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
                 raise PathError(f"{shown}: is not a regular file or directory")
+
+
+def no_link_path(root: Path, value: str, *, key: str, where: str) -> Path:
+    """`root / value` after `lstat` of every component below `root`: none may be a symlink.
+
+    For trees relkit writes into that someone else prepared (the GitOps clone): a values
+    file or an environment directory that is a link could point anywhere on the runner.
+    A missing tail is allowed (the caller says whether the file must exist)."""
+    problem = lexical_problem(value)
+    if problem is not None:
+        raise PathError(f"{key} {value!r}: {problem}", hint=f"use a path inside {where}")
+    current = root
+    parts = PurePosixPath(value.replace("\\", "/")).parts
+    for index, part in enumerate(parts):
+        current = current / part
+        try:
+            mode = os.lstat(current).st_mode
+        except FileNotFoundError:
+            return root.joinpath(*parts)
+        shown = "/".join(parts[: index + 1])
+        if stat.S_ISLNK(mode):
+            raise PathError(
+                f"{key} {value!r}: {shown} is a symlink in {where}",
+                hint="edit the file itself: links in the edited path are refused",
+            )
+        last = index == len(parts) - 1
+        if not last and not stat.S_ISDIR(mode):
+            raise PathError(f"{key} {value!r}: {shown} is not a directory")
+        if last and not stat.S_ISREG(mode):
+            raise PathError(f"{key} {value!r}: is not a regular file")
+    return current
+
+
+def read_nofollow(path: Path, *, key: str, value: str) -> bytes:
+    """The bytes of `path` (already checked by `no_link_path`), opened with O_NOFOLLOW."""
+    fd = _open_regular(path, os.O_RDONLY, key=key, value=value)
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
+
+
+def write_nofollow(path: Path, data: bytes, *, key: str, value: str) -> None:
+    """Replace the content of `path` (already checked by `no_link_path`), O_NOFOLLOW."""
+    fd = _open_regular(path, os.O_WRONLY | os.O_CREAT, key=key, value=value)
+    with os.fdopen(fd, "wb") as handle:
+        handle.truncate(0)
+        handle.write(data)
