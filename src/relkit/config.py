@@ -133,6 +133,9 @@ class ChangelogConfig(_Section):
     # "fold": a pre-release reached by a higher final release has no section of its own
     # (its commits are in the final's); "own": every pre-release tag has its section.
     prereleases: Literal["fold", "own"] = "fold"
+    # "@org/team" in commit text: "code" renders it as `@org/team` so publishing the notes
+    # (GitHub Release, promotion PR) pings nobody; "keep" leaves the mention live.
+    mentions: Literal["code", "keep"] = "code"
 
 
 class ChartConfig(_Section):
