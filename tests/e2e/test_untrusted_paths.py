@@ -297,3 +297,32 @@ def test_check_reports_every_path_violation(make_repo: Maker, canary_runner: Run
         assert key in run.stdout, (key, run.stdout)
     assert "FAIL  paths: 5 configured paths refused" in run.stdout
     canary_runner.assert_clean(run, repo)
+
+
+# -- charts and bundles through `relkit release` --------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["dotdot", "linked-dir"])
+def test_release_never_packages_a_chart_from_outside(
+    make_repo: Maker, canary_runner: Runner, how: str
+) -> None:
+    outside = canary_runner.home / "chart"
+    outside.mkdir()
+    (outside / "Chart.yaml").write_text(
+        f"apiVersion: v2\nname: x\nversion: 0.1.0\n# {DOCKER_CANARY}\n"
+    )
+    canary_runner.freeze_outside()
+    links = {"charts/app": outside} if how == "linked-dir" else {}
+    repo = _project(make_repo, "", links=links)
+    path = "charts/app" if how == "linked-dir" else _escape(repo, outside)
+    (repo / "relkit.toml").write_text(
+        f'[[charts]]\npath = "{path}"\nregistry = "oci://127.0.0.1:1/charts"\n'
+        '[github]\nforge = "none"\n[signing]\nmode = "none"\n',
+        encoding="utf-8",
+    )
+    _git(repo, "commit", "-q", "-am", "chore: chart")
+    _git(repo, "tag", "-a", "v1.0.1", "-m", "v1.0.1")
+    run = canary_runner.run(repo, "release", "--dry-run", "--only", "chart", "--tag", "v1.0.1")
+    assert run.code == 2, run.stdout + run.stderr
+    _one_error_line(run.stderr, "charts")
+    canary_runner.assert_clean(run, repo)

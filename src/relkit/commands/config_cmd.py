@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from relkit.commands._common import repo_config
+from relkit.core.workflow_commands import json_safe
 from relkit.errors import EXIT_OK
 
 __all__ = ["register"]
@@ -18,5 +19,5 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    print(repo_config(args).to_json())
+    print(json_safe(repo_config(args).to_json()))  # the repository's own settings
     return EXIT_OK

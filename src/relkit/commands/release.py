@@ -16,7 +16,7 @@ from typing import Any
 
 from relkit.adapters.registry import resolve_many
 from relkit.commands._common import repo_config, repo_root
-from relkit.core.workflow_commands import write_untrusted
+from relkit.core.workflow_commands import json_safe, write_untrusted
 from relkit.dist_files import sweep_stale
 from relkit.errors import EXIT_OK, RelkitError
 from relkit.pipeline import PipelineResult, PublishOptions, StepContext, run_pipeline
@@ -142,7 +142,7 @@ def _report(
         with Path(env["GITHUB_STEP_SUMMARY"]).open("a", encoding="utf-8") as summary:
             summary.write(step_summary_markdown(plan, result.records))
     if as_json:
-        print(json.dumps(record, indent=2))
+        print(json_safe(json.dumps(record, indent=2)))  # error texts quote user data
     elif dry_run:
         print(f"relkit: dry run of {plan.tag}: nothing was changed")
     elif error is None and not result.changed_anything:

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from relkit.commands._common import repo_config, repo_root
+from relkit.core.workflow_commands import json_safe
 from relkit.errors import EXIT_NO_RELEASE, EXIT_OK, NothingToRelease
 from relkit.history import compute_next_version, scope_for
 from relkit.versioning import commit_bump
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
             # Counted even when changelog.other_commits = "drop" hides them.
             "non_conventional": sum(1 for c in commits if not c.conventional),
         }
-        print(json.dumps(document, indent=2))
+        print(json_safe(json.dumps(document, indent=2)))  # the bump reason quotes subjects
         return EXIT_OK if computed.version else EXIT_NO_RELEASE
     if computed.version is None:
         raise NothingToRelease(
