@@ -155,8 +155,20 @@ class ChartConfig(_Section):
         return value.rstrip("/")
 
 
+def _file_name(value: str) -> str:
+    # Names become file and directory names in dist/ (`NAME-VERSION.tar.gz`, dist/<component>/):
+    # one plain path segment, so a name cannot write outside the output directory (issue 15).
+    if not _FILE_NAME.fullmatch(value) or ".." in value:
+        raise ValueError("must be a plain name: letters, digits, '.', '_' or '-', no '/'")
+    return value
+
+
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+FileName = Annotated[str, AfterValidator(_file_name)]
+
+
 class BundleConfig(_Section):
-    name: str
+    name: FileName
     path: str  # bundles/<name>/ with compose.yaml
     registry: str | None = None  # oci://host/path; None: only written to dist/
     images: list[str] = Field(default_factory=list)  # images released with this version
@@ -276,7 +288,7 @@ class ComponentConfig(_Section):
     """A monorepo component: its own paths, tags, changelog, version files, and what
     `relkit release` publishes for its tags (charts, bundles, promotion)."""
 
-    name: str
+    name: FileName
     paths: list[str]
     tag_prefix: str  # e.g. "api/" gives tags "api/v1.2.0"
     changelog_file: str | None = None
