@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from relkit import __version__
+from relkit.core.markdown_text import safe_inline
 from relkit.core.workflow_commands import escape_data, escape_property, guarded
 from relkit.dist_files import write_atomic
 from relkit.model import Artifact, ReleasePlan, StepOutcome, StepRecord
@@ -239,7 +240,8 @@ def step_summary_markdown(plan: ReleasePlan, records: Sequence[StepRecord]) -> s
         for a in r.artifacts:
             where = a.url or a.reference or a.path or ""
             details.append(f"{a.kind} `{a.name}`" + (f" {where}" if where else ""))
-        cell = "<br>".join(d.replace("|", "\\|") for d in details)
+        # Details quote errors and names: escaped so they make no comment, heading or column.
+        cell = "<br>".join(safe_inline(d, "keep").replace("|", "\\|") for d in details)
         lines.append(
             f"| {r.name} | {_SYMBOL[r.outcome]} {r.outcome.value} | {r.duration_s:.2f}s | {cell} |"
         )

@@ -139,3 +139,9 @@ def test_reporter_choice_follows_the_environment() -> None:
     assert isinstance(make_reporter(Tty(), {}), TerminalReporter)
     assert isinstance(make_reporter(Tty(), {"CI": "true"}), PlainReporter)
     assert isinstance(make_reporter(io.StringIO(), {}), PlainReporter)
+
+
+def test_step_summary_cells_make_no_comment_or_column() -> None:
+    records = [StepRecord("chart", StepOutcome.FAILED, "bad <!-- hide | x", 0.1)]
+    summary = step_summary_markdown(PLAN, records)
+    assert "| chart | ✗ failed | 0.10s | bad &lt;!-- hide \\| x |" in summary
