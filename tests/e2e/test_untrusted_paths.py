@@ -326,3 +326,18 @@ def test_release_never_packages_a_chart_from_outside(
     assert run.code == 2, run.stdout + run.stderr
     _one_error_line(run.stderr, "charts")
     canary_runner.assert_clean(run, repo)
+
+
+def test_a_dist_dir_linked_outside_is_refused(make_repo: Maker, canary_runner: Runner) -> None:
+    outside = canary_runner.home / "artifacts"
+    outside.mkdir()
+    canary_runner.freeze_outside()
+    repo = _project(
+        make_repo, '[github]\nforge = "none"\n[signing]\nmode = "none"\n', links={"dist": outside}
+    )
+    _git(repo, "tag", "-a", "v1.0.1", "-m", "v1.0.1")
+    run = canary_runner.run(repo, "release", "--tag", "v1.0.1")
+    assert run.code == 2, run.stdout + run.stderr
+    _one_error_line(run.stderr, "dist_dir 'dist': resolves outside the repository")
+    assert list(outside.iterdir()) == []
+    canary_runner.assert_clean(run, repo)

@@ -15,6 +15,7 @@ from relkit.commands._common import repo_config, repo_root
 from relkit.commands._verify_args import add_signature_options
 from relkit.commands.verify import run_verification
 from relkit.config import BundleConfig, RelkitConfig
+from relkit.core.paths import resolve_inside
 from relkit.dist_files import sweep_stale
 from relkit.errors import EXIT_OK, ConfigError, UsageError
 from relkit.model import ReleasePlan, Version
@@ -89,7 +90,8 @@ def run_build(args: argparse.Namespace) -> int:
     config = repo_config(args)
     bundle = _bundle(config, args.name)
     plan = _plan(root, config, args.version, args.commit)
-    dist_dir = Path(args.out) if args.out else root / config.dist_dir
+    # --out is the caller's choice; the configured dist_dir holds to the path rule.
+    dist_dir = Path(args.out) if args.out else resolve_inside(root, config.dist_dir, key="dist_dir")
     sweep_stale(dist_dir)  # scratch of a killed earlier run
     built = build_bundle(
         bundle,

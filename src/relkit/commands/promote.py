@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from relkit.commands._common import repo_config, repo_root
+from relkit.core.paths import resolve_inside
 from relkit.core.workflow_commands import json_safe, write_untrusted
 from relkit.errors import EXIT_OK, UsageError
 from relkit.model import StepOutcome, StepRecord
@@ -87,7 +88,11 @@ def run(args: argparse.Namespace) -> int:
     repository = config.github.repository or env.get("GITHUB_REPOSITORY") or None
     images = [parse_image_argument(text) for text in args.image]
     if args.version:
-        dist = Path(args.dist).resolve() if args.dist else root / config.dist_dir
+        dist = (
+            Path(args.dist).resolve()
+            if args.dist
+            else resolve_inside(root, config.dist_dir, key="dist_dir")
+        )
         target = target_for_version(
             root,
             config,

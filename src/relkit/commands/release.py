@@ -16,6 +16,7 @@ from typing import Any
 
 from relkit.adapters.registry import resolve_many
 from relkit.commands._common import repo_config, repo_root
+from relkit.core.paths import resolve_inside
 from relkit.core.workflow_commands import json_safe, write_untrusted
 from relkit.dist_files import sweep_stale
 from relkit.errors import EXIT_OK, RelkitError
@@ -84,7 +85,12 @@ def run(args: argparse.Namespace) -> int:
     # and promotion, into its own dist/<component>/ so two components never share files.
     component = config.component_of_tag(tag)
     config = config.release_config(component)
-    dist_dir = Path(args.dist).resolve() if args.dist else root / config.dist_dir
+    # --dist is the caller's choice; the configured dist_dir holds to the path rule.
+    dist_dir = (
+        Path(args.dist).resolve()
+        if args.dist
+        else resolve_inside(root, config.dist_dir, key="dist_dir")
+    )
     if component is not None and not args.dist:
         dist_dir = dist_dir / component
     reporter = make_reporter(sys.stderr, env)
