@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 pytest_plugins: list[str] = [
+    "tests.fixtures.canary",
     "tests.fixtures.gitrepo",
     "tests.fixtures.github",
     "tests.fixtures.registry",

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from relkit import __version__
 from relkit.core.errors import EXIT_FAILED, EXIT_USAGE, RelkitError
+from relkit.core.workflow_commands import escape_data, write_untrusted
 
 __all__ = ["EXIT_BROKEN_PIPE", "main", "report_internal_error"]
 
@@ -142,11 +143,13 @@ def _main(argv: Sequence[str] | None) -> int:
         code: int = args.handler(args)
         _flush_stdout()  # inside the try: a closed pipe is reported now, not at exit
     except RelkitError as exc:
-        sys.stderr.write(f"relkit: error: {exc.message}\n")
+        # An error may quote user data (a subject, a path, a value): never a workflow command.
+        lines = f"relkit: error: {exc.message}\n"
         if exc.hint:
-            sys.stderr.write(f"relkit: hint: {exc.hint}\n")
+            lines += f"relkit: hint: {exc.hint}\n"
+        write_untrusted(sys.stderr, lines)
         if _in_github_actions():
-            sys.stdout.write(f"::error::{exc.message}\n")
+            sys.stdout.write(f"::error::{escape_data(exc.message)}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("relkit: interrupted\n")
@@ -198,7 +201,7 @@ def report_internal_error(exc: BaseException) -> int:
         )
     if _in_github_actions() and sys.stdout is not None:
         try:
-            sys.stdout.write(f"::error::{summary}\n")
+            sys.stdout.write(f"::error::{escape_data(summary)}\n")
             sys.stdout.flush()
         except (OSError, ValueError):
             pass

@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 import tarfile
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -637,8 +638,14 @@ def test_pipeline_step_publishes_every_bundle_once(
         },
         "relkit.toml",
     )
+    # The step builds from the release commit's tree (issue 15): commit the project.
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "feat: bundle"], check=True)
+    sha = subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True)
     context = StepContext(
-        plan=_plan(),
+        plan=replace(_plan(), commit=sha.stdout.strip()),
         config=config,
         root=root,
         dist_dir=tmp_path / "dist",

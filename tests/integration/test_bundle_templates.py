@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import tarfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -65,8 +66,10 @@ def test_bundle_build_and_the_release_step_use_template_dir(
     built = root / "dist" / "acme-1.2.0.tar.gz"
     assert _readme(built) == "Custom README for acme 1.2.0\n"
 
+    # The step builds from the release commit's tree (issue 15).
+    head = subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True)
     context = StepContext(
-        plan=_plan(),
+        plan=replace(_plan(), commit=head.stdout.strip()),
         config=parse_config(settings, "relkit.toml"),
         root=root,
         dist_dir=tmp_path / "release-dist",

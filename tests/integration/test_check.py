@@ -106,6 +106,7 @@ def test_a_clean_pr_passes_every_check_and_says_the_bump(
     assert code == 0, out
     lines = out.splitlines()
     assert lines[0] == "ok    config: relkit.toml is valid"
+    assert lines[1].startswith("ok    paths: ") and lines[1].endswith("configured paths inside")
     assert "ok    helm lint charts/example:" in out
     assert "ok    commits main..pr: 2 commit(s), all conventional; this releases as a minor" in out
     assert "ok    title: conventional; this releases as a minor (feat(api): search)" in out
@@ -117,7 +118,7 @@ def test_a_clean_pr_passes_every_check_and_says_the_bump(
     assert (
         "ok    release --dry-run: v1.1.0: chart, bundle, attest, release, promote described" in out
     )
-    assert lines[-1] == "relkit: 7 checks, 0 failed"
+    assert lines[-1] == "relkit: 8 checks, 0 failed"
 
 
 def test_a_non_conventional_commit_fails_with_what_the_parser_expected(
@@ -234,7 +235,9 @@ def test_annotations_in_github_actions_escape_newlines(
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     code, out = _check(repo, capsys, "--title", "oops\n::error::injected 100%")
     assert code == 1
-    annotations = [line for line in out.splitlines() if line.startswith("::")]
+    # The stop-commands guard around the lines quoting the title is tested in
+    # test_untrusted_workflow_commands.py; here: relkit's own annotation escapes its data.
+    annotations = [line for line in out.splitlines() if line.startswith("::error")]
     assert annotations == [
         "::error title=relkit check::title: 'oops\\n::error::injected 100%25': not a "
         "Conventional Commit: expected 'type(scope)!: description' (scope and ! optional)"

@@ -94,7 +94,8 @@ def test_init_then_check_passes_then_release_dry_run_runs(
 
     code, out, err = _relkit(root, capsys, "check")
     assert code == 0, out + err
-    assert out.splitlines()[-1] == "relkit: 5 checks, 0 failed"
+    assert out.splitlines()[-1] == "relkit: 6 checks, 0 failed"
+    assert "ok    paths: 6 configured paths inside" in out.splitlines()  # as the docs say
 
     _commit(root, "chore: relkit init")
     subprocess.run(["git", "-C", str(root), "tag", "v1.1.0"], check=True)

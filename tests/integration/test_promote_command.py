@@ -102,8 +102,17 @@ def _promote(repo: BuiltRepo, *args: str) -> int:
 
 
 def _outputs(path: Path) -> dict[str, str]:
-    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-    result = dict(line.split("=", 1) for line in lines)
+    # Heredoc blocks (`key<<DELIM`, value lines, `DELIM`), as the runner reads them.
+    lines = iter(path.read_text(encoding="utf-8").splitlines() if path.exists() else [])
+    result = {}
+    for line in lines:
+        key, delimiter = line.split("<<", 1)
+        value: list[str] = []
+        for item in lines:
+            if item == delimiter:
+                break
+            value.append(item)
+        result[key] = "\n".join(value)
     path.unlink(missing_ok=True)
     return result
 

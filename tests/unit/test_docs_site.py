@@ -169,6 +169,8 @@ NOT_MESSAGES = {
     "* update unit tests",
     '/usr/bin/time -f "%e s" scripts/check-wheel',  # a command
     "Input should be a valid list",  # pydantic's words, quoted in docs/notes/first-run.md
+    "env: TITLE: ${{ github.event.pull_request.title }}",  # workflow YAML
+    "<!-- relkit: supersedes … -->",  # a marker in a PR body
 }
 
 # Messages composed from parts (the config loader: "<file>: <key>: <pydantic's reason>"),
@@ -184,6 +186,13 @@ COMPOSED: dict[str, dict[str, Any]] = {
     },
     "relkit.toml: changelog.exclude_contributors[1]: Value error, invalid regular expression "
     "'[': unterminated character set": {"changelog": {"exclude_contributors": ["^bot", "["]}},
+    "relkit.toml: changelog.file '/proc/self/environ': must be a relative path (it is absolute)": {
+        "changelog": {"file": "/proc/self/environ"}
+    },
+    "relkit.toml: changelog.file '../../home/runner/.docker/config.json': must stay inside the "
+    "repository (it climbs out with '..')": {
+        "changelog": {"file": "../../home/runner/.docker/config.json"}
+    },
     "relkit.toml: bundles: Input should be a valid list": {
         "bundles": {"name": "acme", "path": "deploy"}
     },

@@ -103,10 +103,19 @@ def test_plain_reporter_groups_and_annotates_in_actions() -> None:
     reporter = PlainReporter(out, github_actions=True)
     reporter.step_started("chart", "Helm chart")
     reporter.step_finished(StepRecord("chart", StepOutcome.FAILED, "registry down", 0.1))
-    assert out.getvalue().splitlines() == [
+    lines = out.getvalue().splitlines()
+    # Lines quoting step data are guarded: ::stop-commands::TOKEN … ::TOKEN:: (issue 15).
+    tokens = [line.removeprefix("::stop-commands::") for line in lines if "stop-commands" in line]
+    assert len(tokens) == 2 and len(set(tokens)) == 2
+    first, second = tokens
+    assert lines == [
         "::group::relkit chart: Helm chart",
+        f"::stop-commands::{first}",
         "relkit: step chart: started (Helm chart)",
+        f"::{first}::",
+        f"::stop-commands::{second}",
         "relkit: step chart: failed (0.10s) - registry down",
+        f"::{second}::",
         "::endgroup::",
         "::error title=relkit chart::registry down",
     ]
@@ -130,3 +139,9 @@ def test_reporter_choice_follows_the_environment() -> None:
     assert isinstance(make_reporter(Tty(), {}), TerminalReporter)
     assert isinstance(make_reporter(Tty(), {"CI": "true"}), PlainReporter)
     assert isinstance(make_reporter(io.StringIO(), {}), PlainReporter)
+
+
+def test_step_summary_cells_make_no_comment_or_column() -> None:
+    records = [StepRecord("chart", StepOutcome.FAILED, "bad <!-- hide | x", 0.1)]
+    summary = step_summary_markdown(PLAN, records)
+    assert "| chart | ✗ failed | 0.10s | bad &lt;!-- hide \\| x |" in summary

@@ -17,11 +17,12 @@ import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from relkit.adapters.git_repo import GitResult, Runner, redact, subprocess_runner
 from relkit.core.errors import ConfigError, RelkitError
+from relkit.core.paths import no_link_path, read_nofollow, write_nofollow
 from relkit.core.structured import decode_utf8
 
 __all__ = ["GitOpsRepo", "RemoteBranch", "display_url", "gitops_token"]
@@ -132,12 +133,12 @@ class GitOpsRepo:
         )
 
     def _file(self, file: str) -> Path:
-        relative = PurePosixPath(file)
-        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
-            raise ConfigError(
-                f"promote.edits: file {file!r} must be a relative path inside the GitOps repository"
-            )
-        return self.path.joinpath(*relative.parts)
+        # The clone is someone else's tree: a values file (or an environment directory) that
+        # is a symlink could name any file on the runner. Every component is lstat-checked
+        # and none may be a link, before anything is read or written (issue 15).
+        return no_link_path(
+            self.path, file, key="promote.edits: file", where="the GitOps repository"
+        )
 
     def read(self, file: str) -> str:
         path = self._file(file)
@@ -146,11 +147,13 @@ class GitOpsRepo:
                 f"promote.edits: {file} does not exist in the GitOps repository",
                 hint=f"check the path against {display_url(self.url)}",
             )
-        return decode_utf8(path.read_bytes(), source=file)  # one line if not UTF-8
+        data = read_nofollow(path, key="promote.edits: file", value=file)
+        return decode_utf8(data, source=file)  # one line if not UTF-8
 
     def write(self, file: str, text: str) -> None:
         # Bytes, not text mode: keep the file's own line endings exactly.
-        self._file(file).write_bytes(text.encode("utf-8"))
+        path = self._file(file)
+        write_nofollow(path, text.encode("utf-8"), key="promote.edits: file", value=file)
 
     def commit(self, branch: str, files: list[str], message: str, *, date: datetime) -> str:
         """Commit `files` on a new local `branch` from the base; return the commit sha.

@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from relkit.adapters.git_tree import export_tree
 from relkit.adapters.registry import Reference
 from relkit.bundle.archive import BundleFile, build_tar_gz, collect_tree
 from relkit.bundle.compose import ComposeImage, find_compose_file, parse_compose, pin_compose
@@ -25,6 +27,7 @@ from relkit.core.config import BundleConfig, SigningConfig
 from relkit.core.dist_files import scratch_dir
 from relkit.core.errors import RelkitError, UsageError
 from relkit.core.model import ImagePin, ReleasePlan
+from relkit.core.paths import dir_inside, read_inside
 from relkit.history.templating import TemplateRenderer
 from relkit.signing.identity import (
     DEFAULT_RELEASE_WORKFLOW,
@@ -126,9 +129,14 @@ def pin_bundle_images(
     """
     compose_path = find_compose_file(source_dir)
     source = f"{bundle.path.rstrip('/')}/{compose_path.name}"
-    text = _read_text(compose_path)
-    env_path = source_dir / ENV_EXAMPLE
-    env = parse_env_file(_read_text(env_path), ENV_EXAMPLE) if env_path.is_file() else {}
+    # Through the path rule: a compose.yaml linked outside the bundle is refused, not read.
+    text = _read_inside(source_dir, compose_path.name, source)
+    env_text = (
+        _read_inside(source_dir, ENV_EXAMPLE, ENV_EXAMPLE)
+        if (source_dir / ENV_EXAMPLE).exists()
+        else None
+    )
+    env = parse_env_file(env_text, ENV_EXAMPLE) if env_text is not None else {}
     images = parse_compose(text, source, env)
     targets = _targets(bundle, images, release_image_references(bundle, plan), source)
 
@@ -164,6 +172,16 @@ def pin_bundle_images(
             rewrites[service] = pin.pinned
     pinned_text = pin_compose(text, source, images, rewrites)
     return PinnedCompose(compose_path.name, pinned_text, tuple(pins))
+
+
+def _read_inside(directory: Path, name: str, source: str) -> str:
+    data = read_inside(directory, name, key="bundle file", where="the bundle directory")
+    if data is None:
+        raise UsageError(f"{source} does not exist")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{name} is not UTF-8 text") from None
 
 
 def _read_text(path: Path) -> str:
@@ -228,9 +246,30 @@ def build_bundle(
     resolver: Resolver,
     signing: SigningConfig | None = None,
     renderer: TemplateRenderer | None = None,
+    from_commit: bool = False,
 ) -> BuiltBundle:
-    """Pin, render and archive the bundle; write it and its side files to `dist_dir`."""
-    source_dir = repo_root / bundle.path
+    """Pin, render and archive the bundle; write it and its side files to `dist_dir`.
+
+    `from_commit`: the files come from `plan.commit`'s tree (exported to a scratch dir), so
+    untracked files, hard links and edits in the work tree never reach the archive."""
+    source_dir = dir_inside(repo_root, bundle.path, key="bundles[].path")
+    if not from_commit:
+        return _build_from(bundle, plan, source_dir, dist_dir, resolver, signing, renderer)
+    with tempfile.TemporaryDirectory(prefix="relkit-bundle-tree-") as scratch:
+        tree = export_tree(repo_root, plan.commit, [bundle.path], Path(scratch))
+        source_dir = dir_inside(tree, bundle.path, key="bundles[].path")
+        return _build_from(bundle, plan, source_dir, dist_dir, resolver, signing, renderer)
+
+
+def _build_from(
+    bundle: BundleConfig,
+    plan: ReleasePlan,
+    source_dir: Path,
+    dist_dir: Path,
+    resolver: Resolver,
+    signing: SigningConfig | None,
+    renderer: TemplateRenderer | None,
+) -> BuiltBundle:
     if not source_dir.is_dir():
         raise UsageError(
             f"bundle {bundle.name}: directory {bundle.path} does not exist",

@@ -29,6 +29,7 @@ from ruamel.yaml.error import YAMLError
 
 from relkit.bundle.interpolate import interpolate
 from relkit.core.errors import RelkitError, UsageError
+from relkit.core.paths import read_inside
 from relkit.core.structured import load_ruamel
 
 __all__ = [
@@ -135,9 +136,9 @@ def find_compose_file(bundle_dir: Path) -> Path:
         raise UsageError(f"cannot list bundle directory {bundle_dir}: {exc.strerror}") from None
     name = compose_file_among(names, f"bundle directory {bundle_dir}")
     # .env is not bundled (see archive.collect_tree), but .env.example becomes one.
-    env_example = bundle_dir / ".env.example"
-    if env_example.is_file():
-        check_env_file(env_example.read_text(encoding="utf-8", errors="replace"), ".env.example")
+    env_example = read_inside(bundle_dir, ".env.example", key="bundle file", where=str(bundle_dir))
+    if env_example is not None:
+        check_env_file(env_example.decode("utf-8", errors="replace"), ".env.example")
     return bundle_dir / name
 
 

@@ -38,6 +38,7 @@ from relkit.core.config import BundleConfig, SigningConfig
 from relkit.core.dist_files import scratch_dir
 from relkit.core.errors import RelkitError, UsageError
 from relkit.core.model import Artifact, ReleasePlan, StepOutcome, StepRecord
+from relkit.core.paths import dir_inside
 from relkit.history.templating import TemplateRenderer
 from relkit.signing.ambient import github_actions_token
 from relkit.signing.facade import (
@@ -108,7 +109,7 @@ def describe_bundle(
     signing: SigningConfig,
 ) -> list[str]:
     """What `publish_bundle` would do (for --dry-run); reads local files only."""
-    source = repo_root / bundle.path
+    source = dir_inside(repo_root, bundle.path, key="bundles[].path")
     compose = find_compose_file(source) if source.is_dir() else None
     if compose is None:
         raise UsageError(f"bundle {bundle.name}: directory {bundle.path} does not exist")
@@ -254,11 +255,13 @@ def publish_bundle(
     identity_token: str | None = None,
     force: bool = False,
     renderer: TemplateRenderer | None = None,
+    from_commit: bool = False,
 ) -> StepRecord:
     """Build, sign, push and write the bundle; a no-op when the same bundle is published.
 
     `renderer` renders the bundle README (`changelog_renderer`, honouring
-    `changelog.template_dir`, as `relkit bundle build` does).
+    `changelog.template_dir`, as `relkit bundle build` does). `from_commit`: the bundle's
+    files come from `plan.commit`'s tree, not the work tree (`relkit release` sets it).
     """
     published = _publish(
         bundle,
@@ -273,6 +276,7 @@ def publish_bundle(
         identity_token=identity_token,
         force=force,
         renderer=renderer,
+        from_commit=from_commit,
     )
     return _record(bundle, published)
 
@@ -291,6 +295,7 @@ def _publish(
     identity_token: str | None,
     force: bool,
     renderer: TemplateRenderer | None = None,
+    from_commit: bool = False,
 ) -> PublishedBundle:
     if trust_config is None and env.get(TRUST_CONFIG_ENV):
         trust_config = Path(env[TRUST_CONFIG_ENV])
@@ -308,6 +313,7 @@ def _publish(
             resolver=resolve,
             signing=signing,
             renderer=renderer,
+            from_commit=from_commit,
         )
         reference = bundle_oci_reference(bundle, plan)
         existing = _published_layer(reference, active) if reference else None

@@ -17,6 +17,7 @@ from relkit.core.config import BundleConfig, RelkitConfig
 from relkit.core.dist_files import sweep_stale
 from relkit.core.errors import EXIT_OK, ConfigError, UsageError
 from relkit.core.model import ReleasePlan, Version
+from relkit.core.paths import resolve_inside
 from relkit.history.changelog import changelog_renderer
 
 __all__ = ["register"]
@@ -89,7 +90,8 @@ def run_build(args: argparse.Namespace) -> int:
     config = repo_config(args)
     bundle = _bundle(config, args.name)
     plan = _plan(root, config, args.version, args.commit)
-    dist_dir = Path(args.out) if args.out else root / config.dist_dir
+    # --out is the caller's choice; the configured dist_dir holds to the path rule.
+    dist_dir = Path(args.out) if args.out else resolve_inside(root, config.dist_dir, key="dist_dir")
     sweep_stale(dist_dir)  # scratch of a killed earlier run
     built = build_bundle(
         bundle,
@@ -99,6 +101,7 @@ def run_build(args: argparse.Namespace) -> int:
         resolver=resolve_many,
         signing=config.signing,
         renderer=changelog_renderer(config, root),
+        from_commit=True,  # what --commit (or the tag, else HEAD) holds, not the work tree
     )
     for pin in built.pins:
         print(f"pinned {pin.pinned}")

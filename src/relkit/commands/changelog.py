@@ -8,6 +8,8 @@ from typing import Any
 
 from relkit.commands._common import repo_config, repo_root
 from relkit.core.errors import EXIT_OK, RelkitError
+from relkit.core.paths import read_inside, write_inside
+from relkit.core.workflow_commands import write_untrusted
 from relkit.history.releases import changelog_text, scope_for, shallow_warning
 
 __all__ = ["register"]
@@ -32,27 +34,38 @@ def run(args: argparse.Namespace) -> int:
     config = repo_config(args)
     scope = scope_for(config, args.component)
     # Relative paths are relative to the repository (-C), like the configured changelog file.
-    target = root / (args.output or scope.changelog_file)
+    # The configured file comes from the repository (a pull request's, in `relkit check`): it
+    # goes through the path rule. --output is the caller's own choice and is taken as given.
+    name = args.output or scope.changelog_file
+    key = "--output" if args.output else "changelog file"
+    target = root / name
     try:
         # Bytes, not read_text(): universal newlines would turn CRLF into LF and the
         # "rest of the file stays byte-identical" promise would break.
-        existing = target.read_bytes().decode("utf-8") if target.is_file() else None
+        if args.output:
+            data = target.read_bytes() if target.is_file() else None
+        else:
+            data = read_inside(root, name, key=key)
+        existing = data.decode("utf-8") if data is not None else None
     except (OSError, UnicodeDecodeError) as exc:
         raise RelkitError(f"cannot read {target}: {exc}", hint="check the file") from None
     if (warning := shallow_warning(root)) is not None:
         sys.stderr.write(f"relkit: warning: {warning}\n")
     text = changelog_text(root, config, existing, component=args.component, full=args.full)
     if args.stdout:
-        sys.stdout.write(text)
+        write_untrusted(sys.stdout, text)
         return EXIT_OK
     if text == existing:
         print(f"relkit: {target} is up to date")
         return EXIT_OK
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # newline="" keeps the bytes we computed: no CRLF translation of an LF file.
-        with target.open("w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        if args.output:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # newline="" keeps the bytes we computed: no CRLF translation of an LF file.
+            with target.open("w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+        else:
+            write_inside(root, name, text.encode("utf-8"), key=key, make_parents=True)
     except OSError as exc:
         raise RelkitError(f"cannot write {target}: {exc}", hint="check permissions") from None
     print(f"relkit: wrote {target}")

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from relkit.commands._common import repo_root
+from relkit.core.config import RelkitConfig
 from relkit.core.errors import EXIT_FAILED, EXIT_OK, UsageError
+from relkit.core.workflow_commands import escape_data, json_safe, write_untrusted
 from relkit.release.check import (
     CheckResult,
     changed_components,
@@ -18,6 +20,7 @@ from relkit.release.check import (
     check_charts,
     check_commits,
     check_config,
+    check_paths,
     check_release_dry_run,
     check_release_plan,
     check_title,
@@ -64,24 +67,33 @@ def run(args: argparse.Namespace) -> int:
     config_result, config = check_config(root, explicit)
     results.append(config_result)
     if config is not None:
-        results += check_charts(root, config)
+        paths_result = check_paths(root, config)
+        results.append(paths_result)
         if args.revision_range:
             results.append(check_commits(root, config, args.revision_range))
         if args.title is not None:
             results.append(check_title(config, args.title))
-        plan_result, plan = check_release_plan(root, config)
-        results.append(plan_result)
-        resolver = None
-        if args.resolve:
-            from relkit.adapters.registry import resolve_many
-
-            resolver = resolve_many
-        bundle_results, pins = check_bundles(root, config, plan, resolver)
-        results += bundle_results
-        if plan_result.status == "ok" and not any(r.failed for r in bundle_results):
-            results.append(check_release_dry_run(root, config, plan, pins, dict(os.environ)))
+        if not paths_result.failed:
+            # The checks below open what the config names: not when a path is refused.
+            results += _file_checks(args, root, config)
     _print(results, as_json=args.json)
     return EXIT_FAILED if any(r.failed for r in results) else EXIT_OK
+
+
+def _file_checks(args: argparse.Namespace, root: Path, config: RelkitConfig) -> list[CheckResult]:
+    results = check_charts(root, config)
+    plan_result, plan = check_release_plan(root, config)
+    results.append(plan_result)
+    resolver = None
+    if args.resolve:
+        from relkit.adapters.registry import resolve_many
+
+        resolver = resolve_many
+    bundle_results, pins = check_bundles(root, config, plan, resolver)
+    results += bundle_results
+    if plan_result.status == "ok" and not any(r.failed for r in bundle_results):
+        results.append(check_release_dry_run(root, config, plan, pins, dict(os.environ)))
+    return results
 
 
 def _changed(args: argparse.Namespace, root: Path, explicit: Path | None) -> int:
@@ -95,10 +107,9 @@ def _changed(args: argparse.Namespace, root: Path, explicit: Path | None) -> int
     names = [c.name for c in components]
     if args.json:
         include = [{"component": c.name, "paths": list(c.paths)} for c in components]
-        print(json.dumps({"components": names, "matrix": {"include": include}}))
+        print(json_safe(json.dumps({"components": names, "matrix": {"include": include}})))
     else:
-        for name in names:
-            print(name)
+        write_untrusted(sys.stdout, "".join(f"{name}\n" for name in names))
     return EXIT_OK
 
 
@@ -106,22 +117,20 @@ def _print(results: list[CheckResult], *, as_json: bool) -> None:
     failed = sum(r.failed for r in results)
     if as_json:
         document = {"ok": failed == 0, "checks": [r.as_dict() for r in results]}
-        print(json.dumps(document, indent=2))
+        print(json_safe(json.dumps(document, indent=2)))
     else:
+        lines = []
         for result in results:
-            print(f"{_MARK[result.status]:<4}  {result.name}: {result.message}")
+            lines.append(f"{_MARK[result.status]:<4}  {result.name}: {result.message}\n")
             if result.status in ("warning", "failed"):
                 for detail in result.details[1 if result.failed else 0 :]:
-                    print(f"      {detail}")
+                    lines.append(f"      {detail}\n")
+        # The lines quote subjects, titles and paths from the pull request.
+        write_untrusted(sys.stdout, "".join(lines))
         print(f"relkit: {len(results)} checks, {failed} failed")
     if os.environ.get("GITHUB_ACTIONS") == "true":
         for result in results:
             if result.status in ("failed", "warning"):
                 level = "error" if result.failed else "warning"
-                text = _escape(f"{result.name}: {result.message}")
+                text = escape_data(f"{result.name}: {result.message}")
                 sys.stdout.write(f"::{level} title=relkit check::{text}\n")
-
-
-def _escape(text: str) -> str:
-    # Workflow commands end at a newline; % , \r and \n must be escaped (GitHub docs).
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")

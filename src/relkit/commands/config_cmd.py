@@ -8,6 +8,7 @@ from typing import Any
 
 from relkit.commands._common import repo_config
 from relkit.core.errors import EXIT_OK
+from relkit.core.workflow_commands import json_safe
 
 __all__ = ["register"]
 
@@ -32,5 +33,5 @@ def run(args: argparse.Namespace) -> int:
 
         sys.stdout.write(config_schema_json())
         return EXIT_OK
-    print(repo_config(args).to_json())
+    print(json_safe(repo_config(args).to_json()))  # the repository's own settings
     return EXIT_OK

@@ -10,6 +10,7 @@ from typing import Any
 from relkit.adapters.git_repo import GitRepo
 from relkit.commands._common import repo_config, repo_root
 from relkit.core.errors import EXIT_OK
+from relkit.core.workflow_commands import json_safe, write_untrusted
 from relkit.cut.prepare import CutOptions, CutPlan, execute_cut, plan_cut, render_dry_run
 
 __all__ = ["register"]
@@ -58,14 +59,15 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"relkit: warning: {warning} (--force)\n")
     if args.dry_run:
         if args.json:
-            print(json.dumps(_as_json(plan, commit=None, pushed=False, dry_run=True), indent=2))
+            document = _as_json(plan, commit=None, pushed=False, dry_run=True)
+            print(json_safe(json.dumps(document, indent=2)))
         else:
-            sys.stdout.write(render_dry_run(plan))
+            write_untrusted(sys.stdout, render_dry_run(plan))  # diffs of repository files
         return EXIT_OK
     result = execute_cut(repo, plan)
     if args.json:
         report = _as_json(plan, commit=result.commit, pushed=result.pushed, dry_run=False)
-        print(json.dumps(report, indent=2))
+        print(json_safe(json.dumps(report, indent=2)))
         return EXIT_OK
     tag_kind = "signed" if plan.sign else "annotated"
     print(f"version {plan.version}: {plan.reason}")

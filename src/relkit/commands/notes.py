@@ -8,6 +8,7 @@ from typing import Any
 
 from relkit.commands._common import repo_config, repo_root
 from relkit.core.errors import EXIT_OK
+from relkit.core.workflow_commands import write_untrusted
 from relkit.history.releases import release_notes, shallow_warning
 
 __all__ = ["register"]
@@ -30,5 +31,5 @@ def run(args: argparse.Namespace) -> int:
     notes = release_notes(
         repo_root(args), repo_config(args), args.version, component=args.component
     )
-    sys.stdout.write(notes)
+    write_untrusted(sys.stdout, notes)  # commit text: never a workflow command
     return EXIT_OK

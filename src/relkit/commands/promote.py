@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING, Any
 from relkit.commands._common import repo_config, repo_root
 from relkit.core.errors import EXIT_OK, UsageError
 from relkit.core.model import StepOutcome, StepRecord
+from relkit.core.paths import resolve_inside
+from relkit.core.reporting import write_github_outputs
+from relkit.core.workflow_commands import json_safe, write_untrusted
 
 if TYPE_CHECKING:
     from relkit.core.config import PromoteConfig, RelkitConfig
@@ -85,7 +88,11 @@ def run(args: argparse.Namespace) -> int:
     repository = config.github.repository or env.get("GITHUB_REPOSITORY") or None
     images = [parse_image_argument(text) for text in args.image]
     if args.version:
-        dist = Path(args.dist).resolve() if args.dist else root / config.dist_dir
+        dist = (
+            Path(args.dist).resolve()
+            if args.dist
+            else resolve_inside(root, config.dist_dir, key="dist_dir")
+        )
         target = target_for_version(
             root,
             config,
@@ -121,9 +128,9 @@ def run(args: argparse.Namespace) -> int:
     # Names as `relkit release` writes them (pr_url); the action maps them to pr-url etc.
     outputs = {"pr_url": pr_url or "", "branch": branch, "changed": str(changed).lower()}
     if env.get("GITHUB_OUTPUT"):
-        with Path(env["GITHUB_OUTPUT"]).open("a", encoding="utf-8") as handle:
-            for key, value in outputs.items():
-                handle.write(f"{key}={value}\n")
+        # Heredoc blocks with random delimiters: a branch name from the config holding a
+        # newline cannot set another output (`key=value` lines could).
+        write_github_outputs(Path(env["GITHUB_OUTPUT"]), outputs)
     if args.json:
         document = {
             "environment": promote_config.environment,
@@ -134,9 +141,10 @@ def run(args: argparse.Namespace) -> int:
             "detail": record.detail,
             **outputs,
         }
-        print(json.dumps(document, indent=2))
+        print(json_safe(json.dumps(document, indent=2)))
     else:
-        print(f"relkit: promote {promote_config.environment} to {target.plan.tag}: {record.detail}")
+        line = f"relkit: promote {promote_config.environment} to {target.plan.tag}: {record.detail}"
+        write_untrusted(sys.stdout, line + "\n")
     return EXIT_OK
 
 
@@ -150,6 +158,7 @@ def _promote(
     env: dict[str, str],
 ) -> StepRecord:
     from relkit.adapters.github import GitHubClient
+    from relkit.history.templating import override_dir
     from relkit.release.steps.promote import app_name_of, promote
 
     github = None
@@ -168,7 +177,7 @@ def _promote(
             release_url=None,
             allow_downgrade=args.allow_downgrade,
             env=env,
-            template_dir=root / template_dir if template_dir else None,
+            template_dir=override_dir(root, template_dir),
             app=app_name_of(root, config),
         )
 
@@ -182,9 +191,9 @@ def _dry_run(
         target.plan, promote_config, forge=forge, chart_version=target.chart_version, env=env
     )
     if as_json:
-        print(json.dumps({"dry_run": True, "version": str(target.plan.version), "actions": lines}))
+        document = {"dry_run": True, "version": str(target.plan.version), "actions": lines}
+        print(json_safe(json.dumps(document)))
     else:
-        print(f"relkit: dry run: promote {promote_config.environment} to {target.plan.tag}")
-        for line in lines:
-            print(f"  {line}", file=sys.stdout)
+        text = f"relkit: dry run: promote {promote_config.environment} to {target.plan.tag}\n"
+        write_untrusted(sys.stdout, text + "".join(f"  {line}\n" for line in lines))
     return EXIT_OK

@@ -19,6 +19,7 @@ from relkit.adapters.registry import resolve_many
 from relkit.commands._common import repo_config, repo_root
 from relkit.core.dist_files import sweep_stale
 from relkit.core.errors import EXIT_OK, RelkitError
+from relkit.core.paths import resolve_inside
 from relkit.core.reporting import (
     github_outputs,
     make_reporter,
@@ -27,6 +28,7 @@ from relkit.core.reporting import (
     write_github_outputs,
     write_run_record,
 )
+from relkit.core.workflow_commands import json_safe, write_untrusted
 from relkit.release.pipeline import PipelineResult, PublishOptions, StepContext, run_pipeline
 from relkit.release.plan import build_plan, plan_summary, tag_from_env
 from relkit.release.preflight import register_secrets
@@ -85,14 +87,19 @@ def run(args: argparse.Namespace) -> int:
     # and promotion, into its own dist/<component>/ so two components never share files.
     component = config.component_of_tag(tag)
     config = config.release_config(component)
-    dist_dir = Path(args.dist).resolve() if args.dist else root / config.dist_dir
+    # --dist is the caller's choice; the configured dist_dir holds to the path rule.
+    dist_dir = (
+        Path(args.dist).resolve()
+        if args.dist
+        else resolve_inside(root, config.dist_dir, key="dist_dir")
+    )
     if component is not None and not args.dist:
         dist_dir = dist_dir / component
     reporter = make_reporter(sys.stderr, env)
     plan = build_plan(history, config, tag, env=env, resolver=resolve_many, component=component)
     if not args.json:
-        for line in plan_summary(plan):
-            print(f"relkit: plan: {line}", file=sys.stderr)
+        lines = "".join(f"relkit: plan: {line}\n" for line in plan_summary(plan))
+        write_untrusted(sys.stderr, lines, env=env)
 
     options = PublishOptions(
         forge=args.forge or config.github.forge,
@@ -143,7 +150,7 @@ def _report(
         with Path(env["GITHUB_STEP_SUMMARY"]).open("a", encoding="utf-8") as summary:
             summary.write(step_summary_markdown(plan, result.records))
     if as_json:
-        print(json.dumps(record, indent=2))
+        print(json_safe(json.dumps(record, indent=2)))  # error texts quote user data
     elif dry_run:
         print(f"relkit: dry run of {plan.tag}: nothing was changed")
     elif error is None and not result.changed_anything:

@@ -8,6 +8,7 @@ from typing import Any
 
 from relkit.commands._common import repo_config, repo_root
 from relkit.core.errors import EXIT_NO_RELEASE, EXIT_OK, NothingToRelease
+from relkit.core.workflow_commands import json_safe
 from relkit.history.conventional import count_non_conventional
 from relkit.history.releases import compute_next_version, scope_for
 from relkit.history.versioning import commit_bump
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
             # Counted even when changelog.other_commits = "drop" hides them.
             "non_conventional": count_non_conventional(commits),
         }
-        print(json.dumps(document, indent=2))
+        print(json_safe(json.dumps(document, indent=2)))  # the bump reason quotes subjects
         return EXIT_OK if computed.version else EXIT_NO_RELEASE
     if computed.version is None:
         raise NothingToRelease(

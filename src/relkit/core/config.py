@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from relkit.core.errors import ConfigError
+from relkit.core.paths import lexical_problem
 from relkit.core.structured import DocumentError, Limits, load_toml, read_text
 from relkit.core.tag_format import TagFormat
 
@@ -45,6 +46,8 @@ __all__ = [
     "check_directories",
     "compile_pattern",
     "load_config",
+    "path_problems",
+    "path_settings",
 ]
 
 Bump = Literal["major", "minor", "patch", "none"]
@@ -177,6 +180,14 @@ class ChangelogConfig(_Section):
         "its own (its commits are in the final's); own: every pre-release tag has one.",
         examples=["own"],
     )
+    # "@org/team" in commit text: "code" renders it as `@org/team` so publishing the notes
+    # (GitHub Release, promotion PR) pings nobody; "keep" leaves the mention live (issue 15).
+    mentions: Literal["code", "keep"] = Field(
+        "code",
+        description="code: an @mention in commit text is shown as code, so publishing the "
+        "notes pings nobody; keep: mentions stay live.",
+        examples=["keep"],
+    )
     # A squash merge whose title is a Conventional Commit: "title" lists the title alone (its
     # bullets still count for the version, breaking changes and reverts), "split" lists every
     # conventional bullet too (issue 16; docs/maintainers/squash-merges.md).
@@ -259,8 +270,20 @@ class ChartConfig(_Section):
         return self.app_version_format.replace("{version}", version)
 
 
+def _file_name(value: str) -> str:
+    # Names become file and directory names in dist/ (`NAME-VERSION.tar.gz`, dist/<component>/):
+    # one plain path segment, so a name cannot write outside the output directory (issue 15).
+    if not _FILE_NAME.fullmatch(value) or ".." in value:
+        raise ValueError("must be a plain name: letters, digits, '.', '_' or '-', no '/'")
+    return value
+
+
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+FileName = Annotated[str, AfterValidator(_file_name)]
+
+
 class BundleConfig(_Section):
-    name: str = Field(
+    name: FileName = Field(
         description="The bundle's name: the archive is NAME-VERSION.tar.gz.", examples=["acme"]
     )
     path: str = Field(
@@ -559,7 +582,9 @@ class ComponentConfig(_Section):
     """A monorepo component: its own paths, tags, changelog, version files, and what
     `relkit release` publishes for its tags (charts, bundles, promotion)."""
 
-    name: str = Field(description="The component's name (`--component NAME`).", examples=["api"])
+    name: FileName = Field(
+        description="The component's name (`--component NAME`).", examples=["api"]
+    )
     paths: list[str] = Field(
         description="Paths whose commits belong to this component.", examples=[["services/api"]]
     )
@@ -757,10 +782,65 @@ def _error_location(loc: tuple[int | str, ...]) -> str:
     return text
 
 
-def parse_config(data: dict[str, Any], source: str) -> RelkitConfig:
-    """Validate raw settings; `source` names the file (and table) in error messages."""
+def path_settings(config: RelkitConfig) -> list[tuple[str, str, str]]:
+    """Every path the config names, as (key, value, root): the root is "repository" (the
+    repository root), "gitops" (the GitOps clone) or "dist" (relkit's output directory).
+
+    The one list `load_config` and `relkit check` hold to the path rule (relkit.core.paths).
+    """
+    found: list[tuple[str, str, str]] = [
+        ("changelog.file", config.changelog.file, "repository"),
+        ("dist_dir", config.dist_dir, "repository"),
+    ]
+    if config.changelog.template_dir is not None:
+        found.append(("changelog.template_dir", config.changelog.template_dir, "repository"))
+
+    def releasable(prefix: str, owner: RelkitConfig | ComponentConfig) -> None:
+        for i, spec in enumerate(owner.version_files):
+            found.append((f"{prefix}version_files[{i}].path", spec.path, "repository"))
+        for i, chart in enumerate(owner.charts):
+            found.append((f"{prefix}charts[{i}].path", chart.path, "repository"))
+        for i, bundle in enumerate(owner.bundles):
+            found.append((f"{prefix}bundles[{i}].path", bundle.path, "repository"))
+        if owner.promote is not None:
+            promote(f"{prefix}promote", owner.promote)
+
+    def promote(prefix: str, section: PromoteConfig) -> None:
+        for i, edit in enumerate(section.edits):
+            found.append((f"{prefix}.edits[{i}].file", edit.file, "gitops"))
+        for e, environment in enumerate(section.environments):
+            for i, edit in enumerate(environment.edits):
+                key = f"{prefix}.environments[{e}].edits[{i}].file"
+                found.append((key, edit.file, "gitops"))
+
+    releasable("", config)
+    for c, component in enumerate(config.components):
+        prefix = f"components[{c}]."
+        for i, pathspec in enumerate(component.paths):
+            found.append((f"{prefix}paths[{i}]", pathspec, "repository"))
+        if component.changelog_file is not None:
+            found.append((f"{prefix}changelog_file", component.changelog_file, "repository"))
+        releasable(prefix, component)
+    return found
+
+
+def path_problems(config: RelkitConfig, source: str) -> list[str]:
+    """One line per configured path that is absolute or climbs out with `..`."""
+    problems = []
+    for key, value, _root in path_settings(config):
+        problem = lexical_problem(value)
+        if problem is not None:
+            problems.append(f"{source}: {key} {value!r}: {problem}")
+    return problems
+
+
+def parse_config(data: dict[str, Any], source: str, *, check_paths: bool = True) -> RelkitConfig:
+    """Validate raw settings; `source` names the file (and table) in error messages.
+
+    `check_paths=False` leaves the path rule to the caller (`relkit check` lists every
+    violation instead of the first)."""
     try:
-        return RelkitConfig.model_validate(data)
+        config = RelkitConfig.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = _error_location(tuple(first["loc"])) or "(top level)"
@@ -769,6 +849,14 @@ def parse_config(data: dict[str, Any], source: str) -> RelkitConfig:
         raise ConfigError(
             f"{source}: {where}: {reason}{more}", hint=_shape_hint(first, where)
         ) from None
+    problems = path_problems(config, source) if check_paths else []
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ConfigError(
+            f"{problems[0]}{more}",
+            hint="configured paths are relative to the repository and stay inside it",
+        )
+    return config
 
 
 def _shape_hint(error: Any, where: str) -> str | None:
@@ -823,6 +911,8 @@ def check_directories(config: RelkitConfig, root: Path, source: str) -> RelkitCo
     """Refuse a chart or bundle `path` that names a file (the compose file, Chart.yaml)
     rather than the directory holding it: caught at load, not later by `check`."""
     for where, value in _directories(config):
+        if lexical_problem(value) is not None:
+            continue  # the path rule reports it, without looking outside the repository
         target = root / value
         if target.is_file():
             parent = Path(value).parent.as_posix()
@@ -833,18 +923,22 @@ def check_directories(config: RelkitConfig, root: Path, source: str) -> RelkitCo
     return config
 
 
-def load_config(root: Path, explicit: Path | None = None) -> RelkitConfig:
+def load_config(
+    root: Path, explicit: Path | None = None, *, check_paths: bool = True
+) -> RelkitConfig:
     """Load the effective configuration for the repository at `root`."""
+
+    def parsed(data: dict[str, Any], source: str) -> RelkitConfig:
+        config = parse_config(data, source, check_paths=check_paths)
+        return check_directories(config, root, source)
+
     if explicit is not None:
         if not explicit.is_file():
             raise ConfigError(f"config file {explicit} does not exist")
         data = _read_toml(explicit)
         if explicit.name == "pyproject.toml":
-            source = "pyproject.toml [tool.relkit]"
-            return check_directories(
-                parse_config(_pyproject_relkit(data) or {}, source), root, source
-            )
-        return check_directories(parse_config(data, explicit.name), root, explicit.name)
+            return parsed(_pyproject_relkit(data) or {}, "pyproject.toml [tool.relkit]")
+        return parsed(data, explicit.name)
     relkit_toml = root / "relkit.toml"
     pyproject = root / "pyproject.toml"
     from_pyproject: dict[str, Any] | None = None
@@ -856,10 +950,7 @@ def load_config(root: Path, explicit: Path | None = None) -> RelkitConfig:
                 "both relkit.toml and [tool.relkit] in pyproject.toml hold relkit settings",
                 hint="keep one of them",
             )
-        return check_directories(
-            parse_config(_read_toml(relkit_toml), "relkit.toml"), root, "relkit.toml"
-        )
+        return parsed(_read_toml(relkit_toml), "relkit.toml")
     if from_pyproject is not None:
-        source = "pyproject.toml [tool.relkit]"
-        return check_directories(parse_config(from_pyproject, source), root, source)
+        return parsed(from_pyproject, "pyproject.toml [tool.relkit]")
     return RelkitConfig()

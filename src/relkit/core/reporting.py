@@ -19,11 +19,14 @@ from typing import Any, TextIO
 
 from relkit import __version__
 from relkit.core.dist_files import write_atomic
+from relkit.core.markdown_text import safe_inline
 from relkit.core.model import Artifact, ReleasePlan, StepOutcome, StepRecord
+from relkit.core.workflow_commands import escape_data, escape_property, guarded
 
 __all__ = [
     "PlainReporter",
     "TerminalReporter",
+    "github_output_block",
     "github_outputs",
     "make_reporter",
     "run_record",
@@ -48,26 +51,34 @@ class PlainReporter:
         self._out = stream
         self._groups = github_actions
 
+    # Summaries, details and planned actions quote paths, names and errors from the
+    # repository: in GitHub Actions they go out between stop-commands lines.
+    def _lines(self, text: str) -> None:
+        if self._groups:
+            self._out.write(guarded(text))
+        else:
+            self._out.write(text)
+
     def step_started(self, name: str, summary: str) -> None:
         if self._groups:
-            self._out.write(f"::group::relkit {name}: {summary}\n")
-        self._out.write(f"relkit: step {name}: started ({summary})\n")
+            self._out.write(f"::group::relkit {escape_data(name)}: {escape_data(summary)}\n")
+        self._lines(f"relkit: step {name}: started ({summary})\n")
         self._out.flush()
 
     def step_finished(self, record: StepRecord) -> None:
         detail = f" - {record.detail}" if record.detail else ""
         outcome = f"{record.outcome.value} ({record.duration_s:.2f}s)"
-        self._out.write(f"relkit: step {record.name}: {outcome}{detail}\n")
+        self._lines(f"relkit: step {record.name}: {outcome}{detail}\n")
         if self._groups:
             self._out.write("::endgroup::\n")
         if record.outcome is StepOutcome.FAILED and self._groups:
-            self._out.write(f"::error title=relkit {record.name}::{record.detail}\n")
+            title = escape_property(f"relkit {record.name}")
+            self._out.write(f"::error title={title}::{escape_data(record.detail)}\n")
         self._out.flush()
 
     def step_planned(self, name: str, actions: Sequence[str]) -> None:
-        self._out.write(f"relkit: step {name}: would:\n")
-        for action in actions:
-            self._out.write(f"  - {action}\n")
+        text = f"relkit: step {name}: would:\n" + "".join(f"  - {a}\n" for a in actions)
+        self._lines(text)
         self._out.flush()
 
 
@@ -196,12 +207,25 @@ def github_outputs(
     }
 
 
+def github_output_block(key: str, value: str) -> str:
+    """One `$GITHUB_OUTPUT` entry: `key<<DELIM`, the value, `DELIM`.
+
+    The delimiter is random and drawn again until no line of the value equals it (nor
+    contains it): a value cannot end its own block and set another output, by construction.
+    """
+    if not key or any(c in key for c in "\r\n=<"):
+        raise ValueError(f"not an output name: {key!r}")
+    while True:
+        delimiter = f"relkit_{secrets.token_hex(16)}"
+        if delimiter not in value:
+            return f"{key}<<{delimiter}\n{value}\n{delimiter}\n"
+
+
 def write_github_outputs(path: Path, outputs: Mapping[str, str]) -> None:
     """Append to $GITHUB_OUTPUT, using a random heredoc delimiter for every value."""
     with path.open("a", encoding="utf-8") as handle:
         for key, value in outputs.items():
-            delimiter = f"relkit_{secrets.token_hex(8)}"
-            handle.write(f"{key}<<{delimiter}\n{value}\n{delimiter}\n")
+            handle.write(github_output_block(key, value))
 
 
 def step_summary_markdown(plan: ReleasePlan, records: Sequence[StepRecord]) -> str:
@@ -216,7 +240,8 @@ def step_summary_markdown(plan: ReleasePlan, records: Sequence[StepRecord]) -> s
         for a in r.artifacts:
             where = a.url or a.reference or a.path or ""
             details.append(f"{a.kind} `{a.name}`" + (f" {where}" if where else ""))
-        cell = "<br>".join(d.replace("|", "\\|") for d in details)
+        # Details quote errors and names: escaped so they make no comment, heading or column.
+        cell = "<br>".join(safe_inline(d, "keep").replace("|", "\\|") for d in details)
         lines.append(
             f"| {r.name} | {_SYMBOL[r.outcome]} {r.outcome.value} | {r.duration_s:.2f}s | {cell} |"
         )

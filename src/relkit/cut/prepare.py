@@ -31,6 +31,7 @@ from relkit.adapters.git_repo import (
 from relkit.core.config import RelkitConfig, VersionFile
 from relkit.core.errors import NothingToRelease, RelkitError, UsageError
 from relkit.core.model import Version
+from relkit.core.paths import read_inside, repository_name, resolve_inside, write_inside
 from relkit.cut.version_files import FileChange, plan_version_files, write_changes
 from relkit.history.release_branches import is_release_branch
 from relkit.history.releases import (
@@ -214,13 +215,15 @@ def _version_files(config: RelkitConfig, component: str | None) -> list[VersionF
     return list(config.component(component).version_files)
 
 
-def _read_optional(path: Path) -> str | None:
-    try:
-        return path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
+def _read_optional(root: Path, name: str) -> str | None:
+    # Through the path rule: a changelog linked to a file outside the repository is refused.
+    data = read_inside(root, name, key="changelog file")
+    if data is None:
         return None
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise RelkitError(f"{path.name} is not UTF-8 text") from None
+        raise RelkitError(f"{Path(name).name} is not UTF-8 text") from None
 
 
 def plan_cut(repo: GitRepo, config: RelkitConfig, options: CutOptions) -> CutPlan:
@@ -250,11 +253,13 @@ def plan_cut(repo: GitRepo, config: RelkitConfig, options: CutOptions) -> CutPla
     if has_remote:
         _check_remote(repo, options.remote, branch, tag)
 
-    existing = _read_optional(root / scope.changelog_file)
+    existing = _read_optional(root, scope.changelog_file)
     new_changelog = changelog_text(
         root, config, existing, component=options.component, upcoming=version
     )
-    changes = [FileChange(scope.changelog_file, existing or "", new_changelog)]
+    # Named as git sees it: an in-repository link is written (and committed) at its target.
+    changelog_name = repository_name(root, scope.changelog_file, key="changelog file")
+    changes = [FileChange(changelog_name, existing or "", new_changelog)]
     changes += plan_version_files(
         root, _version_files(config, options.component), version=str(version)
     )
@@ -313,11 +318,10 @@ def render_dry_run(plan: CutPlan) -> str:
 
 def _restore(root: Path, changes: Sequence[FileChange]) -> None:
     for change in changes:
-        path = root / change.path
         if change.old:
-            path.write_bytes(change.old.encode("utf-8"))
+            write_inside(root, change.path, change.old.encode("utf-8"), key="file")
         else:
-            path.unlink(missing_ok=True)
+            resolve_inside(root, change.path, key="file").unlink(missing_ok=True)
 
 
 def execute_cut(repo: GitRepo, plan: CutPlan) -> CutResult:

@@ -29,6 +29,7 @@ from ruamel.yaml.error import YAMLError
 
 from relkit.core.config import VersionFile
 from relkit.core.errors import ConfigError, RelkitError
+from relkit.core.paths import read_inside, repository_name, write_inside
 from relkit.core.structured import DocumentError, load_ruamel, load_toml
 
 __all__ = [
@@ -233,17 +234,21 @@ def plan_version_files(root: Path, specs: Sequence[VersionFile], version: str) -
     contents: dict[str, tuple[str, str]] = {}
     for spec in specs:
         if spec.path not in contents:
-            path = root / spec.path
-            if not path.is_file():
+            data = read_inside(root, spec.path, key="version file")
+            if data is None:
                 raise ConfigError(f"version file {spec.path} does not exist", hint=_HINT)
             try:
-                text = path.read_bytes().decode("utf-8")
+                text = data.decode("utf-8")
             except UnicodeDecodeError:
                 raise ConfigError(f"version file {spec.path} is not UTF-8 text") from None
             contents[spec.path] = (text, text)
         old, current = contents[spec.path]
         contents[spec.path] = (old, bump_text(current, spec, version))
-    return [FileChange(path, old, new) for path, (old, new) in contents.items()]
+    # Named as git sees them: an in-repository link is written (and committed) at its target.
+    return [
+        FileChange(repository_name(root, path, key="version file"), old, new)
+        for path, (old, new) in contents.items()
+    ]
 
 
 def write_changes(root: Path, changes: Sequence[FileChange]) -> None:
@@ -252,6 +257,6 @@ def write_changes(root: Path, changes: Sequence[FileChange]) -> None:
         if not change.changed:
             continue
         try:
-            (root / change.path).write_bytes(change.new.encode("utf-8"))
+            write_inside(root, change.path, change.new.encode("utf-8"), key="file")
         except OSError as exc:
             raise RelkitError(f"cannot write {change.path}: {exc.strerror}") from None

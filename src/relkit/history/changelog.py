@@ -32,6 +32,8 @@ from relkit.history.conventional import (
 
 if TYPE_CHECKING:
     from relkit.history.templating import TemplateRenderer
+from relkit.core.markdown_text import Mentions, safe_block, safe_inline
+from relkit.history.templating import TemplateRenderer, override_dir
 
 __all__ = [
     "INSERT_MARKER",
@@ -191,20 +193,24 @@ def build_release(
     )
 
 
-def _entry_context(commit: ConventionalCommit, base: str | None) -> dict[str, Any]:
+def _entry_context(
+    commit: ConventionalCommit, base: str | None, mentions: Mentions = "code"
+) -> dict[str, Any]:
     # Called once per commit of the history (30,000 on the bench corpus): URLs are built
     # inline rather than through Links' methods.
+    # Commit text is someone else's: it goes into the Markdown as text, never as a heading,
+    # an HTML comment (relkit's markers) or, by default, a mention (issue 15).
     pr = commit.pr
     return {
         "sha": commit.sha,
         "short_sha": commit.sha[:7],
         "type": commit.type,
-        "scope": commit.scope,
-        "subject": commit.subject,
-        "body": commit.body,
-        "header": commit.header,
+        "scope": safe_inline(commit.scope, mentions) if commit.scope else commit.scope,
+        "subject": safe_inline(commit.subject, mentions),
+        "body": safe_block(commit.body, mentions) if commit.body else commit.body,
+        "header": safe_inline(commit.header, mentions),
         "breaking": commit.breaking,
-        "breaking_descriptions": commit.breaking_descriptions,
+        "breaking_descriptions": [safe_block(d, mentions) for d in commit.breaking_descriptions],
         "commit_url": f"{base}/commit/{commit.sha}" if base else None,
         "pr": pr,
         "pr_url": f"{base}/pull/{pr}" if base and pr is not None else None,
@@ -213,12 +219,14 @@ def _entry_context(commit: ConventionalCommit, base: str | None) -> dict[str, An
         ]
         if commit.issues
         else [],
-        "author": {"name": commit.author.name, "email": commit.author.email},
+        "author": {"name": safe_inline(commit.author.name, mentions), "email": commit.author.email},
     }
 
 
-def release_context(release: Release, links: Links) -> dict[str, Any]:
-    """The variables a release template sees (documented in the README, "Templates")."""
+def release_context(release: Release, links: Links, mentions: Mentions = "code") -> dict[str, Any]:
+    """The variables a release template sees (documented in the README, "Templates").
+
+    Commit text in it (subjects, bodies, names) is already Markdown-safe (`markdown_text`)."""
     return {
         "version": str(release.version) if release.version is not None else None,
         "title": release.title,
@@ -226,12 +234,17 @@ def release_context(release: Release, links: Links) -> dict[str, Any]:
         "previous_tag": release.previous_tag,
         "date": release.date.isoformat() if release.date else None,
         "compare_url": links.compare(release.previous_tag, release.tag) if release.tag else None,
-        "breaking": [_entry_context(c, links.base) for c in release.breaking],
+        "breaking": [_entry_context(c, links.base, mentions) for c in release.breaking],
         "sections": [
-            {"title": s.title, "entries": [_entry_context(c, links.base) for c in s.entries]}
+            {
+                "title": s.title,
+                "entries": [_entry_context(c, links.base, mentions) for c in s.entries],
+            }
             for s in release.sections
         ],
-        "contributors": [{"name": p.name, "email": p.email} for p in release.contributors],
+        "contributors": [
+            {"name": safe_inline(p.name, mentions), "email": p.email} for p in release.contributors
+        ],
         "commit_count": len({c.sha for c in release.commits}),
         "repository_url": links.base,
         "retags": release.retags,
@@ -240,35 +253,52 @@ def release_context(release: Release, links: Links) -> dict[str, Any]:
     }
 
 
-def render_sections(releases: Iterable[Release], links: Links, renderer: TemplateRenderer) -> str:
+def render_sections(
+    releases: Iterable[Release],
+    links: Links,
+    renderer: TemplateRenderer,
+    mentions: Mentions = "code",
+) -> str:
     """The Markdown of some release sections, newest first, one blank line apart."""
     # Each section ends with exactly one newline whatever the template does, so inserted
     # text is always separated from what follows by exactly one blank line.
     return "\n".join(
-        renderer.render(SECTION_TEMPLATE, {"release": release_context(r, links)}).strip("\n") + "\n"
+        renderer.render(SECTION_TEMPLATE, {"release": release_context(r, links, mentions)}).strip(
+            "\n"
+        )
+        + "\n"
         for r in releases
     )
 
 
-def render_changelog(releases: Sequence[Release], links: Links, renderer: TemplateRenderer) -> str:
+def render_changelog(
+    releases: Sequence[Release],
+    links: Links,
+    renderer: TemplateRenderer,
+    mentions: Mentions = "code",
+) -> str:
     """A whole changelog file (init mode and `--full`)."""
     return renderer.render(
         CHANGELOG_TEMPLATE,
         {
-            "releases": [release_context(r, links) for r in releases],
+            "releases": [release_context(r, links, mentions) for r in releases],
             "insert_marker": INSERT_MARKER,
             "repository_url": links.base,
         },
     )
 
 
-def render_notes(release: Release, links: Links, renderer: TemplateRenderer) -> str:
+def render_notes(
+    release: Release, links: Links, renderer: TemplateRenderer, mentions: Mentions = "code"
+) -> str:
     """The release notes of one version (the GitHub Release body)."""
-    text = renderer.render(NOTES_TEMPLATE, {"release": release_context(release, links)})
+    context = {"release": release_context(release, links, mentions)}
+    text = renderer.render(NOTES_TEMPLATE, context)
     return text.lstrip("\n")
 
 
 _HEADING = re.compile(r"^#{1,6} .*$", re.MULTILINE)
+_MARKER_LINE = re.compile(r"^" + re.escape(INSERT_MARKER) + r"[ \t]*\r?$", re.MULTILINE)
 _LINK_TARGET = re.compile(r"\]\([^)]*\)")
 
 
@@ -289,7 +319,10 @@ def insert_sections(existing: str, sections: str) -> str:
     if not sections:
         return existing
     block = sections if sections.endswith("\n") else sections + "\n"
-    marker = existing.find(INSERT_MARKER)
+    # The marker counts only as a line of its own: quoted inside a list item or a sentence
+    # (commit text, which is escaped anyway) it is not relkit's.
+    found = _MARKER_LINE.search(existing)
+    marker = found.start() if found is not None else -1
     if marker >= 0:
         line_end = existing.find("\n", marker)
         if line_end < 0:
@@ -309,7 +342,4 @@ def changelog_renderer(config: RelkitConfig, root: Path | None = None) -> Templa
     # Jinja2 is imported here, not at the top: `relkit version` renders nothing (issue 17).
     from relkit.history.templating import TemplateRenderer
 
-    override = None
-    if config.changelog.template_dir:
-        override = (root or Path(".")) / config.changelog.template_dir
-    return TemplateRenderer(override)
+    return TemplateRenderer(override_dir(root or Path("."), config.changelog.template_dir))

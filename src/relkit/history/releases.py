@@ -325,7 +325,12 @@ def _release_for(
         retags=retags,
         merges=merges,
     )
-    notes = render_notes(release, _links(history, config), changelog_renderer(config, history.root))
+    notes = render_notes(
+        release,
+        _links(history, config),
+        changelog_renderer(config, history.root),
+        config.changelog.mentions,
+    )
     return ReleaseInfo(
         version=version,
         tag=tag,
@@ -618,7 +623,7 @@ def changelog_text(
     links = _links(history, config)
     renderer = changelog_renderer(config, history.root)
     if full or existing is None or config.changelog.mode == "init":
-        return render_changelog(releases, links, renderer)
+        return render_changelog(releases, links, renderer, config.changelog.mentions)
     # Newest first, up to the first release the file already has: older releases that the
     # file lacks (it may start later) are not inserted out of order above it.
     missing: list[Release] = []
@@ -626,4 +631,6 @@ def changelog_text(
         if release.version is None or has_release(existing, release.version):
             break
         missing.append(release)
-    return insert_sections(existing, render_sections(missing, links, renderer))
+    return insert_sections(
+        existing, render_sections(missing, links, renderer, config.changelog.mentions)
+    )

@@ -21,19 +21,28 @@ from types import TracebackType
 from typing import Any
 
 from jinja2 import (
+    BaseLoader,
     ChoiceLoader,
-    FileSystemLoader,
+    Environment,
     PackageLoader,
     StrictUndefined,
     TemplateError,
+    TemplateNotFound,
     TemplateSyntaxError,
 )
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from relkit.core.errors import RelkitError
+from relkit.core.paths import read_inside, resolve_inside
 
-__all__ = ["MAX_OUTPUT_CHARS", "MAX_RANGE_ITEMS", "MAX_RENDER_SECONDS", "TemplateRenderer"]
+__all__ = [
+    "MAX_OUTPUT_CHARS",
+    "MAX_RANGE_ITEMS",
+    "MAX_RENDER_SECONDS",
+    "TemplateRenderer",
+    "override_dir",
+]
 
 # Far above any real changelog (a 27,000-commit history renders to a few MB).
 MAX_OUTPUT_CHARS = 32 * 1024 * 1024
@@ -149,13 +158,45 @@ class _BoundedEnvironment(SandboxedEnvironment):
         return super().call(__context, __obj, *args, **kwargs)
 
 
+class _ConfinedLoader(BaseLoader):
+    """Templates from the repository's template directory, each held to the path rule.
+
+    Jinja's FileSystemLoader follows symlinks anywhere: a `changelog.md.j2` linked to
+    `~/.docker/config.json` would render the credentials into the notes (issue 15).
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+
+    def get_source(
+        self, environment: Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        data = read_inside(
+            self._directory,
+            template,
+            key="template",
+            where="changelog.template_dir",
+            max_bytes=MAX_OUTPUT_CHARS,
+        )
+        if data is None:
+            raise TemplateNotFound(template)
+        return data.decode("utf-8"), str(self._directory / template), lambda: False
+
+
+def override_dir(root: Path, template_dir: str | None) -> Path | None:
+    """The configured template directory under `root`, held to the path rule; None if unset."""
+    if not template_dir:
+        return None
+    return resolve_inside(root, template_dir, key="changelog.template_dir")
+
+
 class TemplateRenderer:
     """Renders named templates; `override_dir` templates win over the shipped ones."""
 
     def __init__(self, override_dir: Path | None = None) -> None:
         loaders: list[Any] = []
         if override_dir is not None:
-            loaders.append(FileSystemLoader(str(override_dir)))
+            loaders.append(_ConfinedLoader(override_dir))
         loaders.append(PackageLoader("relkit", "templates"))
         self._env = _BoundedEnvironment(
             loader=ChoiceLoader(loaders),

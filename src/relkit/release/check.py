@@ -18,9 +18,10 @@ from typing import Literal
 from relkit.adapters import git_history
 from relkit.bundle.build import Resolver, pin_bundle_images, release_image_references
 from relkit.bundle.reference import split_digest
-from relkit.core.config import ComponentConfig, RelkitConfig, load_config
+from relkit.core.config import ComponentConfig, RelkitConfig, load_config, path_settings
 from relkit.core.errors import NothingToRelease, RelkitError
 from relkit.core.model import ImagePin, ReleasePlan, Version
+from relkit.core.paths import PathError, dir_inside, lexical_problem, resolve_inside
 from relkit.history.conventional import (
     ConventionalCommit,
     Person,
@@ -40,6 +41,7 @@ __all__ = [
     "check_charts",
     "check_commits",
     "check_config",
+    "check_paths",
     "check_release_dry_run",
     "check_release_plan",
     "check_title",
@@ -79,13 +81,37 @@ class CheckResult:
 def check_config(root: Path, explicit: Path | None) -> tuple[CheckResult, RelkitConfig | None]:
     """The configuration loads and validates (the same loader every command uses)."""
     try:
-        config = load_config(root, explicit)
+        # The path rule is `check_paths`'s: it lists every violation, not just the first.
+        config = load_config(root, explicit, check_paths=False)
     except RelkitError as error:
         # The hint ("write [[bundles]] ...") is the fix; details[0] repeats the message.
         details = (error.message, f"hint: {error.hint}") if error.hint else ()
         return CheckResult("config", "failed", error.message, details), None
     source = explicit.name if explicit else _config_source(root)
     return CheckResult("config", "ok", f"{source} is valid"), config
+
+
+def check_paths(root: Path, config: RelkitConfig) -> CheckResult:
+    """Every configured path is relative and, through symlinks, stays inside its root.
+
+    Nothing is read: a path that resolves outside is refused before any command opens it.
+    GitOps edit paths are checked as text here; the clone is checked where it is edited.
+    """
+    problems: list[str] = []
+    for key, value, where in path_settings(config):
+        if where != "repository":
+            problem = lexical_problem(value)
+            if problem is not None:
+                problems.append(f"{key} {value!r}: {problem}")
+            continue
+        try:
+            resolve_inside(root, value, key=key)
+        except PathError as error:
+            problems.append(error.message)
+    if not problems:
+        return CheckResult("paths", "ok", f"{len(path_settings(config))} configured paths inside")
+    count = f"{len(problems)} configured path{'s' if len(problems) != 1 else ''}"
+    return CheckResult("paths", "failed", f"{count} refused: {problems[0]}", tuple(problems))
 
 
 def _config_source(root: Path) -> str:
@@ -116,7 +142,12 @@ def check_charts(
     charts = [*config.charts, *(c for component in config.components for c in component.charts)]
     for chart in charts:
         name = f"helm lint {chart.path}"
-        chart_dir = (root / chart.path).resolve()
+        try:
+            # Helm follows links: a values.yaml linked outside would be read by the linter.
+            chart_dir = dir_inside(root, chart.path, key="charts[].path")
+        except PathError as error:
+            results.append(CheckResult(name, "failed", error.message))
+            continue
         if not (chart_dir / "Chart.yaml").is_file():
             results.append(CheckResult(name, "failed", f"{chart.path}/Chart.yaml does not exist"))
             continue
@@ -161,9 +192,8 @@ def check_bundles(
         name = f"compose {bundle.name}"
         try:
             built = dict(zip(release_image_references(bundle, plan), bundle.images, strict=True))
-            pinned = pin_bundle_images(
-                bundle, plan, root / bundle.path, _existing_only(resolver, set(built))
-            )
+            source = dir_inside(root, bundle.path, key="bundles[].path")
+            pinned = pin_bundle_images(bundle, plan, source, _existing_only(resolver, set(built)))
         except RelkitError as error:
             results.append(CheckResult(name, "failed", error.message))
             continue

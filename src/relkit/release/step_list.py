@@ -13,6 +13,7 @@ from pathlib import Path
 from relkit.adapters.github import GitHubClient
 from relkit.core.errors import ConfigError
 from relkit.core.model import ImagePin, StepOutcome, StepRecord
+from relkit.history.templating import override_dir
 from relkit.release.pipeline import Step, StepContext
 from relkit.release.preflight import check_attest, check_chart, check_promote, check_release
 from relkit.release.steps import attest as attest_step
@@ -68,6 +69,7 @@ def _run_chart(context: StepContext) -> StepRecord:
             force=context.options.force,
             root=context.root,
             source_time=context.plan.committed_at,
+            commit=context.plan.commit,  # the tag's tree, never the work tree (issue 15)
         )
         for chart in charts
     ]
@@ -207,8 +209,7 @@ def _run_promote(context: StepContext) -> StepRecord:
 
 
 def _template_dir(context: StepContext) -> Path | None:
-    configured = context.config.changelog.template_dir
-    return context.root / configured if configured else None
+    return override_dir(context.root, context.config.changelog.template_dir)
 
 
 def _describe_promote(context: StepContext) -> list[str]:

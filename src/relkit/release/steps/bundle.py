@@ -32,6 +32,7 @@ def run(context: StepContext) -> StepRecord:
             trust_config=Path(trust) if trust else None,
             force=context.options.force,
             renderer=renderer,
+            from_commit=True,  # the tag's tree, never the work tree (issue 15)
         )
         for bundle in bundles
     ]

@@ -18,12 +18,14 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import posixpath
 import shutil
 import tarfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from relkit.adapters.git_tree import export_tree
 from relkit.adapters.helm import HELM_CHART_LAYER, HELM_CONFIG, HelmBackend, helm_backend
 from relkit.adapters.registry import (
     NotFoundError,
@@ -36,6 +38,7 @@ from relkit.core.config import ChartConfig, PromoteEdit
 from relkit.core.dist_files import write_atomic
 from relkit.core.errors import ConfigError, RelkitError
 from relkit.core.model import Artifact, ImagePin, StepOutcome, StepRecord, Version
+from relkit.core.paths import dir_inside, lexical_problem
 from relkit.core.structured import DocumentError, load_yaml
 from relkit.promote.edits import apply_edit
 
@@ -170,15 +173,41 @@ def _remote_state(
 
 
 def _chart_dir(chart: ChartConfig, root: Path | None) -> Path:
-    path = Path(chart.path)
-    if not path.is_absolute():
-        path = (root or Path.cwd()) / path
+    # Through the path rule: inside the repository, no link in it leaving it (issue 15).
+    path = dir_inside(root or Path.cwd(), chart.path, key="charts[].path")
     if not (path / "Chart.yaml").is_file():
         raise ConfigError(
             f"charts[].path {chart.path!r}: no Chart.yaml in {path}",
             hint="point charts[].path at the chart directory",
         )
     return path
+
+
+def _chart_from_commit(chart: ChartConfig, root: Path, commit: str, tree: Path) -> Path:
+    """Export the chart and its in-repository `file://` dependencies from `commit` into
+    `tree`, at their repository paths (relative `file://../lib` links keep working)."""
+    if tree.exists():
+        shutil.rmtree(tree)
+    chart_path = posixpath.normpath(chart.path)
+    export_tree(root, commit, [chart_path], tree)
+    source = _chart_dir(chart, tree)
+    data = _safe_load((source / "Chart.yaml").read_text(encoding="utf-8"), "Chart.yaml")
+    dependencies = []
+    for dep in data.get("dependencies") or []:
+        repository = str(dep.get("repository") or "") if isinstance(dep, dict) else ""
+        if not repository.startswith("file://"):
+            continue
+        path = posixpath.normpath(posixpath.join(chart_path, repository[len("file://") :]))
+        if lexical_problem(path) is not None:
+            raise ConfigError(
+                f"{chart.path}/Chart.yaml: dependency {repository!r} is outside the repository",
+                hint="file:// dependencies must be committed in the same repository",
+            )
+        if path != chart_path and not path.startswith(chart_path + "/"):
+            dependencies.append(path)
+    if dependencies:
+        export_tree(root, commit, dependencies, tree)
+    return source
 
 
 def _stamp(tree: Path, epoch: int) -> None:
@@ -290,13 +319,19 @@ def publish_chart(
     source_time: datetime | None = None,
     client: RegistryClient | None = None,
     helm: HelmBackend | None = None,
+    commit: str | None = None,
 ) -> StepRecord:
     """Package and push one chart at `version`; see the module docstring for the rules.
 
     `root` resolves a relative `chart.path` (default: the working directory);
     `source_time` (the tagged commit's time) is stamped on every packaged file.
+    `commit`: the chart (and its `file://` dependencies) come from that commit's tree, not
+    from the work tree (`relkit release` always passes the release commit).
     """
-    source = _chart_dir(chart, root)
+    if commit is not None:
+        source = _chart_from_commit(chart, root or Path.cwd(), commit, workdir / "tree")
+    else:
+        source = _chart_dir(chart, root)
     epoch = _epoch(source_time)
     backend = helm or helm_backend(chart.helm)
     work_root = workdir / "charts" / source.name
