@@ -139,3 +139,14 @@ def test_the_demo_projects_config_is_valid_for_the_schema(signing: str) -> None:
     data = tomllib.loads(text)
     assert list(_validator().iter_errors(data)) == []
     parse_config(data, "relkit.toml")
+
+
+def test_relkit_init_points_editors_at_the_committed_schema() -> None:
+    from relkit.init.render import RELKIT_SCHEMA_URL
+
+    committed = RELKIT_SCHEMA_URL.split("/main/", 1)[1]
+    root = Path(__file__).resolve().parents[2]
+    assert (root / committed).is_file(), committed
+    assert json.loads((root / committed).read_text(encoding="utf-8")) == json.loads(
+        config_schema_json()
+    )

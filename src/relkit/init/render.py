@@ -25,7 +25,11 @@ __all__ = [
 
 # The JSON Schema of relkit.toml (issue 19); TOML editors (Taplo, Even Better TOML) read it
 # from the `#:schema` line.
-RELKIT_SCHEMA_URL = "https://raw.githubusercontent.com/relkit/relkit/main/schema/relkit.schema.json"
+# The schema `relkit config --schema` prints, as committed in this repository (a test checks
+# the path exists); TOML editors (Even Better TOML, taplo) read the `#:schema` line.
+RELKIT_SCHEMA_URL = (
+    "https://raw.githubusercontent.com/relkit/relkit/main/docs/reference/relkit.schema.json"
+)
 
 # The pins relkit's own workflows use (tests/unit/test_init_render.py keeps them equal).
 CHECKOUT_ACTION = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2"
