@@ -15,8 +15,9 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Sequence
+from typing import Any
 
-from relkit import __version__
+import relkit
 from relkit.core.errors import EXIT_FAILED, EXIT_USAGE, RelkitError
 from relkit.core.workflow_commands import escape_data, write_untrusted
 
@@ -70,6 +71,18 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
 COMMAND_MODULES: tuple[str, ...] = tuple(module for _, module, _ in COMMANDS)
 
 
+class _VersionAction(argparse.Action):
+    """`--version`: the version is looked up only when asked for (importlib.metadata is slow
+    to import, and every other command starts without it)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        sys.stdout.write(f"relkit {relkit.__version__}\n")
+        parser.exit()
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         # argparse prints usage plus the error; keep the one-line contract and exit 2.
@@ -99,7 +112,7 @@ def _command_module(argv: Sequence[str] | None) -> str | None:
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = _Parser(prog="relkit", description="Release automation for conventional commits.")
-    parser.add_argument("--version", action="version", version=f"relkit {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument(
         "-C",
         "--repo",
@@ -185,8 +198,8 @@ def report_internal_error(exc: BaseException) -> int:
     summary = f"relkit: internal error: {type(exc).__name__}" + (f": {message}" if message else "")
     trace = "".join(traceback.format_exception(exc))
     where = _write_traceback(
-        f"relkit {__version__}, Python {platform.python_version()} on {platform.platform()}\n"
-        f"{trace}"
+        f"relkit {relkit.__version__}, Python {platform.python_version()}"
+        f" on {platform.platform()}\n{trace}"
     )
     err = sys.stderr
     if err is not None:

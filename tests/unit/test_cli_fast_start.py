@@ -86,3 +86,18 @@ def test_history_commands_import_no_network_or_signing_library(
     assert any(m.startswith("relkit.history") for m in loaded), "the command did not run"
     heavy = sorted(m for m in loaded if m.split(".")[0] in HEAVY)
     assert not heavy, f"relkit {' '.join(argv)} imported {heavy[:5]}"
+
+
+def test_help_and_version_option_skip_package_metadata_until_asked(tmp_path: Path) -> None:
+    assert "importlib.metadata" not in _loaded_after(["--help"], tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "relkit", "--version"], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.startswith("relkit ") and done.stdout.strip() != "relkit"
+
+
+def test_version_renders_nothing_and_reads_no_yaml(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    loaded = _loaded_after(["version"], tmp_path)
+    assert "relkit.history.releases" in loaded
+    assert not {m for m in loaded if m.split(".")[0] in ("jinja2", "yaml", "ruamel")}

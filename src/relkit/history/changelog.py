@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from relkit.core.config import CommitType, RelkitConfig
+from relkit.core.markdown_text import Mentions, safe_block, safe_inline
 from relkit.core.model import Version
 from relkit.history.conventional import (
     ConventionalCommit,
@@ -32,8 +33,6 @@ from relkit.history.conventional import (
 
 if TYPE_CHECKING:
     from relkit.history.templating import TemplateRenderer
-from relkit.core.markdown_text import Mentions, safe_block, safe_inline
-from relkit.history.templating import TemplateRenderer, override_dir
 
 __all__ = [
     "INSERT_MARKER",
@@ -340,6 +339,6 @@ def insert_sections(existing: str, sections: str) -> str:
 def changelog_renderer(config: RelkitConfig, root: Path | None = None) -> TemplateRenderer:
     """A renderer honouring `changelog.template_dir` (relative to the repository `root`)."""
     # Jinja2 is imported here, not at the top: `relkit version` renders nothing (issue 17).
-    from relkit.history.templating import TemplateRenderer
+    from relkit.history.templating import TemplateRenderer, override_dir
 
     return TemplateRenderer(override_dir(root or Path("."), config.changelog.template_dir))
