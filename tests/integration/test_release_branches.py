@@ -51,7 +51,7 @@ def test_glob_does_not_match_other_branches(make_repo: Maker) -> None:
 
 def test_cut_and_release_agree(make_repo: Maker) -> None:
     from relkit.adapters.git_repo import GitRepo
-    from relkit.cut import _check_branch as check_branch
+    from relkit.cut.prepare import _check_branch as check_branch
 
     repo = make_repo(MAINTENANCE)
     repo.git("switch", "-q", "release/1.0")

@@ -9,7 +9,7 @@ from typing import Any
 
 from relkit.adapters.git_repo import GitRepo
 from relkit.commands._common import repo_config, repo_root
-from relkit.cut import CutOptions, CutPlan, execute_cut, plan_cut, render_dry_run
+from relkit.cut.prepare import CutOptions, CutPlan, execute_cut, plan_cut, render_dry_run
 from relkit.errors import EXIT_OK
 
 __all__ = ["register"]
