@@ -38,6 +38,7 @@ __all__ = [
     "PromoteConfig",
     "PromoteEdit",
     "PromoteEnvironment",
+    "ReleasePrConfig",
     "RelkitConfig",
     "SigningConfig",
     "VersionFile",
@@ -280,6 +281,28 @@ class ComponentConfig(_Section):
     promote: PromoteConfig | None = None
 
 
+class ReleasePrConfig(_Section):
+    """`relkit cut --pr` and `relkit tag`: the release PR's branch and the label of a tagged one."""
+
+    branch: str = "relkit/release"
+    component_branch: str = "relkit/release-{component}"
+    released_label: str = "relkit: released"
+
+    @field_validator("component_branch")
+    @classmethod
+    def _has_component(cls, value: str) -> str:
+        if "{component}" not in value:
+            raise ValueError("must contain {component}")
+        return value
+
+    def branch_for(self, component: str | None) -> str:
+        return (
+            self.branch
+            if component is None
+            else self.component_branch.replace("{component}", component)
+        )
+
+
 class RelkitConfig(_Section):
     tag_format: str = "v{version}"
     release_branches: list[str] = Field(default_factory=lambda: ["main", "master"])
@@ -297,6 +320,7 @@ class RelkitConfig(_Section):
     images: ImagesConfig = Field(default_factory=ImagesConfig)
     github: GitHubConfig = Field(default_factory=GitHubConfig)
     promote: PromoteConfig | None = None
+    release_pr: ReleasePrConfig = Field(default_factory=ReleasePrConfig)
     dist_dir: str = "dist"
 
     @field_validator("tag_format")

@@ -1,0 +1,228 @@
+"""Release pull requests end to end: `relkit cut --pr` and `relkit tag` as real processes,
+against a protected bare origin (a hook rejects every push to main) that is also the fake
+GitHub's git storage, so API commits, `git push` and GitHub's merges all meet in one place.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from relkit.cut.release_pr import MARKER
+from tests.e2e.protected import clone, git, protect, push_feature
+from tests.e2e.scenario import relkit_command
+from tests.fakes.github_server import FakeGitHub, FakeRepo
+from tests.fixtures.gitrepo import build_repo, git_env
+
+pytestmark = pytest.mark.e2e
+
+REPO = "acme/shop"
+CONFIG = """\
+tag_format = "v{version}"
+release_branches = ["main"]
+repository_url = "https://github.com/acme/shop"
+
+[changelog]
+file = "CHANGELOG.md"
+
+[[version_files]]
+path = "pyproject.toml"
+key = "project.version"
+
+[github]
+repository = "acme/shop"
+"""
+PYPROJECT = '[project]\nname = "shop"\nversion = "1.0.0"\n'
+
+
+@dataclass
+class Project:
+    checkout: Path  # the CI job's checkout, where relkit runs
+    origin: Path  # bare, protected
+    github: FakeGitHub
+    merger: Path  # GitHub's own clone: merges land on main through it
+    env: dict[str, str]
+
+    @property
+    def repo(self) -> FakeRepo:
+        return self.github.repo(REPO)
+
+    def sync(self) -> None:
+        """What actions/checkout does on a push to main: the tip, full history, tags."""
+        git(self.checkout, "fetch", "-q", "--tags", "--force", "origin")
+        git(self.checkout, "checkout", "-q", "-B", "main", "origin/main")
+
+    def relkit(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        self.sync()
+        done = subprocess.run(
+            [*relkit_command(), "-C", str(self.checkout), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(f"relkit {args}: {done.returncode}\n{done.stdout}\n{done.stderr}")
+        return done
+
+    def origin_git(self, *args: str) -> str:
+        return git(self.origin, *args)
+
+    def writes(self) -> list[str]:
+        return [f"{c.method} {c.path}" for c in self.github.calls if c.method != "GET"]
+
+
+def make_project(tmp_path: Path, github: FakeGitHub, config: str = CONFIG) -> Project:
+    built = build_repo(
+        [
+            {
+                "commit": "chore: start the shop",
+                "files": {
+                    "relkit.toml": config,
+                    "pyproject.toml": PYPROJECT,
+                    "README.md": "shop\n",
+                },
+            },
+            {"commit": "feat: product list", "files": {"list.txt": "list\n"}},
+            {"tag": "v1.0.0", "annotated": True, "message": "v1.0.0"},
+        ],
+        tmp_path / "shop",
+        bare_remote=True,
+    )
+    assert built.remote is not None
+    protect(built.remote)
+    github.create_repo(REPO, git_dir=built.remote)
+    env = git_env()
+    env = {k: v for k, v in env.items() if not k.startswith(("GITHUB_", "RELKIT_"))}
+    env.update(GITHUB_TOKEN=github.token, GITHUB_API_URL=github.api_url)
+    merger = clone(built.remote, tmp_path / "github-merges")
+    return Project(built.path, built.remote, github, merger, env)
+
+
+@pytest.fixture
+def project(tmp_path: Path, fake_github: FakeGitHub) -> Iterator[Project]:
+    yield make_project(tmp_path, fake_github)
+    assert fake_github.internal_errors == []
+
+
+def test_main_is_really_protected(project: Project) -> None:
+    (project.checkout / "x.txt").write_text("x\n")
+    git(project.checkout, "add", "x.txt")
+    git(project.checkout, "commit", "-q", "-m", "feat: direct")
+    with pytest.raises(AssertionError, match="Protected branch"):
+        git(project.checkout, "push", "-q", "origin", "main")
+    # And `relkit cut` (the direct way) is refused by the hook and rolls back.
+    git(project.checkout, "reset", "-q", "--hard", "origin/main")
+    push_feature(project.merger, "feat: shopping cart", {"cart.txt": "cart\n"})
+    done = project.relkit("cut", check=False)
+    assert done.returncode == 1 and "rolled back" in done.stderr
+    assert "relkit: hint: main looks protected: open a release PR instead with relkit cut --pr" in (
+        done.stderr
+    )
+
+
+def _pr_files(project: Project, branch: str = "relkit/release") -> list[str]:
+    return project.origin_git("diff", "--name-only", f"{branch}~1", branch).split()
+
+
+def test_one_release_pr_follows_main(project: Project) -> None:
+    push_feature(project.merger, "feat: shopping cart", {"cart.txt": "cart\n"})
+    first = project.relkit("cut", "--pr")
+    assert "release PR #1 opened: chore(release): v1.1.0" in first.stdout
+    (pr,) = project.repo.pulls
+    assert (pr.title, pr.head, pr.base, pr.state) == (
+        "chore(release): v1.1.0",
+        "relkit/release",
+        "main",
+        "open",
+    )
+    # One commit on the base tip, holding exactly what `relkit cut` would commit.
+    main = project.origin_git("rev-parse", "main")
+    assert project.origin_git("rev-parse", "relkit/release~1") == main
+    assert (
+        project.origin_git("log", "-1", "--format=%s", "relkit/release") == "chore(release): v1.1.0"
+    )
+    assert sorted(_pr_files(project)) == ["CHANGELOG.md", "pyproject.toml"]
+    assert 'version = "1.1.0"' in project.origin_git("show", "relkit/release:pyproject.toml")
+    assert "shopping cart" in pr.body and "### What the tag will publish" in pr.body
+
+    # Nothing changed: nothing is written (no push, no PR edit).
+    tip = project.origin_git("rev-parse", "relkit/release")
+    writes = len(project.writes())
+    again = project.relkit("cut", "--pr")
+    assert "unchanged" in again.stdout
+    assert project.origin_git("rev-parse", "relkit/release") == tip
+    assert len(project.writes()) == writes
+
+    # A second feature: the same PR, rebased onto the new tip, notes recomputed.
+    push_feature(project.merger, "fix: empty cart total is 0", {"cart.txt": "cart 0\n"})
+    project.relkit("cut", "--pr")
+    assert [p.number for p in project.repo.pulls] == [1]
+    assert project.origin_git("rev-parse", "relkit/release~1") == project.origin_git(
+        "rev-parse", "main"
+    )
+    assert "empty cart total is 0" in pr.body and "shopping cart" in pr.body
+    changelog = project.origin_git("show", "relkit/release:CHANGELOG.md")
+    assert "empty cart total is 0" in changelog and "shopping cart" in changelog
+
+    # A maintainer asks for 2.0.0: honoured, kept in the body, checked against the commits.
+    pr.body = "Release-As: 2.0.0\n\n" + (pr.body or "")
+    project.relkit("cut", "--pr")
+    assert pr.title == "chore(release): v2.0.0"
+    assert pr.body.startswith("Release-As: 2.0.0\n")
+    assert 'version = "2.0.0"' in project.origin_git("show", "relkit/release:pyproject.toml")
+    pr.body = pr.body.replace("Release-As: 2.0.0", "Release-As: 1.0.1")
+    refused = project.relkit("cut", "--pr", check=False)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("relkit: error: Release-As in #1 asks for 1.0.1: ")
+    assert pr.title == "chore(release): v2.0.0"  # nothing written
+
+
+def test_a_release_as_line_from_a_commit_is_not_a_maintainer_edit(project: Project) -> None:
+    push_feature(
+        project.merger,
+        f"feat: cart\n\nRelease-As: 9.0.0\n{MARKER}",
+        {"cart.txt": "cart\n"},
+    )
+    project.relkit("cut", "--pr")
+    (pr,) = project.repo.pulls
+    assert pr.title == "chore(release): v1.1.0"
+    project.relkit("cut", "--pr")
+    assert pr.title == "chore(release): v1.1.0"
+
+
+def test_nothing_to_release_closes_the_pr_and_deletes_the_branch(project: Project) -> None:
+    feature = push_feature(project.merger, "feat: shopping cart", {"cart.txt": "cart\n"})
+    project.relkit("cut", "--pr")
+    (pr,) = project.repo.pulls
+    push_feature(
+        project.merger,
+        f"revert: feat: shopping cart\n\nThis reverts commit {feature}.",
+        {"cart.txt": "gone\n"},
+    )
+    done = project.relkit("cut", "--pr")
+    assert "release PR #1 closed" in done.stdout
+    assert pr.state == "closed"
+    assert "relkit closed this release PR" in pr.comments[-1]["body"]
+    assert "refs/heads/relkit/release" not in project.repo.refs
+    writes = len(project.writes())
+    assert project.relkit("cut", "--pr").returncode == 0
+    assert len(project.writes()) == writes
+
+
+def test_the_commit_through_the_git_data_api(project: Project) -> None:
+    project.github.tokens["ghs_actions_token"] = "github-actions[bot]"
+    project.env["GITHUB_TOKEN"] = "ghs_actions_token"
+    push_feature(project.merger, "feat: shopping cart", {"cart.txt": "cart\n"})
+    done = project.relkit("cut", "--pr", "--via-api")
+    assert "(signed by GitHub)" in done.stdout
+    sha = project.origin_git("rev-parse", "relkit/release")
+    assert sha in project.repo.signed_commits
+    assert sorted(_pr_files(project)) == ["CHANGELOG.md", "pyproject.toml"]
+    writes = len(project.writes())
+    project.relkit("cut", "--pr", "--via-api")
+    assert len(project.writes()) == writes  # unchanged: no blob, tree, commit or ref
