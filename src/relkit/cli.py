@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "relkit.commands.changelog",
     "relkit.commands.notes",
     "relkit.commands.cut",
+    "relkit.commands.tag",
     "relkit.commands.bundle",
     "relkit.commands.verify",
     "relkit.commands.check",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from relkit.cut.release_pr import MARKER
-from tests.e2e.protected import clone, git, protect, push_feature
+from tests.e2e.protected import clone, git, merge_pull, protect, push_feature
 from tests.e2e.scenario import relkit_command
 from tests.fakes.github_server import FakeGitHub, FakeRepo
 from tests.fixtures.gitrepo import build_repo, git_env
@@ -226,3 +226,69 @@ def test_the_commit_through_the_git_data_api(project: Project) -> None:
     writes = len(project.writes())
     project.relkit("cut", "--pr", "--via-api")
     assert len(project.writes()) == writes  # unchanged: no blob, tree, commit or ref
+
+
+def _edit_release_branch(project: Project, path: str, old: str, new: str) -> None:
+    """A maintainer's hand edit pushed to the release PR's branch."""
+    work = project.merger
+    git(work, "fetch", "-q", "origin")
+    git(work, "checkout", "-q", "-B", "edit", "origin/relkit/release")
+    target = work / path
+    target.write_text(target.read_text().replace(old, new))
+    git(work, "commit", "-q", "-am", "docs: polish the notes")
+    git(work, "push", "-q", "origin", "edit:relkit/release")
+
+
+@pytest.mark.parametrize("how", ["squash", "merge", "rebase"])
+def test_merged_release_pr_is_tagged_once(project: Project, how: str) -> None:
+    push_feature(project.merger, "feat: shopping cart", {"cart.txt": "cart\n"})
+    project.relkit("cut", "--pr")
+    if how == "squash":
+        _edit_release_branch(project, "CHANGELOG.md", "shopping cart", "shopping cart (thanks!)")
+    merged = merge_pull(project.repo, project.merger, 1, how)
+
+    done = project.relkit("tag")
+    assert f"tagged v1.1.0 on {merged[:7]} (release PR #1)" in done.stdout
+    assert project.origin_git("cat-file", "-t", "v1.1.0") == "tag"  # annotated
+    assert project.origin_git("rev-parse", "v1.1.0^{commit}") == merged
+    assert project.repo.issues[1].labels == ["relkit: released"]
+    if how == "squash":  # the hand-edited notes are what was tagged
+        assert "shopping cart (thanks!)" in project.origin_git("show", "v1.1.0:CHANGELOG.md")
+
+    writes = len(project.writes())
+    again = project.relkit("tag")
+    assert "v1.1.0 is already tagged" in again.stdout
+    assert len(project.writes()) == writes
+
+    # The next run of cut --pr on main: nothing to release, the merged branch is deleted.
+    after = project.relkit("cut", "--pr")
+    assert "no releasable commit" in after.stdout
+    assert "refs/heads/relkit/release" not in project.repo.refs
+
+
+def test_tag_ignores_a_commit_that_only_looks_like_a_release(project: Project) -> None:
+    push_feature(project.merger, "chore(release): v1.1.0", {"CHANGELOG.md": "## 1.1.0\n"})
+    done = project.relkit("tag")
+    assert "is not a merged relkit release PR: no tag" in done.stdout
+    assert "v1.1.0" not in project.origin_git("tag", "--list")
+    # A merged PR from another branch with a release title is not one either.
+    pr = project.repo.add_pull("feature/x", "main", "chore(release): v1.1.0")
+    sha = push_feature(project.merger, "feat: x", {"x.txt": "x\n"})
+    project.repo.merge_pull(pr.number, sha, [sha])
+    assert "no tag" in project.relkit("tag").stdout
+    assert project.origin_git("tag", "--list") == "v1.0.0"
+
+
+def test_tag_refuses_a_release_pr_whose_version_the_commits_do_not_allow(
+    project: Project,
+) -> None:
+    push_feature(project.merger, "feat: shopping cart", {"cart.txt": "cart\n"})
+    project.relkit("cut", "--pr")
+    project.repo.issues[1].title = "chore(release): v1.0.1"  # hand-edited title
+    merge_pull(project.repo, project.merger, 1, "squash")
+    done = project.relkit("tag", check=False)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[0].startswith("relkit: error: refusing to tag v1.0.1 on ")
+    assert "1.0.1 is lower than 1.1.0" in done.stderr
+    assert project.origin_git("tag", "--list") == "v1.0.0"
+    assert project.repo.issues[1].labels == []
