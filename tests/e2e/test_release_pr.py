@@ -292,3 +292,63 @@ def test_tag_refuses_a_release_pr_whose_version_the_commits_do_not_allow(
     assert "1.0.1 is lower than 1.1.0" in done.stderr
     assert project.origin_git("tag", "--list") == "v1.0.0"
     assert project.repo.issues[1].labels == []
+
+
+COMPONENTS_CONFIG = """\
+tag_format = "v{version}"
+release_branches = ["main"]
+
+[github]
+repository = "acme/shop"
+
+[[components]]
+name = "api"
+paths = ["services/api"]
+tag_prefix = "api/"
+
+[[components.version_files]]
+path = "services/api/VERSION"
+pattern = "(?P<version>[0-9][^\\\\s]*)"
+
+[[components]]
+name = "web"
+paths = ["services/web"]
+tag_prefix = "web/"
+"""
+
+
+def test_a_component_monorepo_keeps_one_release_pr_per_component(
+    tmp_path: Path, fake_github: FakeGitHub
+) -> None:
+    project = make_project(tmp_path, fake_github, COMPONENTS_CONFIG)
+    push_feature(
+        project.merger,
+        "feat(api): orders endpoint",
+        {"services/api/orders.txt": "orders\n", "services/api/VERSION": "0.0.0\n"},
+    )
+    push_feature(project.merger, "fix(web): header", {"services/web/header.txt": "h\n"})
+    assert (
+        "opened: chore(release): api/v0.1.0"
+        in project.relkit("cut", "--pr", "--component", "api").stdout
+    )
+    assert (
+        "opened: chore(release): web/v0.1.0"
+        in project.relkit("cut", "--pr", "--component", "web").stdout
+    )
+    api, web = sorted(project.repo.pulls, key=lambda p: p.number)
+    assert (api.head, web.head) == ("relkit/release-api", "relkit/release-web")
+    assert _pr_files(project, "relkit/release-api") == [
+        "services/api/CHANGELOG.md",
+        "services/api/VERSION",
+    ]
+    assert _pr_files(project, "relkit/release-web") == ["services/web/CHANGELOG.md"]
+    assert "header" not in (api.body or "") and "orders" not in (web.body or "")
+
+    merged = merge_pull(project.repo, project.merger, api.number, "squash")
+    assert f"tagged api/v0.1.0 on {merged[:7]}" in project.relkit("tag").stdout
+    # web's PR follows main (now holding api's release) and still releases only web.
+    assert "updated" in project.relkit("cut", "--pr", "--component", "web").stdout
+    assert project.origin_git("rev-parse", "relkit/release-web~1") == merged
+    assert web.title == "chore(release): web/v0.1.0" and web.state == "open"
+    assert "no releasable commit" in project.relkit("cut", "--pr", "--component", "api").stdout
+    assert api.labels == ["relkit: released"]

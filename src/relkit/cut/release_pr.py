@@ -241,6 +241,8 @@ def sync_release_pr(
         )
     commit, pushed, signed = _update_branch(repo, plan, options, client, github_repo)
     pr, action = _upsert_pull(plan, client, github_repo)
+    if action == "unchanged" and pushed:
+        action = "updated"  # rebased onto the new tip, same title and body
     verb = {"created": "opened", "updated": "updated", "unchanged": "unchanged"}[action]
     return PrOutcome(
         action,
