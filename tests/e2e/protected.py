@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +20,7 @@ from tests.fixtures.gitrepo import git_env
 __all__ = ["GITHUB_PUSH", "clone", "git", "merge_pull", "protect", "push_feature"]
 
 GITHUB_PUSH = "RELKIT_TEST_PUSHED_BY_GITHUB"
+_FIXED_DATE = "2026-11-30T12:00:00+00:00"
 
 _HOOK = f"""#!/bin/sh
 # Branch protection: nobody pushes to main; only merges made by GitHub land there.
@@ -41,7 +43,7 @@ def protect(bare: Path) -> None:
 def git(
     repo: Path, *args: str, as_github: bool = False, env: Mapping[str, str] | None = None
 ) -> str:
-    full = git_env(env)
+    full = git_env({**os.environ, **(env or {})})
     if as_github:
         full[GITHUB_PUSH] = "1"
     done = subprocess.run(["git", *args], cwd=repo, env=full, capture_output=True, text=True)
@@ -67,7 +69,9 @@ def push_feature(work: Path, message: str, files: Mapping[str, str]) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     git(work, "add", *files)
-    git(work, "commit", "-q", "-m", message)
+    # A fixed date: the same pushes in two worlds make the same commits (kill tests compare).
+    when = {"GIT_AUTHOR_DATE": _FIXED_DATE, "GIT_COMMITTER_DATE": _FIXED_DATE}
+    git(work, "commit", "-q", "-m", message, env=when)
     git(work, "push", "-q", "origin", "main", as_github=True)
     return git(work, "rev-parse", "HEAD")
 
