@@ -352,3 +352,53 @@ def test_a_component_monorepo_keeps_one_release_pr_per_component(
     assert web.title == "chore(release): web/v0.1.0" and web.state == "open"
     assert "no releasable commit" in project.relkit("cut", "--pr", "--component", "api").stdout
     assert api.labels == ["relkit: released"]
+
+
+def test_the_action_runs_release_pr_and_tag_then_release_in_the_same_step(
+    project: Project, tmp_path: Path
+) -> None:
+    """The composite action's own script (bash, inputs as data), `release-after-tag` being
+    the set-up for GITHUB_TOKEN, whose tag would start no other workflow."""
+    import sys
+
+    from tests.integration.test_check import run_action
+
+    bin_dir = tmp_path / "runner" / "relkit-venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "relkit").symlink_to(Path(sys.executable).with_name("relkit"))
+    (bin_dir / "python").symlink_to(sys.executable)
+    base = {
+        **{k: v for k, v in project.env.items() if k.startswith(("GIT", "LC_"))},
+        "INPUT_CONFIG": "",
+        "INPUT_FORGE": "none",
+    }
+    push_feature(project.merger, "feat: shopping cart", {"cart.txt": "cart\n"})
+    project.sync()
+    outputs = tmp_path / "outputs"
+    done = run_action(
+        {**base, "INPUT_COMMAND": "release-pr", "GITHUB_OUTPUT": str(outputs)},
+        cwd=project.checkout,
+        tmp_path=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "release PR #1 opened" in done.stdout
+    assert "release_pr_number<<" in outputs.read_text()
+    merge_pull(project.repo, project.merger, 1, "squash")
+    project.sync()
+    done = run_action(
+        {**base, "INPUT_COMMAND": "tag", "INPUT_RELEASE_AFTER_TAG": "true"},
+        cwd=project.checkout,
+        tmp_path=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert project.origin_git("tag", "--list", "v1.1.0") == "v1.1.0"
+    assert "relkit: released v1.1.0" in done.stdout
+    # Not a release commit: the tag step is a no-op and nothing is released.
+    push_feature(project.merger, "docs: readme", {"README.md": "more\n"})
+    project.sync()
+    done = run_action(
+        {**base, "INPUT_COMMAND": "tag", "INPUT_RELEASE_AFTER_TAG": "true"},
+        cwd=project.checkout,
+        tmp_path=tmp_path,
+    )
+    assert done.returncode == 0 and "no tag" in done.stdout and "released" not in done.stdout

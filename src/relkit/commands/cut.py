@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from relkit.adapters.git_repo import GitRepo
@@ -145,6 +146,20 @@ def _run_pr(args: argparse.Namespace, config: RelkitConfig, repo: GitRepo) -> in
         sys.stdout.write("".join(unified_diff(change) for change in plan.changes))
         return EXIT_OK
     outcome = sync_release_pr(repo, plan, options, client, github_repo)
+    open_pr = outcome if outcome.action in ("created", "updated", "unchanged") else None
+    if os.environ.get("GITHUB_OUTPUT"):
+        from relkit.reporting import write_github_outputs
+
+        write_github_outputs(
+            Path(os.environ["GITHUB_OUTPUT"]),
+            {
+                "release_pr_number": str(open_pr.number or "") if open_pr else "",
+                "release_pr_url": (open_pr.url or "") if open_pr else "",
+                "release_pr_action": outcome.action,
+                "version": str(plan.version or ""),
+                "tag": plan.tag or "",
+            },
+        )
     if args.json:
         document = {
             **_pr_plan_json(plan),
