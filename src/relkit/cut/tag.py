@@ -146,7 +146,8 @@ def _verify(
     stale = [c.path for c in plan_version_files(root, list(specs), str(version)) if c.changed]
     if stale:
         raise UsageError(
-            f"refusing to tag {tag} on {sha[:7]}: {', '.join(stale)} do not hold {version}",
+            f"refusing to tag {tag} on {sha[:7]}: {', '.join(stale)} "
+            f"{'does' if len(stale) == 1 else 'do'} not hold {version}",
             hint="the merged commit is not the release commit relkit computed for this version",
         )
     changelog = repo.show_file(sha, scope.changelog_file)
