@@ -15,7 +15,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from relkit.structured import DocumentError, load_json, load_ruamel, load_toml, load_yaml
+from relkit.core.structured import DocumentError, load_json, load_ruamel, load_toml, load_yaml
 
 __all__ = ["cases", "main"]
 

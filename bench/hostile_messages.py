@@ -11,8 +11,8 @@ import argparse
 import time
 from datetime import UTC, datetime
 
-from relkit.conventional import parse_commit
-from relkit.model import RawCommit
+from relkit.core.model import RawCommit
+from relkit.history.conventional import parse_commit
 
 __all__ = ["main", "shapes"]
 

@@ -27,7 +27,7 @@ import resource, sys, tempfile
 from pathlib import Path
 from relkit.adapters.oci_artifact import pull_artifact
 from relkit.adapters.registry import DockerConfig, RegistryClient
-from relkit.errors import RelkitError
+from relkit.core.errors import RelkitError
 try:
     with tempfile.TemporaryDirectory() as out:
         pull_artifact(sys.argv[1], Path(out), client=RegistryClient(DockerConfig({})))

@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     from semantic_release.commit_parser.conventional.parser import ConventionalCommitParser
 
     from relkit.adapters.git_history import read_commits
-    from relkit.conventional import parse_commits
+    from relkit.history.conventional import parse_commits
 
     started = time.perf_counter()
     commits = list(Repo(corpus).iter_commits("HEAD"))

@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Sequence
 
 from relkit import __version__
-from relkit.errors import EXIT_FAILED, EXIT_USAGE, RelkitError
+from relkit.core.errors import EXIT_FAILED, EXIT_USAGE, RelkitError
 
 __all__ = ["EXIT_BROKEN_PIPE", "main", "report_internal_error"]
 
@@ -25,20 +25,48 @@ __all__ = ["EXIT_BROKEN_PIPE", "main", "report_internal_error"]
 # the shell reports for git and other Unix tools killed by SIGPIPE (128 + 13).
 EXIT_BROKEN_PIPE = 141
 
-# Order is the order of `relkit --help`.
-COMMAND_MODULES: tuple[str, ...] = (
-    "relkit.commands.config_cmd",
-    "relkit.commands.release",
-    "relkit.commands.version",
-    "relkit.commands.changelog",
-    "relkit.commands.notes",
-    "relkit.commands.cut",
-    "relkit.commands.tag",
-    "relkit.commands.bundle",
-    "relkit.commands.verify",
-    "relkit.commands.check",
-    "relkit.commands.promote",
+# Order is the order of `relkit --help`: (command, module, one-line help).
+# The help lines are repeated here so `relkit --help` and a mistyped command list every
+# command without importing any (the release commands pull in githubkit and sigstore);
+# tests/unit/test_cli_fast_start.py fails when a line drifts from its module's parser.
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("config", "relkit.commands.config_cmd", "show the effective configuration"),
+    (
+        "release",
+        "relkit.commands.release",
+        "publish the release of a tag (chart, bundle, GitHub Release, promotion PR)",
+    ),
+    ("version", "relkit.commands.version", "print the next version"),
+    ("changelog", "relkit.commands.changelog", "write or update the changelog"),
+    ("notes", "relkit.commands.notes", "print the release notes of one version"),
+    (
+        "cut",
+        "relkit.commands.cut",
+        "cut a release: changelog, version bumps, commit, tag, atomic push",
+    ),
+    (
+        "tag",
+        "relkit.commands.tag",
+        "tag HEAD if it is a merged relkit release PR (else do nothing, exit 0)",
+    ),
+    ("bundle", "relkit.commands.bundle", "build or unpack a self-host Compose bundle"),
+    (
+        "verify",
+        "relkit.commands.verify",
+        "verify a self-host bundle: signature, SHA256SUMS and digest pins",
+    ),
+    (
+        "check",
+        "relkit.commands.check",
+        "fast pull-request checks: config, helm lint, compose, commits, release plan",
+    ),
+    (
+        "promote",
+        "relkit.commands.promote",
+        "open the PR that moves an environment to given image digests or a release",
+    ),
 )
+COMMAND_MODULES: tuple[str, ...] = tuple(module for _, module, _ in COMMANDS)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -60,11 +88,10 @@ def _command_name(argv: Sequence[str]) -> str | None:
 
 
 def _command_module(argv: Sequence[str] | None) -> str | None:
-    """The module of the command in `argv` by convention (`config` → `...config_cmd`)."""
+    """The module of the command `argv` names, or None."""
     name = _command_name(sys.argv[1:] if argv is None else argv)
-    for module_name in COMMAND_MODULES:
-        base = module_name.rsplit(".", 1)[-1]
-        if name in (base, base.removesuffix("_cmd")):
+    for command, module_name, _ in COMMANDS:
+        if name == command:
             return module_name
     return None
 
@@ -84,13 +111,14 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     subparsers.required = True
     # Import only the chosen command's module when argv names one: the release commands pull
     # in githubkit and sigstore (~1 s), which `relkit notes` in a CI step must not pay for.
-    # `--help` or an unknown command imports them all, so help and errors list every command.
+    # Without a known command (`--help`, a typo) every command is listed from COMMANDS and
+    # no command module is imported at all.
     wanted = _command_module(argv) if argv is not None else None
-    modules: Sequence[str] = (wanted,) if wanted else COMMAND_MODULES
-    if argv is not None and wanted is None and "--version" in argv:
-        modules = ()  # `relkit --version` exits while parsing; it needs no command
-    for module_name in modules:
-        importlib.import_module(module_name).register(subparsers)
+    if wanted is not None:
+        importlib.import_module(wanted).register(subparsers)
+    else:
+        for command, _, summary in COMMANDS:
+            subparsers.add_parser(command, help=summary)
     return parser
 
 

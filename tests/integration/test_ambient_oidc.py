@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from relkit.errors import RelkitError
-from relkit.redact import redact, scoped
+from relkit.core.errors import RelkitError
+from relkit.core.redact import redact, scoped
 from relkit.signing.ambient import check_github_actions_oidc
 from tests.fixtures.registry import Answer, HostileServer, SeenRequest, json_answer
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from relkit.errors import RelkitError
+from relkit.core.errors import RelkitError
 from relkit.signing.attest import (
     KeyAttestationSigner,
     KeylessAttestationSigner,

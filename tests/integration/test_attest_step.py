@@ -17,10 +17,11 @@ from relkit.adapters.oci_referrers import (
     referrers_tag,
 )
 from relkit.adapters.registry import OCI_INDEX, OCI_MANIFEST, Reference, RegistryClient
-from relkit.config import RelkitConfig, SigningConfig
-from relkit.errors import RelkitError
-from relkit.model import Artifact, ReleasePlan, StepOutcome, StepRecord, Version
-from relkit.pipeline import PublishOptions, StepContext
+from relkit.core.config import RelkitConfig, SigningConfig
+from relkit.core.errors import RelkitError
+from relkit.core.model import Artifact, ReleasePlan, StepOutcome, StepRecord, Version
+from relkit.release.pipeline import PublishOptions, StepContext
+from relkit.release.steps.attest import run
 from relkit.signing.attest import KeyAttestationSigner, verify_attestation_with_key
 from relkit.signing.provenance import (
     COSIGN_SIGN_PREDICATE,
@@ -29,7 +30,6 @@ from relkit.signing.provenance import (
     in_toto_statement,
     subject_digests,
 )
-from relkit.steps.attest import run
 from tests.fixtures.registry import RegistryServer, push_test_image
 from tests.fixtures.sigstore import SigningKeyPair
 from tests.schemas import slsa_errors

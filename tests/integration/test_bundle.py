@@ -28,9 +28,9 @@ from relkit.bundle.publish import (
 )
 from relkit.bundle.verify import SignaturePolicy, verify_bundle, verify_oci_bundle
 from relkit.cli import main
-from relkit.config import BundleConfig, SigningConfig
-from relkit.errors import RelkitError
-from relkit.model import ReleasePlan, StepOutcome, Version
+from relkit.core.config import BundleConfig, SigningConfig
+from relkit.core.errors import RelkitError
+from relkit.core.model import ReleasePlan, StepOutcome, Version
 from tests.fixtures.registry import RegistryServer, push_test_image, push_test_index
 from tests.fixtures.sigstore import SigningKeyPair, SigstoreServices, TokenFactory
 
@@ -623,9 +623,9 @@ def test_pipeline_step_publishes_every_bundle_once(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from relkit.config import parse_config
-    from relkit.pipeline import PublishOptions, StepContext
-    from relkit.steps import bundle as bundle_step
+    from relkit.core.config import parse_config
+    from relkit.release.pipeline import PublishOptions, StepContext
+    from relkit.release.steps import bundle as bundle_step
 
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "no-docker-config"))
     _push_images(registry)

@@ -17,9 +17,9 @@ from relkit.bundle.archive import BundleFile, build_tar_gz
 from relkit.bundle.build import build_bundle
 from relkit.bundle.sums import render_digests, render_sha256sums
 from relkit.cli import main
-from relkit.config import BundleConfig
-from relkit.errors import UsageError
-from relkit.model import ReleasePlan, Version
+from relkit.core.config import BundleConfig
+from relkit.core.errors import UsageError
+from relkit.core.model import ReleasePlan, Version
 
 PINNED = f"example.com/acme/web:1.0.0@sha256:{'a' * 64}"
 EVIL = "example.com/evil/miner:latest"

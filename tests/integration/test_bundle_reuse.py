@@ -14,7 +14,6 @@ import pytest
 
 from relkit.adapters import oci_artifact
 from relkit.adapters.registry import RegistryClient
-from relkit.adapters.signing import sign_blob_keyless, sign_blob_with_key, verify_blob_with_key
 from relkit.bundle.publish import (
     ARTIFACT_TYPE,
     KEY_SIGNATURE_MEDIA_TYPE,
@@ -23,9 +22,10 @@ from relkit.bundle.publish import (
     publish_bundle,
 )
 from relkit.bundle.verify import SignaturePolicy, verify_bundle
-from relkit.config import BundleConfig, SigningConfig
-from relkit.errors import RelkitError
-from relkit.model import StepOutcome
+from relkit.core.config import BundleConfig, SigningConfig
+from relkit.core.errors import RelkitError
+from relkit.core.model import StepOutcome
+from relkit.signing.facade import sign_blob_keyless, sign_blob_with_key, verify_blob_with_key
 from tests.fixtures.registry import RegistryServer
 from tests.fixtures.sigstore import SigningKeyPair, SigstoreServices, TokenFactory
 from tests.integration.test_bundle import REPO, _config, _plan, _project, _push_images

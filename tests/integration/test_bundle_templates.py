@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from relkit.cli import main
-from relkit.config import parse_config
-from relkit.model import StepOutcome
-from relkit.pipeline import PublishOptions, StepContext
-from relkit.steps import bundle as bundle_step
+from relkit.core.config import parse_config
+from relkit.core.model import StepOutcome
+from relkit.release.pipeline import PublishOptions, StepContext
+from relkit.release.steps import bundle as bundle_step
 from tests.fixtures.registry import RegistryServer
 from tests.integration.test_bundle import _plan, _project, _push_images
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from relkit.cli import EXIT_BROKEN_PIPE, report_internal_error
-from relkit.errors import EXIT_FAILED
+from relkit.core.errors import EXIT_FAILED
 from tests.fixtures.gitrepo import BuiltRepo
 
 MakeRepo = Callable[..., BuiltRepo]

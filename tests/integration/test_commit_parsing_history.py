@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from relkit.cli import main
-from relkit.errors import EXIT_OK
+from relkit.core.errors import EXIT_OK
 from tests.fixtures.gitrepo import BuiltRepo
 
 MakeRepo = Callable[..., BuiltRepo]

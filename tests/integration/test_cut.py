@@ -13,9 +13,9 @@ import pytest
 
 from relkit.adapters.git_repo import GitRepo, GitResult, redact, subprocess_runner
 from relkit.cli import main
-from relkit.config import load_config
+from relkit.core.config import load_config
+from relkit.core.errors import EXIT_NO_RELEASE, EXIT_OK, EXIT_USAGE, RelkitError
 from relkit.cut.prepare import CutOptions, execute_cut, plan_cut
-from relkit.errors import EXIT_NO_RELEASE, EXIT_OK, EXIT_USAGE, RelkitError
 from tests.fixtures.gitrepo import BuiltRepo
 
 MakeRepo = Callable[..., BuiltRepo]

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 from relkit.adapters.github import GitHubClient
+from relkit.release.steps.attest import store_on_github
 from relkit.signing.attest import KeylessAttestationSigner
 from relkit.signing.provenance import Subject, build_source, slsa_provenance
-from relkit.steps.attest import store_on_github
 from tests.fakes.github_server import FakeGitHub
 from tests.fixtures.sigstore import SigstoreServices, TokenFactory
 

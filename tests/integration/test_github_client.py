@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from relkit.adapters.github import GitHubApiError, GitHubClient, content_type_for
-from relkit.errors import ConfigError, RelkitError
+from relkit.core.errors import ConfigError, RelkitError
 from tests.fakes.github_server import FakeGitHub
 
 REPO = "acme/gitops"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from relkit.adapters.github import GitHubClient
-from relkit.errors import RelkitError, UsageError
-from relkit.model import ReleasePlan, StepOutcome, Version
-from relkit.steps.github_release import (
+from relkit.core.errors import RelkitError, UsageError
+from relkit.core.model import ReleasePlan, StepOutcome, Version
+from relkit.release.steps.github_release import (
     describe_github_release,
     is_latest,
     publish_github_release,

@@ -16,10 +16,10 @@ import yaml
 
 from relkit.adapters.helm import HELM_CHART_LAYER, HELM_CONFIG, CliHelm, SdkHelm, helm_backend
 from relkit.adapters.registry import DockerConfig, RegistryClient, digest_of
-from relkit.config import ChartConfig
-from relkit.errors import ConfigError, RelkitError
-from relkit.model import ImagePin, StepOutcome, Version
-from relkit.steps.chart import describe_chart, publish_chart
+from relkit.core.config import ChartConfig
+from relkit.core.errors import ConfigError, RelkitError
+from relkit.core.model import ImagePin, StepOutcome, Version
+from relkit.release.steps.chart import describe_chart, publish_chart
 from tests.fixtures.registry import RegistryServer
 
 DATA = Path(__file__).parent.parent / "data" / "charts"

@@ -13,11 +13,11 @@ import pytest
 
 from relkit.adapters import git_history
 from relkit.cli import main
-from relkit.config import RelkitConfig, load_config
-from relkit.errors import EXIT_NO_RELEASE, EXIT_OK, EXIT_USAGE, NothingToRelease, RelkitError
-from relkit.history import changelog_text, plan_release
-from relkit.model import Version
-from relkit.release_plan import build_plan
+from relkit.core.config import RelkitConfig, load_config
+from relkit.core.errors import EXIT_NO_RELEASE, EXIT_OK, EXIT_USAGE, NothingToRelease, RelkitError
+from relkit.core.model import Version
+from relkit.history.releases import changelog_text, plan_release
+from relkit.release.plan import build_plan
 from tests.fixtures.gitrepo import BuiltRepo
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "changelog"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from relkit.errors import EXIT_OK
+from relkit.core.errors import EXIT_OK
 from tests.integration.test_history_commands import (
     MakeRepo,
     build,

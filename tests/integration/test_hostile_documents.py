@@ -21,15 +21,15 @@ from relkit.adapters.oci_referrers import list_referrers, referrers_tag
 from relkit.adapters.registry import OCI_INDEX, Manifest, Reference, RegistryClient
 from relkit.bundle.compose import parse_compose
 from relkit.cli import main
-from relkit.config import PromoteEdit
-from relkit.errors import EXIT_USAGE, RelkitError
+from relkit.core.config import PromoteEdit
+from relkit.core.errors import EXIT_USAGE, RelkitError
+from relkit.core.structured import DocumentError
+from relkit.cut.version_files import bump_toml_key, bump_yaml_key
 from relkit.promote.edits import apply_edit
+from relkit.release.steps.chart import set_chart_versions
 from relkit.signing.ambient import github_actions_token
 from relkit.signing.attest import parse_bundle_json
 from relkit.signing.keyless import verify_blob_keyless
-from relkit.steps.chart import set_chart_versions
-from relkit.structured import DocumentError
-from relkit.version_files import bump_toml_key, bump_yaml_key
 from tests.fixtures.gitrepo import BuiltRepo
 from tests.fixtures.registry import RegistryServer, push_test_image
 

@@ -27,10 +27,10 @@ from relkit.adapters.registry import (
 )
 from relkit.cli import build_parser
 from relkit.commands._verify_supply import image_gate_lines
-from relkit.config import BundleConfig, ImagesConfig, RelkitConfig
-from relkit.errors import RelkitError, UsageError
-from relkit.model import ImagePin
-from relkit.release_plan import build_plan
+from relkit.core.config import BundleConfig, ImagesConfig, RelkitConfig
+from relkit.core.errors import RelkitError, UsageError
+from relkit.core.model import ImagePin
+from relkit.release.plan import build_plan
 from relkit.signing.attest import KeylessAttestationSigner
 from relkit.signing.cosign_v2 import (
     ANNOTATION_BUNDLE,

@@ -18,7 +18,7 @@ from relkit.adapters.oci_artifact import (
     push_artifact,
 )
 from relkit.adapters.registry import OCI_EMPTY_CONFIG, OCI_MANIFEST, DockerConfig, RegistryClient
-from relkit.errors import RelkitError, UsageError
+from relkit.core.errors import RelkitError, UsageError
 from tests.fixtures.registry import RegistryServer
 
 BUNDLE_TYPE = "application/vnd.relkit.bundle.v1"

@@ -15,7 +15,7 @@ from relkit.adapters.oci_referrers import (
     referrers_tag,
 )
 from relkit.adapters.registry import OCI_INDEX, OCI_MANIFEST, Reference, RegistryClient
-from relkit.errors import RelkitError
+from relkit.core.errors import RelkitError
 from tests.fixtures.registry import RegistryServer, push_test_image
 
 SLSA = "https://slsa.dev/provenance/v1"

@@ -16,12 +16,12 @@ import pytest
 from relkit.adapters.git_repo import GitResult, subprocess_runner
 from relkit.adapters.github import GitHubClient
 from relkit.adapters.gitops_repo import GitOpsRepo
-from relkit.config import GitHubConfig, PromoteConfig, PromoteEdit, RelkitConfig
-from relkit.errors import RelkitError
-from relkit.model import Artifact, ImagePin, ReleasePlan, StepOutcome, StepRecord, Version
-from relkit.pipeline import PublishOptions, StepContext
-from relkit.release_steps import STEPS
-from relkit.steps.promote import PullRequests, chart_version_of, describe_promotion, promote
+from relkit.core.config import GitHubConfig, PromoteConfig, PromoteEdit, RelkitConfig
+from relkit.core.errors import RelkitError
+from relkit.core.model import Artifact, ImagePin, ReleasePlan, StepOutcome, StepRecord, Version
+from relkit.release.pipeline import PublishOptions, StepContext
+from relkit.release.step_list import STEPS
+from relkit.release.steps.promote import PullRequests, chart_version_of, describe_promotion, promote
 from tests.fakes.github_server import FakeGitHub, FakeIssue
 from tests.fixtures.gitrepo import BuiltRepo, build_repo, git_env
 

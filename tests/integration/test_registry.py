@@ -28,7 +28,7 @@ from relkit.adapters.registry import (
     resolve_digest,
     resolve_many,
 )
-from relkit.errors import RelkitError
+from relkit.core.errors import RelkitError
 from tests.e2e.scenario import relkit_command
 from tests.fixtures.registry import (
     TEST_PASSWORD,

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relkit.config import RelkitConfig
-from relkit.errors import UsageError
-from relkit.release_branches import is_release_branch
-from relkit.release_plan import check_on_release_branch
+from relkit.core.config import RelkitConfig
+from relkit.core.errors import UsageError
+from relkit.history.release_branches import is_release_branch
+from relkit.release.plan import check_on_release_branch
 from tests.fixtures.gitrepo import BuiltRepo
 
 Maker = Callable[..., BuiltRepo]

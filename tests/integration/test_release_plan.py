@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from relkit.config import RelkitConfig
-from relkit.errors import UsageError
-from relkit.history import plan_release
-from relkit.release_plan import (
+from relkit.core.config import RelkitConfig
+from relkit.core.errors import UsageError
+from relkit.history.releases import plan_release
+from relkit.release.plan import (
     build_plan,
     check_on_release_branch,
     check_version_fits,

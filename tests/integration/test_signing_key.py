@@ -10,7 +10,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from relkit.adapters.signing import (
+from relkit.core.config import SigningConfig
+from relkit.core.errors import ConfigError, RelkitError
+from relkit.signing.facade import (
     KEY_SUFFIX,
     generate_key_pair,
     public_key_pem,
@@ -19,8 +21,6 @@ from relkit.adapters.signing import (
     signer_for,
     verify_blob_with_key,
 )
-from relkit.config import SigningConfig
-from relkit.errors import ConfigError, RelkitError
 from tests.fixtures.sigstore import SigningKeyPair
 
 BLOB = b"relkit bundle bytes\n" * 1000

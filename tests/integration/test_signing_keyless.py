@@ -22,7 +22,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from relkit.adapters.signing import (
+from relkit.core.config import SigningConfig
+from relkit.core.errors import RelkitError, UsageError
+from relkit.signing.facade import (
     GITHUB_ACTIONS_ISSUER,
     KEYLESS_SUFFIX,
     release_workflow_identity,
@@ -31,8 +33,6 @@ from relkit.adapters.signing import (
     sign_file,
     verify_blob_keyless,
 )
-from relkit.config import SigningConfig
-from relkit.errors import RelkitError, UsageError
 from tests.fixtures.sigstore import SigstoreServices, TokenFactory, github_actions_claims
 
 BLOB = b"shop self-host bundle\n" * 512

@@ -25,7 +25,7 @@ from relkit.bundle.sums import (
     render_digests,
     render_sha256sums,
 )
-from relkit.errors import RelkitError, UsageError
+from relkit.core.errors import RelkitError, UsageError
 
 MTIME = 1_700_000_000
 FILES = {

@@ -7,7 +7,7 @@ import os
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relkit.attribution import claim
+from relkit.history.attribution import claim
 
 
 def ancestors(parents: dict[str, tuple[str, ...]], start: str) -> set[str]:

@@ -12,7 +12,7 @@ from relkit.bundle.naming import (
     check_names_agree,
     tag_names_version,
 )
-from relkit.errors import RelkitError
+from relkit.core.errors import RelkitError
 
 
 @pytest.mark.parametrize(

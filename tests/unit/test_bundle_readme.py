@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from relkit.bundle.build import render_readme
-from relkit.config import BundleConfig, SigningConfig
-from relkit.model import ImagePin, ReleasePlan, Version
+from relkit.core.config import BundleConfig, SigningConfig
+from relkit.core.model import ImagePin, ReleasePlan, Version
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "bundle"
 PLAN = ReleasePlan(

@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from relkit.changelog import (
+from relkit.core.config import DEFAULT_COMMIT_TYPES
+from relkit.core.errors import RelkitError
+from relkit.core.model import RawCommit, Version
+from relkit.history.changelog import (
     INSERT_MARKER,
     Links,
     Release,
@@ -19,11 +22,8 @@ from relkit.changelog import (
     render_notes,
     render_sections,
 )
-from relkit.config import DEFAULT_COMMIT_TYPES
-from relkit.conventional import parse_commits
-from relkit.errors import RelkitError
-from relkit.model import RawCommit, Version
-from relkit.templating import TemplateRenderer
+from relkit.history.conventional import parse_commits
+from relkit.history.templating import TemplateRenderer
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "changelog"
 LINKS = Links("https://github.com/acme/widget")

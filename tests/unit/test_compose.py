@@ -21,7 +21,7 @@ from relkit.bundle.compose import (
 )
 from relkit.bundle.interpolate import interpolate, parse_env_file
 from relkit.bundle.reference import is_pinned, repository_of, split_digest
-from relkit.errors import RelkitError, UsageError
+from relkit.core.errors import RelkitError, UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "bundles" / "example"
@@ -192,8 +192,8 @@ def test_release_images_take_the_release_tag_by_normalized_repository(tmp_path: 
     from datetime import UTC, datetime
 
     from relkit.bundle.build import pin_bundle_images
-    from relkit.config import BundleConfig
-    from relkit.model import ReleasePlan, Version
+    from relkit.core.config import BundleConfig
+    from relkit.core.model import ReleasePlan, Version
 
     (tmp_path / "compose.yaml").write_text(
         "services:\n  proxy:\n    image: nginx:1.25 # front\n  db:\n    image: postgres:16\n"

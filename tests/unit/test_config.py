@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from relkit.cli import main
-from relkit.config import load_config, parse_config
-from relkit.errors import EXIT_USAGE, ConfigError
+from relkit.core.config import load_config, parse_config
+from relkit.core.errors import EXIT_USAGE, ConfigError
 
 
 def test_defaults_when_no_config(tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from relkit.cli import main
-from relkit.config import RelkitConfig, load_config, parse_config
-from relkit.errors import EXIT_OK, EXIT_USAGE, ConfigError
+from relkit.core.config import RelkitConfig, load_config, parse_config
+from relkit.core.errors import EXIT_OK, EXIT_USAGE, ConfigError
 from tests.fixtures.gitrepo import BuiltRepo
 from tests.hypothesis_profiles import property_settings
 

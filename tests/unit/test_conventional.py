@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from relkit.conventional import (
+from relkit.core.model import RawCommit
+from relkit.history.conventional import (
     Person,
     cancel_reverts,
     is_excluded,
@@ -15,7 +16,6 @@ from relkit.conventional import (
     parse_commits,
     parse_message,
 )
-from relkit.model import RawCommit
 
 WHEN = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from relkit.conventional import (
+from relkit.core.model import RawCommit
+from relkit.history.conventional import (
     ConventionalCommit,
     Person,
     cancel_reverts,
@@ -24,7 +25,6 @@ from relkit.conventional import (
     parse_commits,
     parse_message,
 )
-from relkit.model import RawCommit
 from tests.hypothesis_profiles import property_settings
 
 WHEN = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

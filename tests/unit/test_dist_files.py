@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relkit.dist_files import scratch_dir, sweep_stale, write_atomic
+from relkit.core.dist_files import scratch_dir, sweep_stale, write_atomic
 
 
 def dead_pid() -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from relkit.history import _Candidate, _fold
-from relkit.model import Version
+from relkit.core.model import Version
+from relkit.history.releases import _Candidate, _fold
 from tests.hypothesis_profiles import property_settings
 from tests.unit.test_attribution import ancestors, histories
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from relkit.config import RelkitConfig
-from relkit.errors import RelkitError, UsageError
-from relkit.model import Artifact, ReleasePlan, StepOutcome, StepRecord, Version
-from relkit.pipeline import PublishOptions, Step, StepContext, run_pipeline, select_steps
-from relkit.reporting import PlainReporter
+from relkit.core.config import RelkitConfig
+from relkit.core.errors import RelkitError, UsageError
+from relkit.core.model import Artifact, ReleasePlan, StepOutcome, StepRecord, Version
+from relkit.core.reporting import PlainReporter
+from relkit.release.pipeline import PublishOptions, Step, StepContext, run_pipeline, select_steps
 
 
 def _context(tmp_path: Path) -> StepContext:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from relkit.errors import RelkitError
-from relkit.model import StepOutcome, StepRecord
-from relkit.pipeline import Step, StepContext, run_pipeline
-from relkit.reporting import PlainReporter
+from relkit.core.errors import RelkitError
+from relkit.core.model import StepOutcome, StepRecord
+from relkit.core.reporting import PlainReporter
+from relkit.release.pipeline import Step, StepContext, run_pipeline
 from tests.unit.test_pipeline import _context
 
 

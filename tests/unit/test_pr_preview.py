@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from relkit.conventional import ConventionalCommit, Person
 from relkit.cut.pr_preview import MARKER, MAX_COMMENT, Preview, render_preview
+from relkit.history.conventional import ConventionalCommit, Person
 
 
 def _commit(header: str, n: int = 0) -> ConventionalCommit:

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from relkit.config import PromoteConfig, PromoteEdit
-from relkit.errors import ConfigError, RelkitError
-from relkit.model import ImagePin, ReleasePlan, Version
+from relkit.core.config import PromoteConfig, PromoteEdit
+from relkit.core.errors import ConfigError, RelkitError
+from relkit.core.model import ImagePin, ReleasePlan, Version
 from relkit.promote import ValueContext, apply_edit, check_downgrade, plan_promotion, render_value
 from relkit.promote.marker import read_marker, write_marker
 from relkit.promote.naming import branch_name

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relkit.config import RelkitConfig
-from relkit.model import ReleasePlan, Version
+from relkit.core.config import RelkitConfig
+from relkit.core.model import ReleasePlan, Version
 from relkit.promote.body import render_pr_body
 from relkit.promote.changes import EditChange, Promotion
 from relkit.promote.naming import app_name, commit_message, repository_name, title
-from relkit.steps.promote import app_name_of
+from relkit.release.steps.promote import app_name_of
 
 DIGEST = "sha256:" + "a" * 64
 

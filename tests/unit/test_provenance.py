@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relkit.errors import RelkitError
+from relkit.core.errors import RelkitError
 from relkit.signing.provenance import (
     GITHUB_WORKFLOW_BUILD_TYPE,
     LOCAL_BUILD_TYPE,

@@ -9,8 +9,8 @@ from urllib.parse import quote
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relkit.errors import RelkitError
-from relkit.redact import (
+from relkit.core.errors import RelkitError
+from relkit.core.redact import (
     MASK,
     redact,
     register_credentials,

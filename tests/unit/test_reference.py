@@ -14,8 +14,13 @@ from relkit.adapters.registry import (
     is_insecure,
     split_oci_url,
 )
-from relkit.errors import ConfigError, RelkitError, UsageError
-from relkit.steps.chart import chart_oci_tag, chart_reference, set_chart_versions, set_values_key
+from relkit.core.errors import ConfigError, RelkitError, UsageError
+from relkit.release.steps.chart import (
+    chart_oci_tag,
+    chart_reference,
+    set_chart_versions,
+    set_values_key,
+)
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from relkit.adapters.oci_referrers import _parse_index, referrers_tag
-from relkit.errors import RelkitError
+from relkit.core.errors import RelkitError
 
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=10),

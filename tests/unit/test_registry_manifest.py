@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from relkit.adapters.registry import Manifest, Reference
-from relkit.errors import RelkitError
+from relkit.core.errors import RelkitError
 
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=8),

@@ -7,8 +7,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from relkit.model import Artifact, ImagePin, ReleasePlan, StepOutcome, StepRecord, Version
-from relkit.reporting import (
+from relkit.core.model import Artifact, ImagePin, ReleasePlan, StepOutcome, StepRecord, Version
+from relkit.core.reporting import (
     PlainReporter,
     TerminalReporter,
     github_outputs,

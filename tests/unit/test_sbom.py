@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 
 from relkit.bundle.sbom import bundle_sbom, image_purl
-from relkit.model import ImagePin
+from relkit.core.model import ImagePin
 from tests.schemas import cyclonedx_errors
 
 WEB = "sha256:" + "a" * 64

@@ -15,7 +15,7 @@ from cryptography.x509.oid import NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relkit.errors import RelkitError, UsageError
+from relkit.core.errors import RelkitError, UsageError
 from relkit.signing.identity import (
     GITHUB_ACTIONS_ISSUER,
     CertificateFacts,

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from relkit.errors import EXIT_USAGE, RelkitError
-from relkit.structured import (
+from relkit.core.errors import EXIT_USAGE, RelkitError
+from relkit.core.structured import (
     DocumentError,
     Limits,
     decode_utf8,

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from relkit.errors import EXIT_FAILED, RelkitError
-from relkit.templating import TemplateRenderer
+from relkit.core.errors import EXIT_FAILED, RelkitError
+from relkit.history.templating import TemplateRenderer
 from tests.hypothesis_profiles import property_settings
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from relkit.config import VersionFile
-from relkit.errors import ConfigError, RelkitError
-from relkit.version_files import (
+from relkit.core.config import VersionFile
+from relkit.core.errors import ConfigError, RelkitError
+from relkit.cut.version_files import (
     FileChange,
     bump_pattern,
     bump_text,

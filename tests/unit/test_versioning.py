@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relkit.config import DEFAULT_COMMIT_TYPES, CommitType
-from relkit.conventional import ConventionalCommit, parse_commits
-from relkit.errors import UsageError
-from relkit.model import RawCommit, Version
-from relkit.versioning import (
+from relkit.core.config import DEFAULT_COMMIT_TYPES, CommitType
+from relkit.core.errors import UsageError
+from relkit.core.model import RawCommit, Version
+from relkit.history.conventional import ConventionalCommit, parse_commits
+from relkit.history.versioning import (
     BumpLevel,
     TagFormat,
     apply_bump,

@@ -15,8 +15,8 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
-from relkit.errors import RelkitError
-from relkit.model import RawCommit, TagRef
+from relkit.core.errors import RelkitError
+from relkit.core.model import RawCommit, TagRef
 
 __all__ = [
     "changed_paths",

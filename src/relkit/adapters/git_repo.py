@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from relkit.errors import RelkitError
+from relkit.core.errors import RelkitError
 
 __all__ = [
     "GitRepo",

@@ -45,7 +45,7 @@ from githubkit.response import Response
 from githubkit.retry import RetryOption
 from pydantic import ValidationError
 
-from relkit.errors import ConfigError, RelkitError
+from relkit.core.errors import ConfigError, RelkitError
 
 __all__ = [
     "DEFAULT_API_URL",

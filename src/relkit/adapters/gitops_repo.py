@@ -21,8 +21,8 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit, urlunsplit
 
 from relkit.adapters.git_repo import GitResult, Runner, redact, subprocess_runner
-from relkit.errors import ConfigError, RelkitError
-from relkit.structured import decode_utf8
+from relkit.core.errors import ConfigError, RelkitError
+from relkit.core.structured import decode_utf8
 
 __all__ = ["GitOpsRepo", "RemoteBranch", "display_url", "gitops_token"]
 

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from relkit.adapters.registry import DockerConfig, is_insecure, split_oci_url
-from relkit.errors import RelkitError
-from relkit.structured import DocumentError, load_yaml, read_text
+from relkit.core.errors import RelkitError
+from relkit.core.structured import DocumentError, load_yaml, read_text
 
 __all__ = [
     "HELM_CHART_LAYER",

@@ -30,7 +30,7 @@ from relkit.adapters.registry import (
     digest_of,
     empty_config_descriptor,
 )
-from relkit.errors import RelkitError, UsageError
+from relkit.core.errors import RelkitError, UsageError
 
 __all__ = [
     "ANNOTATION_CREATED",

@@ -40,8 +40,8 @@ from relkit.adapters.registry import (
     digest_of,
     empty_config_descriptor,
 )
-from relkit.errors import RelkitError
-from relkit.structured import load_json
+from relkit.core.errors import RelkitError
+from relkit.core.structured import load_json
 
 __all__ = [
     "ANNOTATION_BUNDLE_CONTENT",

@@ -28,9 +28,9 @@ from typing import Any
 
 import httpx
 
-from relkit.errors import RelkitError, UsageError
-from relkit.redact import register_credentials, register_secret
-from relkit.structured import DocumentError, load_json
+from relkit.core.errors import RelkitError, UsageError
+from relkit.core.redact import register_credentials, register_secret
+from relkit.core.structured import DocumentError, load_json
 
 __all__ = [
     "DOCKER_MANIFEST",

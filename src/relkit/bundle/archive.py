@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from relkit.errors import UsageError
+from relkit.core.errors import UsageError
 
 __all__ = ["BundleFile", "build_tar_gz", "check_entry_path", "collect_tree"]
 

@@ -21,16 +21,16 @@ from relkit.bundle.compose import ComposeImage, find_compose_file, parse_compose
 from relkit.bundle.interpolate import parse_env_file
 from relkit.bundle.reference import is_pinned, split_digest
 from relkit.bundle.sums import DIGESTS_FILE, SUMS_FILE, render_digests, render_sha256sums
-from relkit.config import BundleConfig, SigningConfig
-from relkit.dist_files import scratch_dir
-from relkit.errors import RelkitError, UsageError
-from relkit.model import ImagePin, ReleasePlan
+from relkit.core.config import BundleConfig, SigningConfig
+from relkit.core.dist_files import scratch_dir
+from relkit.core.errors import RelkitError, UsageError
+from relkit.core.model import ImagePin, ReleasePlan
+from relkit.history.templating import TemplateRenderer
 from relkit.signing.identity import (
     DEFAULT_RELEASE_WORKFLOW,
     GITHUB_ACTIONS_ISSUER,
     release_workflow_identity,
 )
-from relkit.templating import TemplateRenderer
 
 __all__ = [
     "ENV_EXAMPLE",

@@ -28,8 +28,8 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
 from relkit.bundle.interpolate import interpolate
-from relkit.errors import RelkitError, UsageError
-from relkit.structured import load_ruamel
+from relkit.core.errors import RelkitError, UsageError
+from relkit.core.structured import load_ruamel
 
 __all__ = [
     "COMPOSE_FILE_NAMES",

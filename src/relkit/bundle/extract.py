@@ -29,7 +29,7 @@ from pathlib import Path, PurePosixPath
 
 from relkit.bundle.archive import check_entry_path
 from relkit.bundle.gzip_stream import OneMemberGzip
-from relkit.errors import RelkitError, UsageError
+from relkit.core.errors import RelkitError, UsageError
 
 __all__ = [
     "MAX_ARCHIVE_BYTES",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import zlib
 
-from relkit.errors import RelkitError
+from relkit.core.errors import RelkitError
 
 __all__ = ["MAX_HEADER_READ", "MAX_METADATA_BYTES", "OneMemberGzip"]
 

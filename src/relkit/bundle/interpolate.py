@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from relkit.errors import UsageError
+from relkit.core.errors import UsageError
 
 __all__ = ["interpolate", "parse_env_file"]
 

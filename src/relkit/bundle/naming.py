@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from relkit.errors import RelkitError
-from relkit.model import Version
+from relkit.core.errors import RelkitError
+from relkit.core.model import Version
 
 __all__ = ["ArchiveVersion", "archive_version", "check_names_agree", "tag_names_version"]
 

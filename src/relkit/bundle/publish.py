@@ -26,7 +26,21 @@ from pathlib import Path
 
 from relkit.adapters import oci_artifact
 from relkit.adapters.registry import NotFoundError, Reference, RegistryClient, resolve_many
-from relkit.adapters.signing import (
+from relkit.bundle.build import (
+    BuiltBundle,
+    Resolver,
+    build_bundle,
+    bundle_top,
+    release_image_references,
+)
+from relkit.bundle.compose import find_compose_file
+from relkit.core.config import BundleConfig, SigningConfig
+from relkit.core.dist_files import scratch_dir
+from relkit.core.errors import RelkitError, UsageError
+from relkit.core.model import Artifact, ReleasePlan, StepOutcome, StepRecord
+from relkit.history.templating import TemplateRenderer
+from relkit.signing.ambient import github_actions_token
+from relkit.signing.facade import (
     KEY_SUFFIX,
     KEYLESS_SUFFIX,
     KeySigner,
@@ -36,21 +50,7 @@ from relkit.adapters.signing import (
     verify_blob_keyless,
     verify_blob_with_key,
 )
-from relkit.bundle.build import (
-    BuiltBundle,
-    Resolver,
-    build_bundle,
-    bundle_top,
-    release_image_references,
-)
-from relkit.bundle.compose import find_compose_file
-from relkit.config import BundleConfig, SigningConfig
-from relkit.dist_files import scratch_dir
-from relkit.errors import RelkitError, UsageError
-from relkit.model import Artifact, ReleasePlan, StepOutcome, StepRecord
-from relkit.signing.ambient import github_actions_token
 from relkit.signing.identity import signer_of_token
-from relkit.templating import TemplateRenderer
 
 __all__ = [
     "ANNOTATION_ARCHIVE_DIGEST",

@@ -31,7 +31,7 @@ from cyclonedx.output.json import JsonV1Dot6
 from packageurl import PackageURL
 
 from relkit.adapters.registry import Reference
-from relkit.model import ImagePin
+from relkit.core.model import ImagePin
 
 __all__ = ["SBOM_MEDIA_TYPE", "SBOM_SUFFIX", "bundle_sbom", "image_purl"]
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from relkit.bundle.reference import is_pinned
-from relkit.errors import RelkitError
+from relkit.core.errors import RelkitError
 
 __all__ = [
     "DIGESTS_FILE",

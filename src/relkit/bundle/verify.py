@@ -19,16 +19,6 @@ from pathlib import Path
 
 from relkit.adapters import oci_artifact
 from relkit.adapters.registry import Reference, RegistryClient
-from relkit.adapters.signing import (
-    DEFAULT_RELEASE_WORKFLOW,
-    GITHUB_ACTIONS_ISSUER,
-    KEY_SUFFIX,
-    KEYLESS_SUFFIX,
-    release_workflow_identity,
-    release_workflow_identity_regexp,
-    verify_blob_keyless,
-    verify_blob_with_key,
-)
 from relkit.bundle.compose import check_bundle_compose
 from relkit.bundle.extract import (
     ArchiveContents,
@@ -40,7 +30,17 @@ from relkit.bundle.naming import archive_version, check_names_agree
 from relkit.bundle.publish import ARTIFACT_TYPE
 from relkit.bundle.reference import is_pinned
 from relkit.bundle.sums import DIGESTS_FILE, SUMS_FILE, check_sha256sums, parse_digests
-from relkit.errors import RelkitError, UsageError
+from relkit.core.errors import RelkitError, UsageError
+from relkit.signing.facade import (
+    DEFAULT_RELEASE_WORKFLOW,
+    GITHUB_ACTIONS_ISSUER,
+    KEY_SUFFIX,
+    KEYLESS_SUFFIX,
+    release_workflow_identity,
+    release_workflow_identity_regexp,
+    verify_blob_keyless,
+    verify_blob_with_key,
+)
 from relkit.signing.identity import (
     SourceRequirement,
     VerifiedIdentity,

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from relkit.config import RelkitConfig, load_config
-from relkit.errors import ConfigError, UsageError
+from relkit.core.config import RelkitConfig, load_config
+from relkit.core.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
     from relkit.adapters.github import GitHubClient

@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from relkit.adapters.signing import DEFAULT_RELEASE_WORKFLOW, GITHUB_ACTIONS_ISSUER
 from relkit.bundle.publish import TRUST_CONFIG_ENV
 from relkit.bundle.verify import SignaturePolicy
+from relkit.signing.facade import DEFAULT_RELEASE_WORKFLOW, GITHUB_ACTIONS_ISSUER
 
 __all__ = ["add_signature_options", "policy_from_args"]
 

@@ -16,9 +16,9 @@ from typing import Any
 
 from relkit.adapters.registry import Reference, RegistryClient
 from relkit.bundle.reference import split_digest
-from relkit.config import ImagesConfig
-from relkit.errors import RelkitError, UsageError
-from relkit.model import ImagePin
+from relkit.core.config import ImagesConfig
+from relkit.core.errors import RelkitError, UsageError
+from relkit.core.model import ImagePin
 from relkit.signing.oci_verify import AttestationPolicy, is_helm_chart, verify_oci_attestations
 
 __all__ = [

@@ -10,14 +10,14 @@ from relkit.adapters import git_history
 from relkit.adapters.registry import resolve_many
 from relkit.bundle.build import build_bundle
 from relkit.bundle.extract import write_contents
-from relkit.changelog import changelog_renderer
 from relkit.commands._common import repo_config, repo_root
 from relkit.commands._verify_args import add_signature_options
 from relkit.commands.verify import run_verification
-from relkit.config import BundleConfig, RelkitConfig
-from relkit.dist_files import sweep_stale
-from relkit.errors import EXIT_OK, ConfigError, UsageError
-from relkit.model import ReleasePlan, Version
+from relkit.core.config import BundleConfig, RelkitConfig
+from relkit.core.dist_files import sweep_stale
+from relkit.core.errors import EXIT_OK, ConfigError, UsageError
+from relkit.core.model import ReleasePlan, Version
+from relkit.history.changelog import changelog_renderer
 
 __all__ = ["register"]
 

@@ -7,8 +7,8 @@ import sys
 from typing import Any
 
 from relkit.commands._common import repo_config, repo_root
-from relkit.errors import EXIT_OK, RelkitError
-from relkit.history import changelog_text, scope_for, shallow_warning
+from relkit.core.errors import EXIT_OK, RelkitError
+from relkit.history.releases import changelog_text, scope_for, shallow_warning
 
 __all__ = ["register"]
 

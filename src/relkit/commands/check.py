@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from relkit.check import (
+from relkit.commands._common import repo_root
+from relkit.core.errors import EXIT_FAILED, EXIT_OK, UsageError
+from relkit.release.check import (
     CheckResult,
     changed_components,
     check_bundles,
@@ -20,8 +22,6 @@ from relkit.check import (
     check_release_plan,
     check_title,
 )
-from relkit.commands._common import repo_root
-from relkit.errors import EXIT_FAILED, EXIT_OK, UsageError
 
 __all__ = ["register"]
 
@@ -141,12 +141,12 @@ def _preview_body(
     render: Any,
 ) -> str:
     from relkit.adapters import git_history
-    from relkit.conventional import parse_commits
+    from relkit.core.errors import RelkitError
     from relkit.cut.pr_preview import Preview
     from relkit.cut.prepare import CutOptions, choose_version
     from relkit.cut.publish_summary import publish_lines
-    from relkit.errors import RelkitError
-    from relkit.history import scope_for
+    from relkit.history.conventional import parse_commits
+    from relkit.history.releases import scope_for
 
     failures = [(r.name, r.message) for r in results if r.failed]
     if config is None:
@@ -172,7 +172,7 @@ def _preview_body(
 
 def _changed(args: argparse.Namespace, root: Path, explicit: Path | None) -> int:
     from relkit.adapters.git_history import changed_paths
-    from relkit.config import load_config
+    from relkit.core.config import load_config
 
     if not args.revision_range:
         raise UsageError("--changed needs --range", hint="e.g. --range origin/main..HEAD")

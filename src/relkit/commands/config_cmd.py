@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from relkit.commands._common import repo_config
-from relkit.errors import EXIT_OK
+from relkit.core.errors import EXIT_OK
 
 __all__ = ["register"]
 

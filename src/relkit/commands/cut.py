@@ -11,9 +11,9 @@ from typing import Any
 
 from relkit.adapters.git_repo import GitRepo
 from relkit.commands._common import github_for, repo_config, repo_root
-from relkit.config import RelkitConfig
+from relkit.core.config import RelkitConfig
+from relkit.core.errors import EXIT_OK, UsageError
 from relkit.cut.prepare import CutOptions, CutPlan, execute_cut, plan_cut, render_dry_run
-from relkit.errors import EXIT_OK, UsageError
 
 __all__ = ["register"]
 
@@ -148,7 +148,7 @@ def _run_pr(args: argparse.Namespace, config: RelkitConfig, repo: GitRepo) -> in
     outcome = sync_release_pr(repo, plan, options, client, github_repo)
     open_pr = outcome if outcome.action in ("created", "updated", "unchanged") else None
     if os.environ.get("GITHUB_OUTPUT"):
-        from relkit.reporting import write_github_outputs
+        from relkit.core.reporting import write_github_outputs
 
         write_github_outputs(
             Path(os.environ["GITHUB_OUTPUT"]),

@@ -7,8 +7,8 @@ import sys
 from typing import Any
 
 from relkit.commands._common import repo_config, repo_root
-from relkit.errors import EXIT_OK
-from relkit.history import release_notes, shallow_warning
+from relkit.core.errors import EXIT_OK
+from relkit.history.releases import release_notes, shallow_warning
 
 __all__ = ["register"]
 

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from relkit.commands._common import repo_config, repo_root
-from relkit.errors import EXIT_OK, UsageError
-from relkit.model import StepOutcome, StepRecord
+from relkit.core.errors import EXIT_OK, UsageError
+from relkit.core.model import StepOutcome, StepRecord
 
 if TYPE_CHECKING:
-    from relkit.config import PromoteConfig, RelkitConfig
-    from relkit.promote.target import Target
+    from relkit.core.config import PromoteConfig, RelkitConfig
+    from relkit.release.promote_target import Target
 
 __all__ = ["register"]
 
@@ -62,7 +62,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from relkit.adapters.registry import resolve_many
     from relkit.promote.naming import branch_name
-    from relkit.promote.target import (
+    from relkit.release.promote_target import (
         parse_image_argument,
         target_for_images,
         target_for_version,
@@ -150,7 +150,7 @@ def _promote(
     env: dict[str, str],
 ) -> StepRecord:
     from relkit.adapters.github import GitHubClient
-    from relkit.steps.promote import app_name_of, promote
+    from relkit.release.steps.promote import app_name_of, promote
 
     github = None
     if forge != "none":
@@ -176,7 +176,7 @@ def _promote(
 def _dry_run(
     target: Target, promote_config: PromoteConfig, forge: str, env: dict[str, str], *, as_json: bool
 ) -> int:
-    from relkit.steps.promote import describe_promotion
+    from relkit.release.steps.promote import describe_promotion
 
     lines = describe_promotion(
         target.plan, promote_config, forge=forge, chart_version=target.chart_version, env=env

@@ -16,13 +16,9 @@ from typing import Any
 
 from relkit.adapters.registry import resolve_many
 from relkit.commands._common import repo_config, repo_root
-from relkit.dist_files import sweep_stale
-from relkit.errors import EXIT_OK, RelkitError
-from relkit.pipeline import PipelineResult, PublishOptions, StepContext, run_pipeline
-from relkit.preflight import register_secrets
-from relkit.release_plan import build_plan, plan_summary, tag_from_env
-from relkit.release_steps import STEP_NAMES, STEPS
-from relkit.reporting import (
+from relkit.core.dist_files import sweep_stale
+from relkit.core.errors import EXIT_OK, RelkitError
+from relkit.core.reporting import (
     github_outputs,
     make_reporter,
     run_record,
@@ -30,6 +26,10 @@ from relkit.reporting import (
     write_github_outputs,
     write_run_record,
 )
+from relkit.release.pipeline import PipelineResult, PublishOptions, StepContext, run_pipeline
+from relkit.release.plan import build_plan, plan_summary, tag_from_env
+from relkit.release.preflight import register_secrets
+from relkit.release.step_list import STEP_NAMES, STEPS
 
 __all__ = ["register"]
 

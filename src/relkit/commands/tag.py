@@ -10,7 +10,7 @@ from typing import Any
 
 from relkit.adapters.git_repo import GitRepo
 from relkit.commands._common import github_for, repo_config, repo_root
-from relkit.errors import EXIT_OK
+from relkit.core.errors import EXIT_OK
 
 __all__ = ["register"]
 
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(outcome.message)
     if env.get("GITHUB_OUTPUT"):
-        from relkit.reporting import write_github_outputs
+        from relkit.core.reporting import write_github_outputs
 
         write_github_outputs(
             Path(env["GITHUB_OUTPUT"]),

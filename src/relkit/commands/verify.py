@@ -15,7 +15,7 @@ from relkit.commands._verify_supply import (
     image_gate_lines,
     verify_chart_if_chart,
 )
-from relkit.errors import EXIT_OK
+from relkit.core.errors import EXIT_OK
 
 __all__ = ["register"]
 

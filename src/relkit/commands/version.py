@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 from relkit.commands._common import repo_config, repo_root
-from relkit.errors import EXIT_NO_RELEASE, EXIT_OK, NothingToRelease
-from relkit.history import compute_next_version, scope_for
-from relkit.versioning import commit_bump
+from relkit.core.errors import EXIT_NO_RELEASE, EXIT_OK, NothingToRelease
+from relkit.history.releases import compute_next_version, scope_for
+from relkit.history.versioning import commit_bump
 
 __all__ = ["register"]
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from relkit.adapters.github import GitHubClient
-from relkit.conventional import ConventionalCommit
 from relkit.core.untrusted_text import markdown_safe
+from relkit.history.conventional import ConventionalCommit
 
 __all__ = [
     "MARKER",

@@ -28,19 +28,19 @@ from relkit.adapters.git_repo import (
     push_error,
     tag_args,
 )
-from relkit.config import RelkitConfig, VersionFile
-from relkit.errors import NothingToRelease, RelkitError, UsageError
-from relkit.history import (
+from relkit.core.config import RelkitConfig, VersionFile
+from relkit.core.errors import NothingToRelease, RelkitError, UsageError
+from relkit.core.model import Version
+from relkit.cut.version_files import FileChange, plan_version_files, write_changes
+from relkit.history.release_branches import is_release_branch
+from relkit.history.releases import (
     changelog_text,
     compute_next_version,
     release_tags,
     require_full_history,
     scope_for,
 )
-from relkit.model import Version
-from relkit.release_branches import is_release_branch
-from relkit.version_files import FileChange, plan_version_files, write_changes
-from relkit.versioning import check_requested_version
+from relkit.history.versioning import check_requested_version
 
 __all__ = [
     "CutOptions",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from relkit.config import RelkitConfig
-from relkit.model import Version
+from relkit.core.config import RelkitConfig
+from relkit.core.model import Version
 
 __all__ = ["publish_lines"]
 

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 
 from relkit.adapters.git_repo import GitRepo, push_error
 from relkit.adapters.github import GitHubApiError, GitHubClient, PullRequest
-from relkit.config import RelkitConfig
+from relkit.core.config import RelkitConfig
+from relkit.core.errors import NothingToRelease, RelkitError, UsageError
+from relkit.core.model import Version
 from relkit.core.untrusted_text import markdown_safe
 from relkit.cut.prepare import (
     CutOptions,
@@ -33,10 +35,8 @@ from relkit.cut.prepare import (
     plan_file_changes,
 )
 from relkit.cut.publish_summary import publish_lines
-from relkit.errors import NothingToRelease, RelkitError, UsageError
-from relkit.history import plan_release, require_full_history, scope_for
-from relkit.model import Version
-from relkit.version_files import FileChange
+from relkit.cut.version_files import FileChange
+from relkit.history.releases import plan_release, require_full_history, scope_for
 
 __all__ = [
     "MARKER",

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 
 from relkit.adapters.git_repo import GitRepo, push_error
 from relkit.adapters.github import GitHubClient, PullRequest
-from relkit.changelog import has_release
-from relkit.config import RelkitConfig
-from relkit.errors import RelkitError, UsageError
-from relkit.history import compute_next_version, release_tags, scope_for
-from relkit.model import Version
-from relkit.version_files import plan_version_files
-from relkit.versioning import check_requested_version
+from relkit.core.config import RelkitConfig
+from relkit.core.errors import RelkitError, UsageError
+from relkit.core.model import Version
+from relkit.cut.version_files import plan_version_files
+from relkit.history.changelog import has_release
+from relkit.history.releases import compute_next_version, release_tags, scope_for
+from relkit.history.versioning import check_requested_version
 
 __all__ = ["TagOptions", "TagOutcome", "find_release_pull", "tag_merged_release"]
 

@@ -3,7 +3,7 @@
 `values` fills value templates from the plan, `paths` parses key paths, `edits` rewrites one
 value in a YAML text, `marker` keeps the promoted version, `changes` combines them into a
 `Promotion`, `naming` names its branch and commit. Git and GitHub I/O live in
-`relkit.adapters.gitops_repo` and `relkit.adapters.github`; `relkit.steps.promote` runs it.
+`relkit.adapters.gitops_repo` and `relkit.adapters.github`; `relkit.release.steps.promote` runs it.
 """
 
 from __future__ import annotations

@@ -6,10 +6,10 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from relkit.model import Artifact, ReleasePlan
+from relkit.core.model import Artifact, ReleasePlan
+from relkit.history.templating import TemplateRenderer
 from relkit.promote.changes import Promotion
 from relkit.promote.naming import app_name
-from relkit.templating import TemplateRenderer
 
 __all__ = ["NOTES_EXCERPT_LINES", "notes_excerpt", "render_pr_body", "superseded_in"]
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from relkit.config import PromoteConfig
-from relkit.errors import RelkitError
-from relkit.model import Version
+from relkit.core.config import PromoteConfig
+from relkit.core.errors import RelkitError
+from relkit.core.model import Version
 from relkit.promote.edits import apply_edit, edit_location
 from relkit.promote.marker import read_marker, write_marker
 from relkit.promote.values import ValueContext, render_value, version_from_value

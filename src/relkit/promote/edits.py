@@ -19,10 +19,10 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from relkit.config import PromoteEdit
-from relkit.errors import ConfigError, RelkitError
+from relkit.core.config import PromoteEdit
+from relkit.core.errors import ConfigError, RelkitError
+from relkit.core.structured import load_ruamel_all
 from relkit.promote.paths import KeyPath, Select, parse_key_path
-from relkit.structured import load_ruamel_all
 
 __all__ = ["KUSTOMIZE_FIELDS", "EditResult", "apply_edit", "edit_location"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from relkit.model import Version
+from relkit.core.model import Version
 
 __all__ = ["MARKER_KEY", "read_marker", "write_marker"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from relkit.config import PromoteConfig
-from relkit.errors import ConfigError
-from relkit.model import ReleasePlan, Version
+from relkit.core.config import PromoteConfig
+from relkit.core.errors import ConfigError
+from relkit.core.model import ReleasePlan, Version
 from relkit.promote.changes import Promotion
 
 __all__ = [

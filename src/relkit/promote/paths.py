@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from relkit.errors import ConfigError
+from relkit.core.errors import ConfigError
 
 __all__ = ["KeyPath", "Select", "parse_key_path"]
 

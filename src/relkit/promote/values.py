@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from relkit.errors import ConfigError
-from relkit.model import ImagePin, ReleasePlan, Version
+from relkit.core.errors import ConfigError
+from relkit.core.model import ImagePin, ReleasePlan, Version
 
 __all__ = [
     "PLACEHOLDERS",

@@ -1,6 +1,6 @@
 """Signing and verifying release artifacts: key-based (cosign-compatible) and Sigstore keyless.
 
-`relkit.adapters.signing` is the entry point the pipeline uses; the modules here each do
+`relkit.signing.facade` is the entry point the pipeline uses; the modules here each do
 one job: `keys` (ECDSA P-256), `keyless` (sigstore-python), `identity` (who signed),
 `ambient` (the GitHub Actions OIDC token).
 """

@@ -13,9 +13,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from relkit.errors import RelkitError
-from relkit.redact import register_secret
-from relkit.structured import DocumentError, load_json
+from relkit.core.errors import RelkitError
+from relkit.core.redact import register_secret
+from relkit.core.structured import DocumentError, load_json
 
 __all__ = ["check_github_actions_oidc", "github_actions_token"]
 

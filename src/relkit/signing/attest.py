@@ -37,7 +37,8 @@ from sigstore.sign import SigningContext
 from sigstore.verify import Verifier
 from sigstore.verify.policy import Identity, OIDCIssuer, VerificationPolicy
 
-from relkit.errors import RelkitError, UsageError
+from relkit.core.errors import RelkitError, UsageError
+from relkit.core.structured import load_json
 from relkit.signing.identity import SourceRequirement, check_source, read_certificate
 from relkit.signing.keyless import (
     first_line,
@@ -48,7 +49,6 @@ from relkit.signing.keyless import (
 )
 from relkit.signing.keys import _load_private_key, _load_public_key
 from relkit.signing.provenance import IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1
-from relkit.structured import load_json
 from sigstore import dsse
 
 __all__ = [

@@ -49,9 +49,9 @@ from sigstore.errors import Error as SigstoreError
 from sigstore.errors import VerificationError
 from sigstore.models import TrustedRoot
 
-from relkit.errors import RelkitError
+from relkit.core.errors import RelkitError
+from relkit.core.structured import load_json
 from relkit.signing.provenance import IN_TOTO_PAYLOAD_TYPE, subject_digests
-from relkit.structured import load_json
 from sigstore import dsse
 
 __all__ = [

@@ -40,7 +40,7 @@ from cryptography.x509 import (
     UnrecognizedExtension,
 )
 
-from relkit.errors import RelkitError, UsageError
+from relkit.core.errors import RelkitError, UsageError
 
 __all__ = [
     "DEFAULT_RELEASE_WORKFLOW",

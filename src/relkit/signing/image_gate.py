@@ -26,9 +26,9 @@ from sigstore.models import TrustedRoot
 
 from relkit.adapters.oci_referrers import fetch_bundles
 from relkit.adapters.registry import NotFoundError, Reference, RegistryClient
-from relkit.config import ImagesConfig
-from relkit.errors import RelkitError
-from relkit.model import ImagePin
+from relkit.core.config import ImagesConfig
+from relkit.core.errors import RelkitError
+from relkit.core.model import ImagePin
 from relkit.signing.attest import identity_policy, verify_attestation_keyless
 from relkit.signing.cosign_v2 import verify_v2_layer
 from relkit.signing.identity import CertificateFacts, read_certificate

@@ -38,7 +38,8 @@ from sigstore.verify import Verifier
 from sigstore.verify.policy import Identity, OIDCIssuer, VerificationPolicy
 from sigstore_models.common.v1 import HashAlgorithm
 
-from relkit.errors import RelkitError, UsageError
+from relkit.core.errors import RelkitError, UsageError
+from relkit.core.structured import DocumentError, load_json
 from relkit.signing.identity import (
     CertificateFacts,
     SourceRequirement,
@@ -47,7 +48,6 @@ from relkit.signing.identity import (
     read_certificate,
 )
 from relkit.signing.keys import sha256_of
-from relkit.structured import DocumentError, load_json
 
 __all__ = [
     "SIGSTORE_AUDIENCE",

@@ -23,7 +23,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
-from relkit.errors import RelkitError
+from relkit.core.errors import RelkitError
 
 __all__ = [
     "generate_key_pair",

@@ -19,7 +19,7 @@ from typing import Any
 from relkit.adapters.helm import HELM_CONFIG
 from relkit.adapters.oci_referrers import AttachedBundle, fetch_bundles
 from relkit.adapters.registry import Reference, RegistryClient
-from relkit.errors import RelkitError
+from relkit.core.errors import RelkitError
 from relkit.signing.attest import (
     VerifiedAttestation,
     identity_policy,

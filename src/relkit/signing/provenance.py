@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from relkit.errors import RelkitError
+from relkit.core.errors import RelkitError
 
 __all__ = [
     "COSIGN_SIGN_PREDICATE",

@@ -31,7 +31,7 @@ from jinja2 import (
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
-from relkit.errors import RelkitError
+from relkit.core.errors import RelkitError
 
 __all__ = ["MAX_OUTPUT_CHARS", "MAX_RANGE_ITEMS", "MAX_RENDER_SECONDS", "TemplateRenderer"]
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from relkit import __version__
-from relkit.dist_files import write_atomic
-from relkit.model import Artifact, ReleasePlan, StepOutcome, StepRecord
+from relkit.core.dist_files import write_atomic
+from relkit.core.model import Artifact, ReleasePlan, StepOutcome, StepRecord
 
 __all__ = [
     "PlainReporter",

@@ -13,19 +13,19 @@ from pathlib import Path
 
 from relkit.adapters import git_history
 from relkit.bundle.build import Resolver, pin_bundle_images
-from relkit.config import RelkitConfig
-from relkit.conventional import parse_commits
-from relkit.errors import UsageError
-from relkit.history import (
+from relkit.core.config import RelkitConfig
+from relkit.core.errors import UsageError
+from relkit.core.model import ImagePin, ReleasePlan
+from relkit.history.conventional import parse_commits
+from relkit.history.release_branches import is_release_branch
+from relkit.history.releases import (
     ReleaseInfo,
     plan_release,
     release_tags,
     require_full_history,
     scope_for,
 )
-from relkit.model import ImagePin, ReleasePlan
-from relkit.release_branches import is_release_branch
-from relkit.versioning import apply_bump, decide_bump
+from relkit.history.versioning import apply_bump, decide_bump
 
 __all__ = [
     "build_plan",

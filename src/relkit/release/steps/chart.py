@@ -32,12 +32,12 @@ from relkit.adapters.registry import (
     digest_of,
     split_oci_url,
 )
-from relkit.config import ChartConfig, PromoteEdit
-from relkit.dist_files import write_atomic
-from relkit.errors import ConfigError, RelkitError
-from relkit.model import Artifact, ImagePin, StepOutcome, StepRecord, Version
+from relkit.core.config import ChartConfig, PromoteEdit
+from relkit.core.dist_files import write_atomic
+from relkit.core.errors import ConfigError, RelkitError
+from relkit.core.model import Artifact, ImagePin, StepOutcome, StepRecord, Version
+from relkit.core.structured import DocumentError, load_yaml
 from relkit.promote.edits import apply_edit
-from relkit.structured import DocumentError, load_yaml
 
 __all__ = [
     "DEFAULT_SOURCE_TIME",

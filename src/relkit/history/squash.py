@@ -11,7 +11,7 @@ Two shapes are recognised (issue 8 lists what real histories hold):
 
 The body is split line by line in one pass (no regular expression runs over the whole body),
 so a hostile message costs time proportional to its length. Whether the parts are
-conventional commits is for the caller (`relkit.conventional`) to decide.
+conventional commits is for the caller (`relkit.history.conventional`) to decide.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from functools import total_ordering
 
-from relkit.errors import UsageError
+from relkit.core.errors import UsageError
 
 __all__ = [
     "Artifact",

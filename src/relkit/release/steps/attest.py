@@ -31,21 +31,22 @@ from relkit import __version__
 from relkit.adapters.github import GitHubClient
 from relkit.adapters.oci_referrers import attach_bundle, fetch_bundles
 from relkit.adapters.registry import Reference, RegistryClient
-from relkit.adapters.signing import KeylessSigner, KeySigner, signer_for
 from relkit.bundle.publish import TRUST_CONFIG_ENV
 from relkit.bundle.reference import split_digest
 from relkit.bundle.sbom import SBOM_SUFFIX, bundle_sbom
 from relkit.bundle.sums import parse_digests, parse_sha256sums
-from relkit.dist_files import write_atomic
-from relkit.errors import RelkitError
-from relkit.model import Artifact, ImagePin, StepOutcome, StepRecord
-from relkit.pipeline import Step, StepContext
+from relkit.core.dist_files import write_atomic
+from relkit.core.errors import RelkitError
+from relkit.core.model import Artifact, ImagePin, StepOutcome, StepRecord
+from relkit.core.structured import load_json
+from relkit.release.pipeline import Step, StepContext
 from relkit.signing.attest import (
     AttestationSigner,
     KeyAttestationSigner,
     KeylessAttestationSigner,
     parse_bundle_json,
 )
+from relkit.signing.facade import KeylessSigner, KeySigner, signer_for
 from relkit.signing.keys import sha256_of
 from relkit.signing.provenance import (
     COSIGN_SIGN_PREDICATE,
@@ -58,7 +59,6 @@ from relkit.signing.provenance import (
     slsa_provenance,
     subject_digests,
 )
-from relkit.structured import load_json
 
 __all__ = [
     "ATTESTATION_SUFFIX",

@@ -11,7 +11,7 @@ Rules (Conventional Commits 1.0.0 plus what real histories need):
 - merge commits are not entries (the commits they bring in are);
 - a squash body holding several conventional headers as bullets (GitHub's
   `* feat: a\\n\\n* fix: b`) or `git merge --squash` blocks yields each of them, each parsed as
-  its own message (`relkit.squash` cuts the body); the squash commit's own header is kept
+  its own message (`relkit.history.squash` cuts the body); the squash commit's own header is kept
   only when it is conventional and not a repeat of a bullet;
 - `revert: ...`, git's `Revert "..."` and GitHub's `Revert "..." (#2)` record the reverted
   sha from `This reverts commit X` and the reverted header; `cancel_reverts` drops both when
@@ -33,8 +33,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from relkit.model import RawCommit
-from relkit.squash import SquashBody, SquashPart, split_squash
+from relkit.core.model import RawCommit
+from relkit.history.squash import SquashBody, SquashPart, split_squash
 
 __all__ = [
     "ConventionalCommit",

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from relkit.bundle.publish import TRUST_CONFIG_ENV, describe_bundle, publish_bundle
-from relkit.changelog import changelog_renderer
-from relkit.model import StepOutcome, StepRecord
-from relkit.pipeline import Step, StepContext
-from relkit.preflight import check_bundle
+from relkit.core.model import StepOutcome, StepRecord
+from relkit.history.changelog import changelog_renderer
+from relkit.release.pipeline import Step, StepContext
+from relkit.release.preflight import check_bundle
 
 __all__ = ["STEP", "describe", "run"]
 

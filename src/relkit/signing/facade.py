@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from relkit.config import SigningConfig
-from relkit.errors import ConfigError, RelkitError
+from relkit.core.config import SigningConfig
+from relkit.core.errors import ConfigError, RelkitError
 from relkit.signing.ambient import github_actions_token
 from relkit.signing.identity import (
     DEFAULT_RELEASE_WORKFLOW,

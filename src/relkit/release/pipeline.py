@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from relkit.config import RelkitConfig
-from relkit.errors import RelkitError, UsageError
-from relkit.model import Artifact, ReleasePlan, StepOutcome, StepRecord
+from relkit.core.config import RelkitConfig
+from relkit.core.errors import RelkitError, UsageError
+from relkit.core.model import Artifact, ReleasePlan, StepOutcome, StepRecord
 
 __all__ = [
     "PipelineResult",
@@ -65,7 +65,7 @@ class Step:
     run: Callable[[StepContext], StepRecord]
     describe: Callable[[StepContext], list[str]]
     # Raises a RelkitError when a credential the step will need is missing or refused;
-    # run for every selected step before the first one publishes (relkit.preflight).
+    # run for every selected step before the first one publishes (relkit.release.preflight).
     check: Callable[[StepContext], None] | None = None
 
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 from relkit.adapters import git_history
 from relkit.bundle.reference import is_pinned, split_digest
-from relkit.config import RelkitConfig
-from relkit.errors import RelkitError, UsageError
-from relkit.history import release_tags, scope_for
-from relkit.model import ImagePin, ReleasePlan, Version
+from relkit.core.config import RelkitConfig
+from relkit.core.errors import RelkitError, UsageError
+from relkit.core.model import ImagePin, ReleasePlan, Version
+from relkit.history.releases import release_tags, scope_for
 
 __all__ = [
     "ImageArgument",
@@ -140,8 +140,8 @@ def target_for_version(
     resolver: Resolver,
 ) -> Target:
     """A released version: digests from its run record when it has one, else the registry."""
-    from relkit.release_plan import build_plan
-    from relkit.steps.promote import chart_version_of
+    from relkit.release.plan import build_plan
+    from relkit.release.steps.promote import chart_version_of
 
     scope = scope_for(config)
     text = version.removeprefix("v")
@@ -169,7 +169,7 @@ def _recorded_pins(record: Path, version: str) -> tuple[tuple[ImagePin, ...], st
     """The images and chart version of a complete run record of `version`, else None."""
     if not record.is_file():
         return None
-    from relkit.structured import load_json
+    from relkit.core.structured import load_json
 
     document = load_json(record.read_bytes(), source=str(record))
     if not isinstance(document, dict) or document.get("version") != version:

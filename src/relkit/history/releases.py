@@ -6,7 +6,7 @@ release pipeline call these functions, the pure modules (`conventional`, `versio
 
 Releases are the tags matching the tag format (with the component prefix), reachable from
 the commit in question. A full history is read with ONE `git log`; each commit belongs to
-the lowest release that reaches it (`relkit.attribution`). With `[changelog] prereleases =
+the lowest release that reaches it (`relkit.history.attribution`). With `[changelog] prereleases =
 "fold"` (the default) pre-release tags that the final release of their own version reaches
 are folded into it: the 1.3.0 section holds the commits of 1.3.0-rc.1 and -rc.2; with "own"
 each keeps its section.
@@ -19,9 +19,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from relkit import attribution
 from relkit.adapters import git_history
-from relkit.changelog import (
+from relkit.core.config import ComponentConfig, RelkitConfig
+from relkit.core.errors import NothingToRelease, RelkitError, UsageError
+from relkit.core.model import RawCommit, Version
+from relkit.core.tag_format import TagFormat
+from relkit.history import attribution
+from relkit.history.changelog import (
     Links,
     Release,
     build_release,
@@ -32,11 +36,8 @@ from relkit.changelog import (
     render_notes,
     render_sections,
 )
-from relkit.config import ComponentConfig, RelkitConfig
-from relkit.conventional import ConventionalCommit, cancel_reverts, parse_commits
-from relkit.errors import NothingToRelease, RelkitError, UsageError
-from relkit.model import RawCommit, Version
-from relkit.versioning import NextVersion, TagFormat, next_version
+from relkit.history.conventional import ConventionalCommit, cancel_reverts, parse_commits
+from relkit.history.versioning import NextVersion, next_version
 
 __all__ = [
     "ReleaseInfo",
@@ -454,7 +455,7 @@ def _all_releases(
     """Every release of the history, highest version first (plus `upcoming` at HEAD).
 
     A release holds the commits reachable from its tag and from no lower release
-    (`relkit.attribution`); with `prereleases = "fold"` a pre-release that a higher final
+    (`relkit.history.attribution`); with `prereleases = "fold"` a pre-release that a higher final
     release reaches is not a release of its own: its commits belong to that final one.
     """
     # Parse while git log streams (git formats on one core, we parse on the other).

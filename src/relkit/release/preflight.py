@@ -15,7 +15,7 @@ naming it, and nothing is published.
 - release: the GitHub token is set and accepted (`GET /repos/OWNER/NAME`);
 - promote: the GitOps token is set and accepted (`GET /repos/` of the GitOps repository).
 
-Every secret a run holds is registered with `relkit.redact` first, so no check (and no
+Every secret a run holds is registered with `relkit.core.redact` first, so no check (and no
 later step) can show one.
 """
 
@@ -26,14 +26,14 @@ from contextlib import contextmanager
 
 from relkit.adapters.github import GitHubClient
 from relkit.adapters.registry import Reference, RegistryClient
-from relkit.adapters.signing import signer_for
 from relkit.bundle.publish import bundle_oci_reference
-from relkit.config import RelkitConfig
-from relkit.errors import RelkitError
-from relkit.pipeline import StepContext
-from relkit.redact import register_env_secrets
+from relkit.core.config import RelkitConfig
+from relkit.core.errors import RelkitError
+from relkit.core.redact import register_env_secrets
+from relkit.release.pipeline import StepContext
+from relkit.release.steps.chart import chart_push_reference
 from relkit.signing.ambient import check_github_actions_oidc
-from relkit.steps.chart import chart_push_reference
+from relkit.signing.facade import signer_for
 
 __all__ = [
     "SECRET_ENV",

@@ -11,19 +11,19 @@ from dataclasses import replace
 from pathlib import Path
 
 from relkit.adapters.github import GitHubClient
-from relkit.errors import ConfigError
-from relkit.model import ImagePin, StepOutcome, StepRecord
-from relkit.pipeline import Step, StepContext
-from relkit.preflight import check_attest, check_chart, check_promote, check_release
-from relkit.steps import attest as attest_step
-from relkit.steps import bundle as bundle_step
-from relkit.steps.chart import describe_chart, publish_chart
-from relkit.steps.github_release import (
+from relkit.core.errors import ConfigError
+from relkit.core.model import ImagePin, StepOutcome, StepRecord
+from relkit.release.pipeline import Step, StepContext
+from relkit.release.preflight import check_attest, check_chart, check_promote, check_release
+from relkit.release.steps import attest as attest_step
+from relkit.release.steps import bundle as bundle_step
+from relkit.release.steps.chart import describe_chart, publish_chart
+from relkit.release.steps.github_release import (
     describe_github_release,
     publish_github_release,
     write_local_release,
 )
-from relkit.steps.promote import app_name_of, chart_version_of, describe_promotion, promote
+from relkit.release.steps.promote import app_name_of, chart_version_of, describe_promotion, promote
 
 __all__ = ["STEPS", "STEP_NAMES"]
 

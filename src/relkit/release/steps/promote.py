@@ -19,8 +19,8 @@ from typing import Protocol
 
 from relkit.adapters import git_history
 from relkit.adapters.gitops_repo import GitOpsRepo, display_url, gitops_token
-from relkit.config import PromoteConfig, RelkitConfig
-from relkit.model import Artifact, ReleasePlan, StepOutcome, StepRecord, Version
+from relkit.core.config import PromoteConfig, RelkitConfig
+from relkit.core.model import Artifact, ReleasePlan, StepOutcome, StepRecord, Version
 from relkit.promote.body import render_pr_body, superseded_in
 from relkit.promote.changes import check_downgrade, plan_promotion
 from relkit.promote.edits import edit_location
@@ -293,7 +293,7 @@ def describe_promotion(
     return lines
 
 
-# -- helpers for the pipeline wiring (relkit.release_steps) ----------------------------------
+# -- helpers for the pipeline wiring (relkit.release.step_list) ----------------------------------
 
 
 def app_name_of(root: Path, config: RelkitConfig) -> str | None:

@@ -16,12 +16,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from relkit.config import CommitType, RelkitConfig
-from relkit.conventional import ConventionalCommit, Person, cancel_reverts
-from relkit.model import Version
-from relkit.templating import TemplateRenderer
+from relkit.core.config import CommitType, RelkitConfig
+from relkit.core.model import Version
+from relkit.history.conventional import ConventionalCommit, Person, cancel_reverts
+
+if TYPE_CHECKING:
+    from relkit.history.templating import TemplateRenderer
 
 __all__ = [
     "INSERT_MARKER",
@@ -261,6 +263,9 @@ def insert_sections(existing: str, sections: str) -> str:
 
 def changelog_renderer(config: RelkitConfig, root: Path | None = None) -> TemplateRenderer:
     """A renderer honouring `changelog.template_dir` (relative to the repository `root`)."""
+    # Jinja2 is imported here, not at the top: `relkit version` renders nothing (issue 17).
+    from relkit.history.templating import TemplateRenderer
+
     override = None
     if config.changelog.template_dir:
         override = (root or Path(".")) / config.changelog.template_dir

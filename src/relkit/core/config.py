@@ -23,8 +23,9 @@ from pydantic import (
     model_validator,
 )
 
-from relkit.errors import ConfigError
-from relkit.structured import DocumentError, Limits, load_toml, read_text
+from relkit.core.errors import ConfigError
+from relkit.core.structured import DocumentError, Limits, load_toml, read_text
+from relkit.core.tag_format import TagFormat
 
 __all__ = [
     "DEFAULT_COMMIT_TYPES",
@@ -355,7 +356,6 @@ class RelkitConfig(_Section):
 
     def component_of_tag(self, tag: str) -> str | None:
         """The component whose tags look like `tag` (`api/v1.2.0` → "api"), or None."""
-        from relkit.versioning import TagFormat
 
         if TagFormat(self.tag_format).parse(tag) is not None:
             return None  # the project's own tag format wins over a component's empty prefix

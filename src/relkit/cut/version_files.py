@@ -27,9 +27,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from relkit.config import VersionFile
-from relkit.errors import ConfigError, RelkitError
-from relkit.structured import DocumentError, load_ruamel, load_toml
+from relkit.core.config import VersionFile
+from relkit.core.errors import ConfigError, RelkitError
+from relkit.core.structured import DocumentError, load_ruamel, load_toml
 
 __all__ = [
     "FileChange",

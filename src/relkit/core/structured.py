@@ -23,13 +23,15 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass
+from functools import cache
 from itertools import accumulate
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
-from relkit.errors import UsageError
+from relkit.core.errors import UsageError
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -255,8 +257,10 @@ def _yaml_problem(exc: Exception) -> str:
     return f"not valid YAML{where}: {problem}"
 
 
-# libyaml's parser, which PyYAML wheels ship (None without it).
-_CParser: Any = getattr(importlib.import_module("yaml.cyaml"), "CParser", None)
+@cache
+def _c_parser() -> Any:
+    """libyaml's parser, which PyYAML wheels ship (None without it)."""
+    return getattr(importlib.import_module("yaml.cyaml"), "CParser", None)
 
 
 def _prescan(text: str, source: str, limits: Limits) -> None:
@@ -266,10 +270,13 @@ def _prescan(text: str, source: str, limits: Limits) -> None:
     first event; libyaml does not. Syntax errors are left to the real loader (libyaml and
     ruamel.yaml accept slightly different YAML), except libyaml's own nesting cap.
     """
-    if _CParser is None:  # pragma: no cover - the wheels ship libyaml
+    c_parser = _c_parser()
+    if c_parser is None:  # pragma: no cover - the wheels ship libyaml
         return
+    import yaml  # on first use: `relkit version` and `notes` read no YAML (issue 17)
+
     budget = _Budget(source, limits)
-    parser = _CParser(text)
+    parser = c_parser(text)
     try:
         while parser.check_event():
             budget.see(parser.get_event())
@@ -281,6 +288,8 @@ def _prescan(text: str, source: str, limits: Limits) -> None:
 
 
 def _safe_loader(text: str, source: str, limits: Limits) -> yaml.SafeLoader:
+    import yaml  # on first use: `relkit version` and `notes` read no YAML (issue 17)
+
     _prescan(text, source, limits)
     budget = _Budget(source, limits)
 
@@ -297,6 +306,8 @@ def _safe_loader(text: str, source: str, limits: Limits) -> yaml.SafeLoader:
 
 def _safe_documents(data: str | bytes, source: str, limits: Limits) -> list[Any]:
     text = _as_text(data, source, limits)
+    import yaml  # on first use: `relkit version` and `notes` read no YAML (issue 17)
+
     try:
         loader = _safe_loader(text, source, limits)  # the reader already checks characters
         try:

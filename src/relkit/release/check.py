@@ -18,13 +18,13 @@ from typing import Literal
 from relkit.adapters import git_history
 from relkit.bundle.build import Resolver, pin_bundle_images
 from relkit.bundle.reference import split_digest
-from relkit.config import ComponentConfig, RelkitConfig, load_config
-from relkit.conventional import ConventionalCommit, Person, parse_commits, parse_message
-from relkit.errors import NothingToRelease, RelkitError
-from relkit.history import plan_release
-from relkit.model import ImagePin, ReleasePlan, Version
-from relkit.release_plan import plan_of
-from relkit.versioning import BumpLevel, decide_bump
+from relkit.core.config import ComponentConfig, RelkitConfig, load_config
+from relkit.core.errors import NothingToRelease, RelkitError
+from relkit.core.model import ImagePin, ReleasePlan, Version
+from relkit.history.conventional import ConventionalCommit, Person, parse_commits, parse_message
+from relkit.history.releases import plan_release
+from relkit.history.versioning import BumpLevel, decide_bump
+from relkit.release.plan import plan_of
 
 __all__ = [
     "CheckResult",
@@ -285,9 +285,9 @@ def check_release_dry_run(
     import io
     import tempfile
 
-    from relkit.pipeline import PublishOptions, StepContext, run_pipeline
-    from relkit.release_steps import STEPS
-    from relkit.reporting import PlainReporter
+    from relkit.core.reporting import PlainReporter
+    from relkit.release.pipeline import PublishOptions, StepContext, run_pipeline
+    from relkit.release.step_list import STEPS
 
     name = "release --dry-run"
     repository = config.github.repository or env.get("GITHUB_REPOSITORY") or None

@@ -6,7 +6,7 @@ code from the documented table (README "Exit codes"). The CLI prints them withou
 
 from __future__ import annotations
 
-from relkit.redact import redact
+from relkit.core.redact import redact
 
 __all__ = [
     "EXIT_FAILED",

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Protocol
 
 from relkit.adapters.github import GitHubApiError, Release, ReleaseAsset
-from relkit.dist_files import write_atomic
-from relkit.errors import RelkitError, UsageError
-from relkit.model import Artifact, ReleasePlan, StepOutcome, StepRecord, Version
+from relkit.core.dist_files import write_atomic
+from relkit.core.errors import RelkitError, UsageError
+from relkit.core.model import Artifact, ReleasePlan, StepOutcome, StepRecord, Version
 
 __all__ = [
     "LOCAL_METADATA",

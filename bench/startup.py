@@ -1,0 +1,107 @@
+"""Benchmark: how fast relkit's everyday commands start and finish on a big history.
+
+Issue 17's targets, on a 27,000-commit repository with 23,000 tags: `relkit --help` < 0.1 s,
+`relkit version` and `relkit notes <latest>` < 0.25 s, `relkit changelog --full` at most 5x a
+bare `git log` of the whole history. git-cliff's `--latest` (its equivalent of `notes`) runs
+side by side on the same repository, so the ratio compares like with like on this machine.
+
+Each figure is the median CPU time (user + system, the process and its children, from
+`resource.getrusage`) of `--repeat` runs, which stays honest on a loaded machine where wall
+time does not; wall time is printed beside it.
+
+    .venv/bin/python bench/startup.py [--commits 27000] [--tags 23000] [--repeat 5]
+    .venv/bin/python bench/startup.py --repo PATH   # any real repository instead
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from make_corpus import make_corpus
+
+__all__ = ["main"]
+
+BIN = Path(sys.executable).parent
+TARGETS = {"relkit --help": 0.1, "relkit version": 0.25, "relkit notes <latest>": 0.25}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _measure(command: list[str], cwd: Path, repeat: int) -> tuple[float, float]:
+    """Median (CPU seconds, wall seconds) of `repeat` runs; a failed run stops the bench."""
+    cpu: list[float] = []
+    wall: list[float] = []
+    for _ in range(repeat):
+        before, started = _children_cpu(), time.perf_counter()
+        done = subprocess.run(command, cwd=cwd, capture_output=True, check=False)
+        wall.append(time.perf_counter() - started)
+        cpu.append(_children_cpu() - before)
+        if done.returncode not in (0, 3):  # 3: nothing to release is a normal answer
+            err = done.stderr.decode(errors="replace").strip()
+            raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {err}")
+    return statistics.median(cpu), statistics.median(wall)
+
+
+def _latest_tag(repo: Path) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(repo), "tag", "--list", "v*", "--sort=-v:refname"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.split("\n", 1)[0].strip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--commits", type=int, default=27_000)
+    parser.add_argument("--tags", type=int, default=23_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repo", type=Path, help="a repository to use instead of the corpus")
+    args = parser.parse_args(argv)
+
+    repo = args.repo.resolve() if args.repo else make_corpus(args.commits, args.tags)
+    latest = _latest_tag(repo)
+    relkit = str(BIN / "relkit")
+    runs: dict[str, list[str]] = {
+        "relkit --help": [relkit, "--help"],
+        "relkit version": [relkit, "version"],
+        "relkit notes <latest>": [relkit, "notes", latest],
+        "git-cliff --latest": [str(BIN / "git-cliff"), "--latest", "--repository", str(repo)],
+        "git log (whole history)": ["git", "log", "--format=%H%x00%B", "--no-color"],
+        "relkit changelog --full": [relkit, "changelog", "--full", "--stdout"],
+    }
+    results = {label: _measure(command, repo, args.repeat) for label, command in runs.items()}
+
+    print(f"repository: {repo} (latest tag {latest}); median of {args.repeat} runs")
+    width = max(map(len, results))
+    print(f"{'command':<{width}}  {'cpu s':>7}  {'wall s':>7}  target / ratio")
+    for label, (cpu, wall) in results.items():
+        note = ""
+        if label in TARGETS:
+            target = TARGETS[label]
+            note = f"< {target} s: {'met' if cpu < target else 'MISSED'}"
+        print(f"{label:<{width}}  {cpu:>7.3f}  {wall:>7.3f}  {note}")
+    git_log = results["git log (whole history)"][0]
+    full = results["relkit changelog --full"][0]
+    print(f"relkit changelog --full / git log: {full / git_log:.1f}x (target <= 5x)")
+    notes, cliff = results["relkit notes <latest>"][0], results["git-cliff --latest"][0]
+    faster = notes < cliff
+    ratio = max(notes, cliff) / max(min(notes, cliff), 1e-9)
+    print(f"relkit notes vs git-cliff --latest: {ratio:.1f}x {'faster' if faster else 'slower'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""A fast start: each command imports only what it uses (issue 17).
+
+Asserted on the modules a fresh interpreter has loaded after the command, never on time:
+time belongs to `bench/startup.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from relkit.cli import COMMANDS
+
+HEAVY = ("sigstore", "githubkit", "helm_python", "cyclonedx", "httpx", "cryptography")
+
+
+def _loaded_after(argv: list[str], cwd: Path) -> set[str]:
+    """The top-level packages a fresh interpreter holds after running `relkit ARGV`."""
+    program = (
+        "import json, sys\n"
+        "from relkit.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "sys.stdout.flush()\n"
+        "sys.__stderr__.write(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    return set(json.loads(done.stderr.splitlines()[-1]))
+
+
+def test_every_help_line_is_the_one_its_command_registers() -> None:
+    for name, module_name, summary in COMMANDS:
+        parser = argparse.ArgumentParser()
+        sub = parser.add_subparsers()
+        importlib.import_module(module_name).register(sub)
+        registered = {action.dest: action.help for action in sub._choices_actions}
+        assert registered.get(name) == summary, f"{name}: COMMANDS says {summary!r}"
+
+
+def test_help_imports_no_command_and_no_heavy_library(tmp_path: Path) -> None:
+    loaded = _loaded_after(["--help"], tmp_path)
+    assert not {m for m in loaded if m.startswith("relkit.commands")}
+    assert not {m for m in loaded if m.split(".")[0] in HEAVY}
+    assert "pydantic" not in loaded
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    from relkit.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--help"])
+    assert stopped.value.code == 0
+    out = capsys.readouterr().out
+    for name, _, summary in COMMANDS:
+        assert f"{name}" in out and summary[:30] in " ".join(out.split())
+
+
+def test_a_mistyped_command_lists_the_commands_without_importing_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from relkit.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["vresion"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("relkit: error: ") and "'version'" in err and "'release'" in err
+
+
+@pytest.mark.parametrize("argv", [["version"], ["notes", "v0.0.1"], ["changelog", "--stdout"]])
+def test_history_commands_import_no_network_or_signing_library(
+    argv: list[str], tmp_path: Path
+) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    loaded = _loaded_after(argv, tmp_path)
+    assert any(m.startswith("relkit.history") for m in loaded), "the command did not run"
+    heavy = sorted(m for m in loaded if m.split(".")[0] in HEAVY)
+    assert not heavy, f"relkit {' '.join(argv)} imported {heavy[:5]}"
