@@ -1,5 +1,5 @@
 """The protected-main release, end to end: two feature merges -> one release PR, updated
-each time -> squash-merged -> `relkit tag` -> `relkit release --forge github` publishes the
+each time -> merged (squash, merge commit or rebase) -> `relkit tag` -> `relkit release --forge github` publishes the
 chart, the signed bundle, the GitHub release and the promotion PR. Every re-run is a no-op.
 
 Real registry and Helm, real git (the protected bare origin is also the fake GitHub's git
@@ -52,8 +52,9 @@ def _ci(scenario: Scenario, *args: str) -> str:
     return run_relkit(scenario, *args).stdout
 
 
+@pytest.mark.parametrize("how", ["squash", "merge", "rebase"])
 def test_protected_main_release_from_pr_to_published(
-    world: tuple[Scenario, FakeGitHub], tmp_path: Path
+    world: tuple[Scenario, FakeGitHub], tmp_path: Path, how: str
 ) -> None:
     scenario, github = world
     assert scenario.project.remote is not None
@@ -71,7 +72,7 @@ def test_protected_main_release_from_pr_to_published(
     assert "promotion PR in `acme/gitops` moving `staging`" in (pr.body or "")
     assert "unchanged" in _ci(scenario, "cut", "--pr")
 
-    merged = merge_pull(shop, merger, 1, "squash")
+    merged = merge_pull(shop, merger, 1, how)
     # The merge-to-main workflow: tag first, then keep the (next) release PR.
     assert f"tagged v1.2.0 on {merged[:7]}" in _ci(scenario, "tag")
     assert "no releasable commit" in _ci(scenario, "cut", "--pr")

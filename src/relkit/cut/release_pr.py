@@ -45,6 +45,7 @@ __all__ = [
     "ReleasePrPlan",
     "plan_release_pr",
     "release_as",
+    "render_body",
     "sync_release_pr",
 ]
 
@@ -154,7 +155,7 @@ def plan_release_pr(
         )
     changes = plan_file_changes(root, config, options.component, version)
     title = f"chore(release): {tag}"
-    body = _render_body(
+    body = render_body(
         root_notes=plan_release(root, config, version=version, component=options.component).notes,
         config=config,
         component=options.component,
@@ -179,7 +180,7 @@ def plan_release_pr(
     )
 
 
-def _render_body(
+def render_body(
     *,
     root_notes: str,
     config: RelkitConfig,
