@@ -402,3 +402,28 @@ def test_the_action_runs_release_pr_and_tag_then_release_in_the_same_step(
         tmp_path=tmp_path,
     )
     assert done.returncode == 0 and "no tag" in done.stdout and "released" not in done.stdout
+
+
+def test_dry_run_and_refusals_write_nothing(project: Project) -> None:
+    push_feature(project.merger, "feat: shopping cart", {"cart.txt": "cart\n"})
+    dry = project.relkit("cut", "--pr", "--dry-run")
+    assert "chore(release): v1.1.0 on relkit/release -> main (dry run" in dry.stdout
+    assert "+++ b/pyproject.toml" in dry.stdout
+    assert project.writes() == [] and project.repo.pulls == []
+    assert "refs/heads/relkit/release" not in project.repo.refs
+    no_push = project.relkit("cut", "--pr", "--no-push", check=False)
+    assert no_push.returncode == 2
+    assert no_push.stderr.startswith("relkit: error: --no-push does not go with --pr\n")
+    via = project.relkit("cut", "--via-api", check=False)
+    assert via.returncode == 2 and "relkit: error: --via-api needs --pr" in via.stderr
+    # A checkout behind the remote's tip is refused: the PR is computed from the pushed tip.
+    push_feature(project.merger, "fix: later", {"later.txt": "l\n"})
+    behind = subprocess.run(
+        [*relkit_command(), "-C", str(project.checkout), "cut", "--pr"],
+        env=project.env,
+        capture_output=True,
+        text=True,
+    )
+    assert behind.returncode == 2
+    assert "is not the tip of origin/main" in behind.stderr
+    assert project.writes() == []

@@ -1,6 +1,7 @@
 """The protected-main release, end to end: two feature merges -> one release PR, updated
-each time -> merged (squash, merge commit or rebase) -> `relkit tag` -> `relkit release --forge github` publishes the
-chart, the signed bundle, the GitHub release and the promotion PR. Every re-run is a no-op.
+each time -> merged (squash, merge commit or rebase) -> `relkit tag` -> `relkit release
+--forge github` publishes the chart, the signed bundle, the GitHub release and the promotion
+PR. Every re-run is a no-op.
 
 Real registry and Helm, real git (the protected bare origin is also the fake GitHub's git
 storage), real `relkit` processes; see tests/e2e/test_release.py for the release world.
