@@ -115,3 +115,21 @@ def test_release_as_reads_only_above_the_marker(above: list[str], below: list[st
     asked = "\n".join([f"  Release-As:  {version} ", *clean_above, MARKER, *below])
     assert release_as(asked) == version
     assert release_as(f"Release-As: {version}") is None  # no marker: not a relkit body
+
+
+def test_huge_notes_are_cut_to_githubs_body_limit() -> None:
+    from relkit.cut.release_pr import MAX_BODY
+
+    huge = "".join(f"- fix number {n} " + "x" * 200 + "\n" for n in range(1000))
+    body = render_body(
+        root_notes=huge,
+        config=CONFIG,
+        component=None,
+        version=Version(1, 5, 0),
+        tag="v1.5.0",
+        reason="r",
+        release_as_line="2.0.0",
+    )
+    assert len(body) <= MAX_BODY
+    assert "cut to fit GitHub's limit" in body and body.rstrip().endswith("overwritten.")
+    assert release_as(body) == "2.0.0"

@@ -53,6 +53,8 @@ __all__ = [
 # everything below is rewritten by every run. Commit text is escaped (`<` → `&lt;`), so it
 # can never form this marker.
 MARKER = "<!-- relkit:release-pr: everything below is rewritten by relkit -->"
+MAX_BODY = 65536  # GitHub's limit on a PR body, in characters
+_NOTES_SLOT = "\x00relkit-notes\x00"  # cannot occur in the fixed text around it
 _RELEASE_AS = re.compile(r"^[ \t]*Release-As:[ \t]*(\S+)[ \t]*$", re.MULTILINE | re.IGNORECASE)
 
 
@@ -203,7 +205,7 @@ def render_body(
         "",
         "### Release notes",
         "",
-        markdown_safe(root_notes.strip()) or "_no notes_",
+        _NOTES_SLOT,
         "",
         "### What the tag will publish",
         "",
@@ -217,7 +219,15 @@ def render_body(
         "require. Edits below the marker are overwritten.",
         "",
     ]
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    notes = markdown_safe(root_notes.strip()) or "_no notes_"
+    room = MAX_BODY - len(text) + len(_NOTES_SLOT)
+    if len(notes) > room:
+        # GitHub refuses a PR body over 65,536 characters (422): the full notes are in the
+        # changelog on the branch.
+        tail = "\n\n… (cut to fit GitHub's limit: the full notes are in the changelog)"
+        notes = notes[: max(room - len(tail), 0)].rsplit("\n", 1)[0] + tail
+    return text.replace(_NOTES_SLOT, notes, 1)
 
 
 # -- act ----------------------------------------------------------------------------------
