@@ -16,6 +16,14 @@ and `relkit notes` of the newest release, and prints a Markdown table: commits, 
 the format, sections written, wall time, and anything wrong (non-zero exit, a traceback, an
 empty section, a release tag that has no section). With `--peers`, git-cliff and
 python-semantic-release render the same repository's changelog in the same run for ratios.
+
+With `--squash` (issue 16) it renders each changelog twice, `[changelog] squash_bullets =
+"split"` (every conventional bullet of a squash merge is an entry: relkit's behaviour before)
+and `"title"` (the default: a squash with a conventional title is one entry), and prints
+entries per release and the bullet entries "title" leaves out. A repository whose own
+changelog is generated from PR titles can name it (`"changelog": "CHANGELOG.md"`): the
+report then says how many of its entries, in the releases both list, relkit lists too
+(recall), in each mode.
 """
 
 from __future__ import annotations
@@ -209,6 +217,114 @@ def run_one(spec: dict[str, Any], timeout: float, peers: set[str]) -> Outcome:
     return outcome
 
 
+# --- squash merges (issue 16) ---------------------------------------------------------------
+
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_TRAILING_REFS = re.compile(r"(\s*(\(\s*(#\d+|[0-9a-f]{7,40})\s*\)|,\s*closes.*))+$", re.I)
+_NOT_ENTRIES = ("⚠ BREAKING CHANGES", "Contributors", "BREAKING CHANGES")
+
+
+@dataclass
+class SquashOutcome:
+    name: str
+    commits: int = 0
+    squashes: int = 0  # commits with a body of "* " bullets
+    releases: int = 0
+    entries: dict[str, int] = field(default_factory=dict)  # mode -> entries in all sections
+    largest: dict[str, int] = field(default_factory=dict)  # mode -> entries of the largest
+    # mode -> (found in the same release, found in any release, theirs)
+    recall: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def _sections(text: str) -> dict[str, list[str]]:
+    """Release version -> its entries (normalised), from a Markdown changelog."""
+    found: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    counted = True
+    for line in text.splitlines():
+        if line.startswith("## ") or line.startswith("# ["):
+            match = re.search(SEMVER_CORE, line)
+            current = found.setdefault(match.group(0), []) if match else None
+            counted = True
+        elif line.startswith("### "):
+            counted = line[4:].strip() not in _NOT_ENTRIES
+        elif current is not None and counted and line.startswith(("* ", "- ")):
+            current.append(_normalise(line[2:]))
+    return found
+
+
+def _normalise(entry: str) -> str:
+    text = _LINK.sub(r"\1", entry)
+    text = re.sub(r"^\*\*[^*]*:\*\*\s*", "", text)  # "**scope:** "
+    text = _TRAILING_REFS.sub("", text.strip())
+    return " ".join(text.lower().rstrip(".").split())
+
+
+def run_squash(spec: dict[str, Any], timeout: float) -> SquashOutcome:
+    outcome = SquashOutcome(spec["name"])
+    repo = _prepare(spec)
+    outcome.commits = int(_git(repo, "rev-list", "--count", "HEAD").strip())
+    bodies = _git(repo, "log", "--format=%B%x00", "HEAD").split("\0")
+    outcome.squashes = sum(1 for body in bodies if re.search(r"^\* \S", body, re.M))
+    theirs = (
+        _sections(_git(repo, "show", f"HEAD:{spec['changelog']}")) if "changelog" in spec else {}
+    )
+    for mode in ("split", "title"):
+        config = _config(spec, repo)
+        with config.open("a", encoding="utf-8") as handle:
+            handle.write(f'[changelog]\nsquash_bullets = "{mode}"\n')
+        command = [*RELKIT, "-C", str(repo), "--config", str(config), "changelog", "--full"]
+        _, result = _run([*command, "--stdout"], timeout)
+        if result is None or result.returncode != 0:
+            detail = "timed out" if result is None else result.stderr.strip()[-300:]
+            outcome.problems.append(f"{mode}: {detail}")
+            continue
+        ours = _sections(result.stdout)
+        outcome.releases = len(ours)
+        outcome.entries[mode] = sum(len(entries) for entries in ours.values())
+        outcome.largest[mode] = max((len(entries) for entries in ours.values()), default=0)
+        if theirs:
+            # Their entries of the releases both changelogs have; "anywhere": relkit lists it
+            # in some release (a backport is listed in the patch release of its branch).
+            shared = [v for v in theirs if v in ours]
+            wanted = [(v, e) for v in shared for e in theirs[v]]
+            listed = {e for entries in ours.values() for e in entries}
+            same = sum(1 for v, e in wanted if e in set(ours[v]))
+            anywhere = sum(1 for _, e in wanted if e in listed)
+            outcome.recall[mode] = (same, anywhere, len(wanted))
+    return outcome
+
+
+def _squash_table(outcomes: list[SquashOutcome]) -> str:
+    rows = [
+        "| repo | commits | squashes with bullets | releases | entries split | entries title "
+        "| bullet entries left out | entries/release split → title | largest release "
+        "split → title | recall (same release, anywhere) split / title | problems |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|---|---|",
+    ]
+    for o in outcomes:
+        split, title = o.entries.get("split", 0), o.entries.get("title", 0)
+        per = f"{split / o.releases:.1f} → {title / o.releases:.1f}" if o.releases else "-"
+        recall = (
+            " / ".join(
+                f"{same}, {anywhere} of {total}" if total else "-"
+                for same, anywhere, total in (
+                    o.recall.get(m, (0, 0, 0)) for m in ("split", "title")
+                )
+            )
+            if o.recall
+            else "-"
+        )
+        largest = f"{o.largest.get('split', 0)} → {o.largest.get('title', 0)}"
+        problems = "; ".join(o.problems) or "none"
+        rows.append(
+            f"| {o.name} | {o.commits} | {o.squashes} | {o.releases} | {split} | {title} | "
+            f"{split - title} | {per} | {largest} | {recall} | {problems} |"
+        )
+    return "\n".join(rows)
+
+
 def _table(outcomes: list[Outcome]) -> str:
     rows = [
         "| repo | commits | release tags | sections | changelog s | notes s | peers | problems |",
@@ -234,9 +350,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peers", default="", help="git-cliff,psr: peers for --peers-on repos")
     parser.add_argument("--peers-on", default="", help="comma-separated names to run peers on")
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--squash", action="store_true", help="entries per release, split vs title (issue 16)"
+    )
     args = parser.parse_args(argv)
     specs = json.loads(args.repos.read_text(encoding="utf-8"))
     only = {n for n in args.only.split(",") if n}
+    if args.squash:
+        squash = [run_squash(s, args.timeout) for s in specs if not only or s["name"] in only]
+        print(_squash_table(squash))
+        return 0
     peer_names = {n for n in args.peers.split(",") if n}
     peers_on = {n for n in args.peers_on.split(",") if n}
     outcomes = []

@@ -139,11 +139,20 @@ def test_github_squash_body_yields_each_commit() -> None:
     assert entries[1].body == "with a wrapped line"
 
 
-def test_squash_keeps_a_conventional_title_unless_a_bullet_repeats_it() -> None:
+def test_squash_keeps_a_conventional_title_first_and_marks_a_bullet_repeating_it() -> None:
     kept = parse_commit(raw("feat: login (#20)\n\n* fix: typo\n\n* docs: readme"))
-    assert [e.header for e in kept] == ["feat: login (#20)", "fix: typo", "docs: readme"]
+    assert [(e.header, e.listing, e.bullet) for e in kept] == [
+        ("feat: login (#20)", "entry", None),
+        ("fix: typo", "bullet", 1),
+        ("docs: readme", "bullet", 2),
+    ]
+    # The title repeated as the first bullet (GitHub does this for one-commit PRs).
     repeated = parse_commit(raw("feat: login (#20)\n\n* feat: login\n\n* fix: typo"))
-    assert [e.header for e in repeated] == ["feat: login", "fix: typo"]
+    assert [(e.header, e.listing) for e in repeated] == [
+        ("feat: login (#20)", "entry"),
+        ("feat: login", "repeat"),
+        ("fix: typo", "bullet"),
+    ]
 
 
 def test_git_merge_squash_message_yields_each_commit() -> None:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from relkit.core.model import RawCommit
@@ -21,6 +21,7 @@ from relkit.history.conventional import (
     ConventionalCommit,
     Person,
     cancel_reverts,
+    description_key,
     parse_commit,
     parse_commits,
     parse_message,
@@ -274,14 +275,27 @@ def test_a_squash_lists_each_distinct_bullet_once_with_its_own_breaking_change(
         first.setdefault(bullet.key, bullet)
     expected = list(first.values())
     bullet_entries = entries[len(entries) - len(expected) :]
-    assert [(e.header, e.breaking_descriptions) for e in bullet_entries] == [
-        (b.header.text, b.breaking_descriptions) for b in expected
-    ]
+    title = parse_message(squash.title)
+    # A breaking change description is given once per commit (issue 16): the title's first.
+    shown = (
+        {description_key(d) for d in title.breaking_descriptions} if title.conventional else set()
+    )
+    wanted = []
+    for bullet in expected:
+        fresh = tuple(d for d in bullet.breaking_descriptions if description_key(d) not in shown)
+        shown.update(description_key(d) for d in fresh)
+        wanted.append((bullet.header.text, fresh))
+    assert [(e.header, e.breaking_descriptions) for e in bullet_entries] == wanted
+    assert all(e.breaking for e in bullet_entries if e.breaking_descriptions)
     title_listed = len(entries) - len(expected)
-    assert title_listed in (0, 1)
+    assert title_listed == (1 if title.conventional else 0)
     if title_listed:
         assert entries[0].header == squash.title
         assert entries[0].breaking == squash.title_breaking
+        assert entries[0].listing == "entry"
+        assert all(e.listing in ("bullet", "repeat") for e in bullet_entries)
+    else:
+        assert all(e.listing in ("entry", "repeat") for e in bullet_entries)
     assert all(e.sha == SHA for e in entries)
     for entry in entries:
         assert set(squash.co_authors) - {AUTHOR} <= set(entry.co_authors)
@@ -449,3 +463,61 @@ def test_cancelling_reverts_keeps_an_ordered_subset(commits: list[tuple[str, str
     positions = [position[id(commit)] for commit in kept]
     assert positions == sorted(positions)
     assert len(parsed) - len(kept) != 1  # a revert goes with its target, never alone
+
+
+# --- One PR, one entry (issue 16) -----------------------------------------------------------
+
+
+@property_settings(100)
+@given(headers(), bodies, line_endings, st.data())
+def test_a_title_github_wrapped_is_joined_back(
+    header: Header, body: str, newline: str, data: st.DataObject
+) -> None:
+    suffix = f" (#{header.pr})" if header.pr is not None else ""
+    text = header.text.removesuffix(suffix)
+    start = len(text) - len(header.description)
+    assume(len(header.description) >= 2)
+    # GitHub cuts somewhere in the description, "…" on both sides of the cut.
+    cut = data.draw(st.integers(start + 1, len(text) - 1))
+    message = f"{text[:cut]}…{suffix}\n\n…{text[cut:]}" + (f"\n\n{body}" if body else "")
+    for parsed in (parse_message(message.replace("\n", newline)),):
+        assert (parsed.header, parsed.subject, parsed.pr) == (
+            header.text,
+            header.description,
+            header.pr,
+        )
+        assert parsed.body == body
+    [entry] = parse_commit(raw(message.replace("\n", newline)))
+    assert (entry.header, entry.subject, entry.body) == (header.text, header.description, body)
+
+
+@property_settings(80)
+@given(headers(), prose_lines)
+def test_a_title_ending_in_an_ellipsis_without_its_continuation_stays_as_written(
+    header: Header, body: str
+) -> None:
+    assume(not body.startswith("…"))
+    message = f"{header.text}…\n\n{body}"
+    parsed = parse_message(message)
+    assert parsed.header == f"{header.text}…"
+    assert parsed.body == body
+
+
+@property_settings(80)
+@given(squashes(), line_endings)
+def test_a_squash_with_a_conventional_title_is_one_entry_and_no_description_twice(
+    squash: Squash, newline: str
+) -> None:
+    entries = parse_commit(raw(squash.message.replace("\n", newline)))
+    title = parse_message(squash.title)
+    listed_always = [e for e in entries if e.listing == "entry"]
+    if title.conventional:
+        assert [e.header for e in listed_always] == [squash.title]
+    # What "split" lists: never two entries with the same description in one commit.
+    listed_split = [description_key(e.subject) for e in entries if e.listing != "repeat"]
+    assert len(listed_split) == len(set(listed_split))
+    # Every breaking bullet stays breaking whatever is listed: the version counts it.
+    assert any(e.breaking for e in entries) == (
+        (title.conventional and title.breaking)
+        or any(b.breaking_descriptions for b in squash.bullets)
+    )

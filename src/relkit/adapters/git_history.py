@@ -11,14 +11,16 @@ from __future__ import annotations
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from relkit.core.errors import RelkitError
 from relkit.core.model import RawCommit, TagRef
 
 __all__ = [
+    "HistorySnapshot",
     "changed_paths",
     "commit_count",
     "commit_graph",
@@ -32,6 +34,7 @@ __all__ = [
     "remote_url",
     "remote_web_url",
     "resolve",
+    "snapshot_of",
     "web_url_from_remote",
 ]
 
@@ -39,6 +42,7 @@ __all__ = [
 _LOG_FORMAT = "%H%x00%P%x00%an%x00%ae%x00%cd%x00%B"
 _RAW_DATE = "--date=raw"
 _LOG_FIELDS = 6
+_T = TypeVar("_T")
 
 
 def _git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
@@ -320,3 +324,120 @@ def changed_paths(root: Path, revision_range: str) -> set[str]:
 def commit_count(root: Path, rev: str) -> int:
     """How many commits are reachable from `rev` (itself included): grows along history."""
     return int(_git(root, "rev-list", "--count", rev).stdout.strip())
+
+
+class HistorySnapshot:
+    """One command's view of a repository's history: each git question is asked once.
+
+    The plan and the history commands take one snapshot and read tags, refs, ancestry,
+    commit times and the remote through it; everything after is pure code. Nothing here is
+    read before it is asked for (`relkit version` never lists branches), and nothing is
+    cached across commands: a snapshot lives as long as the command that made it, so a
+    command that writes (cut, tag) takes a new one after writing.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._tags: list[TagRef] | None = None
+        self._resolved: dict[str, str | None] = {}
+        self._ancestry: dict[tuple[str, str], bool] = {}
+        self._times: dict[str, datetime] = {}
+        self._remote_urls: dict[str, str | None] = {}
+        self._shallow: bool | None = None
+        self._branch_tips: dict[str, dict[str, str]] = {}
+        self._memo: dict[str, Any] = {}
+
+    def tags(self) -> list[TagRef]:
+        if self._tags is None:
+            self._tags = list_tags(self.root)
+        return self._tags
+
+    def resolve(self, rev: str) -> str | None:
+        if rev not in self._resolved:
+            self._resolved[rev] = resolve(self.root, rev)
+        return self._resolved[rev]
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        if ancestor == descendant:
+            return True
+        key = (ancestor, descendant)
+        if key not in self._ancestry:
+            self._ancestry[key] = is_ancestor(self.root, ancestor, descendant)
+        return self._ancestry[key]
+
+    def merged_tags(self, names: Sequence[str], target: str) -> set[str]:
+        """Which of the tags `names` point at `target` or an ancestor of it, in ONE git
+        process: a repository with release lines on other branches (nuxt's 4.4.x above main)
+        otherwise needs one `merge-base` per tag above the one that is merged."""
+        # for-each-ref reads each name as a pattern; git refuses `*`, `?`, `[` and `\\` in
+        # ref names (check-ref-format), so an existing tag's name matches itself, plus names
+        # below it (`v1/x`), which the set lookup drops.
+        if not names:
+            return set()
+        result = _git(
+            self.root,
+            "for-each-ref",
+            f"--merged={target}",
+            "--format=%(refname)",
+            *(f"refs/tags/{name}" for name in names),
+        )
+        wanted = set(names)
+        found: set[str] = set()
+        for line in result.stdout.decode("utf-8", "replace").splitlines():
+            name = line.removeprefix("refs/tags/")
+            if name in wanted:
+                found.add(name)
+        return found
+
+    def is_shallow(self) -> bool:
+        if self._shallow is None:
+            self._shallow = is_shallow(self.root)
+        return self._shallow
+
+    def commit_time(self, sha: str) -> datetime:
+        if sha not in self._times:
+            self._times[sha] = commit_time(self.root, sha)
+        return self._times[sha]
+
+    def read_commits(
+        self, revisions: Sequence[str] = ("HEAD",), paths: Sequence[str] = ()
+    ) -> list[RawCommit]:
+        """Commits of `revisions`; their committer times answer `commit_time` afterwards."""
+        commits = read_commits(self.root, revisions, paths)
+        for commit in commits:
+            self._times.setdefault(commit.sha, commit.committed_at)
+        return commits
+
+    def iter_commits(
+        self, revisions: Sequence[str] = ("HEAD",), paths: Sequence[str] = ()
+    ) -> Iterator[RawCommit]:
+        return iter_commits(self.root, revisions, paths)
+
+    def commit_graph(self, revision: str = "HEAD") -> list[tuple[str, tuple[str, ...], datetime]]:
+        return commit_graph(self.root, revision)
+
+    def remote_url(self, remote: str = "origin") -> str | None:
+        if remote not in self._remote_urls:
+            self._remote_urls[remote] = remote_url(self.root, remote)
+        return self._remote_urls[remote]
+
+    def remote_web_url(self, remote: str = "origin") -> str | None:
+        url = self.remote_url(remote)
+        return web_url_from_remote(url) if url is not None else None
+
+    def branch_tips(self, remote: str = "origin") -> dict[str, str]:
+        if remote not in self._branch_tips:
+            self._branch_tips[remote] = branch_tips(self.root, remote)
+        return self._branch_tips[remote]
+
+    def memo(self, key: str, compute: Callable[[], _T]) -> _T:
+        """`compute()` once per snapshot under `key` (the domain's parsed views of it, e.g.
+        the release tags of one tag format, shared by every reader in the command)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return cast(_T, self._memo[key])
+
+
+def snapshot_of(repo: Path | HistorySnapshot) -> HistorySnapshot:
+    """The snapshot to read `repo` through: the caller's own, or a new one for a path."""
+    return repo if isinstance(repo, HistorySnapshot) else HistorySnapshot(repo)

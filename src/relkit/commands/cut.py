@@ -175,12 +175,13 @@ def _run_pr(args: argparse.Namespace, config: RelkitConfig, repo: GitRepo) -> in
     print(outcome.message)
     if outcome.commit:
         how = "pushed" if outcome.pushed else "unchanged"
-        signed = (
-            ""
-            if outcome.signed is None
-            else (" (signed by GitHub)" if outcome.signed else " (not signed by GitHub)")
-        )
-        print(f"{plan.branch}: {outcome.commit[:7]} {how}{signed}")
+        short = outcome.commit[:7]
+        if outcome.signed is None:
+            print(f"{plan.branch}: {short} {how}")
+        elif outcome.signed:
+            print(f"{plan.branch}: {short} {how} (signed by GitHub)")
+        else:
+            print(f"{plan.branch}: {short} {how} (not signed by GitHub)")
     if outcome.url:
         print(outcome.url)
     return EXIT_OK

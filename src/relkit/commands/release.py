@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from relkit.adapters.git_history import HistorySnapshot
 from relkit.adapters.registry import resolve_many
 from relkit.commands._common import repo_config, repo_root
 from relkit.core.dist_files import sweep_stale
@@ -78,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
     config = repo_config(args)
     env = dict(os.environ)
     register_secrets(config, env)  # before anything could print one
-    tag = args.tag or tag_from_env(root, config, env)
+    history = HistorySnapshot(root)  # one read of git for the whole plan (issue 17)
+    tag = args.tag or tag_from_env(history, config, env)
     # A component's tag (api/v1.2.0) releases that component: its history, charts, bundles
     # and promotion, into its own dist/<component>/ so two components never share files.
     component = config.component_of_tag(tag)
@@ -87,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     if component is not None and not args.dist:
         dist_dir = dist_dir / component
     reporter = make_reporter(sys.stderr, env)
-    plan = build_plan(root, config, tag, env=env, resolver=resolve_many, component=component)
+    plan = build_plan(history, config, tag, env=env, resolver=resolve_many, component=component)
     if not args.json:
         for line in plan_summary(plan):
             print(f"relkit: plan: {line}", file=sys.stderr)

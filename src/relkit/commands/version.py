@@ -8,6 +8,7 @@ from typing import Any
 
 from relkit.commands._common import repo_config, repo_root
 from relkit.core.errors import EXIT_NO_RELEASE, EXIT_OK, NothingToRelease
+from relkit.history.conventional import count_non_conventional
 from relkit.history.releases import compute_next_version, scope_for
 from relkit.history.versioning import commit_bump
 
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             ],
             "commits": len({c.sha for c in commits}),
             # Counted even when changelog.other_commits = "drop" hides them.
-            "non_conventional": sum(1 for c in commits if not c.conventional),
+            "non_conventional": count_non_conventional(commits),
         }
         print(json.dumps(document, indent=2))
         return EXIT_OK if computed.version else EXIT_NO_RELEASE

@@ -82,8 +82,16 @@ class _Section(BaseModel):
 class CommitType(_Section):
     """How one conventional-commit type is shown and how far it bumps the version."""
 
-    section: str | None = None  # None: never shown in the changelog
-    bump: Bump = "none"
+    section: str | None = Field(
+        None,
+        description="Changelog heading for commits of this type; unset: never shown.",
+        examples=["Features"],
+    )
+    bump: Bump = Field(
+        "none",
+        description="How far a commit of this type bumps the next version.",
+        examples=["minor"],
+    )
 
 
 DEFAULT_COMMIT_TYPES: dict[str, CommitType] = {
@@ -109,9 +117,22 @@ class VersionFile(_Section):
     `pattern` (a regular expression with a named group `version`) says where.
     """
 
-    path: str
-    key: str | None = None
-    pattern: str | None = None
+    path: str = Field(
+        description="The file, relative to the repository root.",
+        examples=["charts/web/Chart.yaml"],
+    )
+    key: str | None = Field(
+        None,
+        description="Dotted key path in a YAML or TOML file (by extension); "
+        "set exactly one of key and pattern.",
+        examples=["appVersion"],
+    )
+    pattern: str | None = Field(
+        None,
+        description="Regular expression with a named group `version`; "
+        "set exactly one of key and pattern.",
+        examples=['__version__ = "(?P<version>[^"]+)"'],
+    )
 
     @model_validator(mode="after")
     def _one_locator(self) -> VersionFile:
@@ -125,23 +146,94 @@ class VersionFile(_Section):
 
 
 class ChangelogConfig(_Section):
-    file: str = "CHANGELOG.md"
-    mode: Literal["update", "init"] = "update"
-    template_dir: str | None = None  # templates here override the shipped ones by name
-    other_commits: Literal["list", "drop"] = "list"  # non-conventional commits
+    """The changelog file `relkit changelog` and `relkit cut` write."""
+
+    file: str = Field(
+        "CHANGELOG.md",
+        description="The changelog file, relative to the repository root.",
+        examples=["docs/CHANGELOG.md"],
+    )
+    mode: Literal["update", "init"] = Field(
+        "update",
+        description="update: insert new releases above the existing ones; "
+        "init: rewrite the whole file from the history.",
+        examples=["init"],
+    )
+    template_dir: str | None = Field(
+        None,
+        description="Directory whose Jinja2 templates override the shipped ones by name.",
+        examples=[".relkit/templates"],
+    )
+    other_commits: Literal["list", "drop"] = Field(
+        "list",
+        description="Non-conventional commits: listed under 'Other', or dropped.",
+        examples=["drop"],
+    )
     # "fold": a pre-release reached by a higher final release has no section of its own
     # (its commits are in the final's); "own": every pre-release tag has its section.
-    prereleases: Literal["fold", "own"] = "fold"
+    prereleases: Literal["fold", "own"] = Field(
+        "fold",
+        description="fold: a pre-release followed by its final release has no section of "
+        "its own (its commits are in the final's); own: every pre-release tag has one.",
+        examples=["own"],
+    )
+    # A squash merge whose title is a Conventional Commit: "title" lists the title alone (its
+    # bullets still count for the version, breaking changes and reverts), "split" lists every
+    # conventional bullet too (issue 16; docs/maintainers/squash-merges.md).
+    squash_bullets: Literal["title", "split"] = Field(
+        "title",
+        description="A squash merge with a conventional title: title lists the title alone "
+        "(its bullets still count for the version, breaking changes and reverts); split lists "
+        "every conventional bullet too.",
+        examples=["split"],
+    )
+    # Contributors: GitHub bots ("[bot]" names, their noreply addresses) are left out unless
+    # "list"; anyone whose name or e-mail address one of these patterns finds is left out.
+    bot_contributors: Literal["drop", "list"] = Field(
+        "drop",
+        description="GitHub bots ('[bot]' names, their noreply addresses) among the "
+        "contributors: left out (drop), or listed.",
+        examples=["list"],
+    )
+    exclude_contributors: list[Regex] = Field(
+        default_factory=list,
+        description="Contributors whose name or e-mail address one of these regular "
+        "expressions finds are left out.",
+        examples=[["^renovate", "@acme-robots\\.example$"]],
+    )
 
 
 class ChartConfig(_Section):
-    path: str  # chart directory (holds Chart.yaml)
-    registry: str  # oci://host[:port]/path
-    set_version: bool = True
-    set_app_version: bool = True
-    image: str | None = None  # bundle image whose digest pins the chart's default image
-    image_values_key: str | None = None  # e.g. "image.digest"
-    helm: Literal["sdk", "cli"] = "sdk"
+    path: str = Field(
+        description="The chart directory (holds Chart.yaml), relative to the repository root.",
+        examples=["charts/web"],
+    )
+    registry: str = Field(
+        description="OCI registry the chart is pushed to, as oci://host[:port]/path.",
+        examples=["oci://ghcr.io/acme/charts"],
+    )
+    set_version: bool = Field(
+        True, description="Set Chart.yaml's version to the release version.", examples=[False]
+    )
+    set_app_version: bool = Field(
+        True, description="Set Chart.yaml's appVersion to the release version.", examples=[False]
+    )
+    image: str | None = Field(
+        None,
+        description="A release image (from bundles[].images) whose digest pins the chart's "
+        "default image.",
+        examples=["ghcr.io/acme/web"],
+    )
+    image_values_key: str | None = Field(
+        None,
+        description="The values.yaml key (dotted path) that receives the image's digest.",
+        examples=["image.digest"],
+    )
+    helm: Literal["sdk", "cli"] = Field(
+        "sdk",
+        description="sdk: the embedded Helm Go SDK; cli: run the helm binary.",
+        examples=["cli"],
+    )
 
     @field_validator("registry")
     @classmethod
@@ -152,10 +244,26 @@ class ChartConfig(_Section):
 
 
 class BundleConfig(_Section):
-    name: str
-    path: str  # bundles/<name>/ with compose.yaml
-    registry: str | None = None  # oci://host/path; None: only written to dist/
-    images: list[str] = Field(default_factory=list)  # images released with this version
+    name: str = Field(
+        description="The bundle's name: the archive is NAME-VERSION.tar.gz.", examples=["acme"]
+    )
+    path: str = Field(
+        description="The bundle directory (holds the compose file), relative to the "
+        "repository root.",
+        examples=["bundles/example"],
+    )
+    registry: str | None = Field(
+        None,
+        description="OCI registry the bundle is pushed to (oci://host/path); "
+        "unset: only written to the dist directory.",
+        examples=["oci://ghcr.io/acme/bundles"],
+    )
+    images: list[str] = Field(
+        default_factory=list,
+        description="Images released with this version ({version} is replaced); "
+        "pinned by digest in the bundle.",
+        examples=[["ghcr.io/acme/web:{version}"]],
+    )
 
     @field_validator("registry")
     @classmethod
@@ -166,22 +274,70 @@ class BundleConfig(_Section):
 
 
 class SigningConfig(_Section):
-    mode: Literal["keyless", "key", "none"] = "keyless"
-    key_file: str | None = None
-    key_env: str = "RELKIT_SIGNING_KEY"  # PEM key in this environment variable
-    key_password_env: str = "RELKIT_SIGNING_KEY_PASSWORD"
+    """How bundles and attestations are signed."""
+
+    mode: Literal["keyless", "key", "none"] = Field(
+        "keyless",
+        description="keyless: Sigstore with the workflow's OIDC identity; key: an ECDSA P-256 "
+        "key; none: unsigned.",
+        examples=["key"],
+    )
+    key_file: str | None = Field(
+        None,
+        description="Key mode: a PEM EC P-256 private key file; unset: the key_env variable.",
+        examples=["cosign.key"],
+    )
+    key_env: str = Field(
+        "RELKIT_SIGNING_KEY",
+        description="Key mode: the environment variable holding the PEM private key.",
+        examples=["RELEASE_SIGNING_KEY"],
+    )
+    key_password_env: str = Field(
+        "RELKIT_SIGNING_KEY_PASSWORD",
+        description="Key mode: the environment variable holding an encrypted key's password.",
+        examples=["RELEASE_SIGNING_KEY_PASSWORD"],
+    )
 
 
 class ImagesConfig(_Section):
     """The signed-image gate: who must have signed every image a release pins."""
 
-    verify: bool = False  # check signatures in the plan (and `relkit verify --images`)
-    identity: str | None = None  # exact certificate identity, e.g. the merge workflow on main
-    identity_regexp: str | None = None  # or a regexp over it (unanchored, like cosign's)
-    issuer: str = "https://token.actions.githubusercontent.com"
-    source_repository: str | None = None  # owner/name the signing run must belong to
-    source_ref: str | None = None  # e.g. "refs/heads/main"; unset: any ref
-    require_provenance: bool = False  # also require SLSA provenance from the same signer
+    verify: bool = Field(
+        False,
+        description="Check every pinned image's signature in the release plan "
+        "(and in `relkit verify --images`).",
+        examples=[True],
+    )
+    identity: str | None = Field(
+        None,
+        description="The exact certificate identity that must have signed the images.",
+        examples=["https://github.com/acme/shop/.github/workflows/build.yml@refs/heads/main"],
+    )
+    identity_regexp: str | None = Field(
+        None,
+        description="Or a regular expression over the identity (unanchored, like cosign's).",
+        examples=[r"^https://github\.com/acme/.+/\.github/workflows/build\.yml@refs/heads/main$"],
+    )
+    issuer: str = Field(
+        "https://token.actions.githubusercontent.com",
+        description="The OIDC issuer of the signing certificate.",
+        examples=["https://token.actions.githubusercontent.com"],
+    )
+    source_repository: str | None = Field(
+        None,
+        description="owner/name the signing workflow run must belong to (Fulcio extension).",
+        examples=["acme/shop"],
+    )
+    source_ref: str | None = Field(
+        None,
+        description="The git ref the signing run must have run on; unset: any ref.",
+        examples=["refs/heads/main"],
+    )
+    require_provenance: bool = Field(
+        False,
+        description="Also require SLSA provenance from the same signer.",
+        examples=[True],
+    )
 
     @model_validator(mode="after")
     def _one_identity(self) -> ImagesConfig:
@@ -196,10 +352,25 @@ class ImagesConfig(_Section):
 
 
 class GitHubConfig(_Section):
-    repository: str | None = None  # owner/name; default: $GITHUB_REPOSITORY
+    """Where the GitHub Release is created."""
+
+    repository: str | None = Field(
+        None,
+        description="owner/name of the repository; unset: $GITHUB_REPOSITORY.",
+        examples=["acme/shop"],
+    )
     # None: $GITHUB_API_URL (set by GitHub Actions, also on Enterprise Server), else github.com
-    api_url: str | None = None
-    forge: Literal["github", "none"] = "github"
+    api_url: str | None = Field(
+        None,
+        description="The REST API URL; unset: $GITHUB_API_URL, else https://api.github.com.",
+        examples=["https://ghe.example.com/api/v3"],
+    )
+    forge: Literal["github", "none"] = Field(
+        "github",
+        description="github: create the GitHub Release; none: write notes and assets to the "
+        "dist directory only.",
+        examples=["none"],
+    )
 
 
 class PromoteEdit(_Section):
@@ -209,11 +380,33 @@ class PromoteEdit(_Section):
     {digest:IMAGE} and {image:IMAGE} (the digest-pinned reference).
     """
 
-    file: str
-    kind: Literal["helm-values", "kustomize", "yaml"] = "helm-values"
-    key: str | None = None  # dotted key path for helm-values / yaml
-    image: str | None = None  # kustomize images[].name to edit
-    value: str = "{digest}"
+    file: str = Field(
+        description="The file to edit, relative to the GitOps repository root.",
+        examples=["envs/staging/values.yaml"],
+    )
+    kind: Literal["helm-values", "kustomize", "yaml"] = Field(
+        "helm-values",
+        description="helm-values or yaml: set `key`; kustomize: edit the images[] entry "
+        "named `image`.",
+        examples=["kustomize"],
+    )
+    key: str | None = Field(
+        None,
+        description="Dotted key path (helm-values, yaml; list indexes and [name=x] selectors "
+        "for yaml), or the images[] field for kustomize (digest, newTag, newName).",
+        examples=["image.digest"],
+    )
+    image: str | None = Field(
+        None,
+        description="kustomize: the images[].name entry to edit.",
+        examples=["ghcr.io/acme/worker"],
+    )
+    value: str = Field(
+        "{digest}",
+        description="Template of the new value: {version}, {tag}, {chart_version}, "
+        "{digest:IMAGE}, {image:IMAGE}.",
+        examples=["{digest:web}"],
+    )
 
 
 class PromoteEnvironment(_Section):
@@ -221,25 +414,77 @@ class PromoteEnvironment(_Section):
 
     Unset keys take the `[promote]` value, so an environment usually only names its edits."""
 
-    name: str
-    edits: list[PromoteEdit]
-    base: str | None = None
-    branch: str | None = None
-    labels: list[str] | None = None
-    reviewers: list[str] | None = None
+    name: str = Field(
+        description="The environment's name, for `relkit promote NAME`.", examples=["dev"]
+    )
+    edits: list[PromoteEdit] = Field(
+        description="The changes that promote this environment.",
+        examples=[[{"file": "envs/dev/values.yaml", "key": "image.digest"}]],
+    )
+    base: str | None = Field(
+        None, description="Branch the PR targets; unset: [promote].base.", examples=["main"]
+    )
+    branch: str | None = Field(
+        None,
+        description="The PR branch; unset: [promote].branch.",
+        examples=["relkit/promote-dev"],
+    )
+    labels: list[str] | None = Field(
+        None, description="PR labels; unset: [promote].labels.", examples=[["dev-bump"]]
+    )
+    reviewers: list[str] | None = Field(
+        None, description="PR reviewers; unset: [promote].reviewers.", examples=[["carol"]]
+    )
 
 
 class PromoteConfig(_Section):
-    repository: str  # owner/name of the GitOps repository
-    url: str | None = None  # git URL; default https://github.com/<repository>.git
-    base: str = "main"
-    environment: str = "staging"  # what `relkit release` promotes, with `edits`
-    branch: str = "relkit/promote-{environment}-{version}"
-    labels: list[str] = Field(default_factory=list)
-    reviewers: list[str] = Field(default_factory=list)
-    token_env: str = "RELKIT_GITOPS_TOKEN"
-    edits: list[PromoteEdit] = Field(default_factory=list)
-    environments: list[PromoteEnvironment] = Field(default_factory=list)
+    """The GitOps promotion PR `relkit release` opens (and `relkit promote` for others)."""
+
+    repository: str = Field(
+        description="owner/name of the GitOps repository the PR is opened in.",
+        examples=["acme/gitops"],
+    )
+    url: str | None = Field(
+        None,
+        description="Its git URL; unset: $GITHUB_SERVER_URL/<repository>.git.",
+        examples=["https://github.com/acme/gitops.git"],
+    )
+    base: str = Field("main", description="The branch the PR targets.", examples=["production"])
+    environment: str = Field(
+        "staging",
+        description="The environment `relkit release` promotes with `edits`.",
+        examples=["staging"],
+    )
+    branch: str = Field(
+        "relkit/promote-{environment}-{version}",
+        description="The PR branch: {environment}, {version} and {tag} are replaced.",
+        examples=["relkit/promote-{environment}"],
+    )
+    labels: list[str] = Field(
+        default_factory=list, description="Labels put on the PR.", examples=[["promotion"]]
+    )
+    reviewers: list[str] = Field(
+        default_factory=list,
+        description="GitHub logins asked to review the PR.",
+        examples=[["alice"]],
+    )
+    token_env: str = Field(
+        "RELKIT_GITOPS_TOKEN",
+        description="The environment variable holding the token for the GitOps repository.",
+        examples=["GITOPS_TOKEN"],
+    )
+    edits: list[PromoteEdit] = Field(
+        default_factory=list,
+        description="The changes that promote `environment`.",
+        examples=[[{"file": "envs/staging/values.yaml", "key": "image.digest"}]],
+    )
+    environments: list[PromoteEnvironment] = Field(
+        default_factory=list,
+        description="More environments for `relkit promote NAME`; unset keys come from here.",
+        examples=[
+            [{"name": "dev", "edits": [{"file": "envs/dev/values.yaml", "key": "image.digest"}]}]
+        ],
+    )
 
     @model_validator(mode="after")
     def _unique_environments(self) -> PromoteConfig:
@@ -272,22 +517,58 @@ class ComponentConfig(_Section):
     """A monorepo component: its own paths, tags, changelog, version files, and what
     `relkit release` publishes for its tags (charts, bundles, promotion)."""
 
-    name: str
-    paths: list[str]
-    tag_prefix: str  # e.g. "api/" gives tags "api/v1.2.0"
-    changelog_file: str | None = None
-    version_files: list[VersionFile] = Field(default_factory=list)
-    charts: list[ChartConfig] = Field(default_factory=list)
-    bundles: list[BundleConfig] = Field(default_factory=list)
-    promote: PromoteConfig | None = None
+    name: str = Field(description="The component's name (`--component NAME`).", examples=["api"])
+    paths: list[str] = Field(
+        description="Paths whose commits belong to this component.", examples=[["services/api"]]
+    )
+    tag_prefix: str = Field(
+        description="Prefix of the component's tags: api/ gives api/v1.2.0.", examples=["api/"]
+    )
+    changelog_file: str | None = Field(
+        None,
+        description="The component's changelog; unset: changelog.file inside its first path.",
+        examples=["services/api/CHANGELOG.md"],
+    )
+    version_files: list[VersionFile] = Field(
+        default_factory=list,
+        description="Files `relkit cut` bumps for this component (the top-level ones are not).",
+        examples=[[{"path": "services/api/VERSION", "pattern": "^(?P<version>\\S+)$"}]],
+    )
+    charts: list[ChartConfig] = Field(
+        default_factory=list,
+        description="Charts released with this component's tags.",
+        examples=[[{"path": "services/api/chart", "registry": "oci://ghcr.io/acme/charts"}]],
+    )
+    bundles: list[BundleConfig] = Field(
+        default_factory=list,
+        description="Bundles released with this component's tags.",
+        examples=[[{"name": "api", "path": "services/api/bundle"}]],
+    )
+    promote: PromoteConfig | None = Field(
+        None,
+        description="The promotion this component's releases open.",
+        examples=[{"repository": "acme/gitops"}],
+    )
 
 
 class ReleasePrConfig(_Section):
     """`relkit cut --pr` and `relkit tag`: the release PR's branch and the label of a tagged one."""
 
-    branch: str = "relkit/release"
-    component_branch: str = "relkit/release-{component}"
-    released_label: str = "relkit: released"
+    branch: str = Field(
+        "relkit/release",
+        description="Head branch of the project's release PR.",
+        examples=["release/next"],
+    )
+    component_branch: str = Field(
+        "relkit/release-{component}",
+        description="Head branch of a component's release PR; must contain {component}.",
+        examples=["release/{component}"],
+    )
+    released_label: str = Field(
+        "relkit: released",
+        description="Label `relkit tag` puts on the release PR it tagged.",
+        examples=["released"],
+    )
 
     @field_validator("component_branch")
     @classmethod
@@ -305,24 +586,98 @@ class ReleasePrConfig(_Section):
 
 
 class RelkitConfig(_Section):
-    tag_format: str = "v{version}"
-    release_branches: list[str] = Field(default_factory=lambda: ["main", "master"])
-    major_on_zero: bool = False
-    prerelease_token: str = "rc"
-    exclude_patterns: list[Regex] = Field(default_factory=lambda: [r"^chore\(release\):"])
-    commit_types: dict[str, CommitType] = Field(default_factory=lambda: dict(DEFAULT_COMMIT_TYPES))
-    repository_url: str | None = None  # for links; default derived from the origin remote
-    changelog: ChangelogConfig = Field(default_factory=ChangelogConfig)
-    version_files: list[VersionFile] = Field(default_factory=list)
-    components: list[ComponentConfig] = Field(default_factory=list)
-    charts: list[ChartConfig] = Field(default_factory=list)
-    bundles: list[BundleConfig] = Field(default_factory=list)
-    signing: SigningConfig = Field(default_factory=SigningConfig)
-    images: ImagesConfig = Field(default_factory=ImagesConfig)
-    github: GitHubConfig = Field(default_factory=GitHubConfig)
-    promote: PromoteConfig | None = None
-    release_pr: ReleasePrConfig = Field(default_factory=ReleasePrConfig)
-    dist_dir: str = "dist"
+    """relkit's configuration: `relkit.toml`, or `[tool.relkit]` in `pyproject.toml`."""
+
+    tag_format: str = Field(
+        "v{version}",
+        description="How release tags are named; must contain {version}.",
+        examples=["{version}"],
+    )
+    release_branches: list[str] = Field(
+        default_factory=lambda: ["main", "master"],
+        description="Branches `relkit cut` and `relkit release` accept (globs allowed).",
+        examples=[["main", "release/*"]],
+    )
+    major_on_zero: bool = Field(
+        False,
+        description="Whether a breaking change before 1.0.0 bumps the major version "
+        "(false: the minor).",
+        examples=[True],
+    )
+    prerelease_token: str = Field(
+        "rc", description="The pre-release label of `--pre`: 1.3.0-rc.1.", examples=["beta"]
+    )
+    exclude_patterns: list[Regex] = Field(
+        default_factory=lambda: [r"^chore\(release\):"],
+        description="Commit subjects matching any of these regular expressions are ignored.",
+        examples=[["^chore\\(release\\):", "(?i)^wip"]],
+    )
+    commit_types: dict[str, CommitType] = Field(
+        default_factory=lambda: dict(DEFAULT_COMMIT_TYPES),
+        description="Conventional-commit types: their changelog section and version bump. "
+        "Setting this table replaces the defaults.",
+        examples=[{"feat": {"section": "Features", "bump": "minor"}}],
+    )
+    repository_url: str | None = Field(
+        None,
+        description="Web URL for links in the changelog; unset: derived from origin.",
+        examples=["https://github.com/acme/shop"],
+    )
+    changelog: ChangelogConfig = Field(
+        default_factory=ChangelogConfig,
+        description="The changelog file.",
+        examples=[{"file": "docs/CHANGELOG.md"}],
+    )
+    version_files: list[VersionFile] = Field(
+        default_factory=list,
+        description="Files whose version `relkit cut` bumps.",
+        examples=[[{"path": "pyproject.toml", "key": "project.version"}]],
+    )
+    components: list[ComponentConfig] = Field(
+        default_factory=list,
+        description="Monorepo components with their own tags, changelog and artifacts.",
+        examples=[[{"name": "api", "paths": ["services/api"], "tag_prefix": "api/"}]],
+    )
+    charts: list[ChartConfig] = Field(
+        default_factory=list,
+        description="Helm charts `relkit release` packages and pushes.",
+        examples=[[{"path": "charts/web", "registry": "oci://ghcr.io/acme/charts"}]],
+    )
+    bundles: list[BundleConfig] = Field(
+        default_factory=list,
+        description="Self-host Compose bundles `relkit release` builds, signs and pushes.",
+        examples=[[{"name": "acme", "path": "bundles/example"}]],
+    )
+    signing: SigningConfig = Field(
+        default_factory=SigningConfig,
+        description="How releases are signed.",
+        examples=[{"mode": "key", "key_env": "RELKIT_SIGNING_KEY"}],
+    )
+    images: ImagesConfig = Field(
+        default_factory=ImagesConfig,
+        description="The signed-image gate.",
+        examples=[{"verify": True, "identity_regexp": "^https://github\\.com/acme/"}],
+    )
+    github: GitHubConfig = Field(
+        default_factory=GitHubConfig,
+        description="The GitHub Release.",
+        examples=[{"repository": "acme/shop", "forge": "github"}],
+    )
+    promote: PromoteConfig | None = Field(
+        None,
+        description="The GitOps promotion PR.",
+        examples=[{"repository": "acme/gitops"}],
+    )
+    release_pr: ReleasePrConfig = Field(
+        default_factory=ReleasePrConfig,
+        description="`relkit cut --pr` and `relkit tag`: the release PR's branches and label.",
+        examples=[{"branch": "relkit/release"}],
+    )
+    dist_dir: str = Field(
+        "dist",
+        description="Where release outputs are written, relative to the repository root.",
+        examples=["build/release"],
+    )
 
     @field_validator("tag_format")
     @classmethod

@@ -2,7 +2,9 @@
 
 A `Release` is one version's entries grouped into sections in `commit_types` order, with the
 breaking changes first, "Other" (non-conventional commits) last when
-`changelog.other_commits == "list"`, and the contributors (authors and co-authors).
+`changelog.other_commits == "list"`, and the contributors (authors and co-authors, bots and
+`exclude_contributors` left out). A squash commit's bullets are listed as `squash_bullets` says
+(issue 16; docs/maintainers/squash-merges.md); its breaking changes always are.
 
 Update mode inserts only the new sections into an existing changelog: right below the line
 `<!-- relkit: insert -->` when the file has it, otherwise above the first release heading
@@ -20,7 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 from relkit.core.config import CommitType, RelkitConfig
 from relkit.core.model import Version
-from relkit.history.conventional import ConventionalCommit, Person, cancel_reverts
+from relkit.history.conventional import (
+    ConventionalCommit,
+    Person,
+    cancel_reverts,
+    is_bot,
+    is_excluded,
+)
 
 if TYPE_CHECKING:
     from relkit.history.templating import TemplateRenderer
@@ -28,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "INSERT_MARKER",
     "OTHER_SECTION",
+    "ContributorFilter",
     "Links",
     "Release",
     "Section",
@@ -72,6 +81,28 @@ class Links:
 
 
 @dataclass(frozen=True)
+class ContributorFilter:
+    """Who the contributor lists leave out: bots unless `bots`, and anyone whose name or
+    e-mail address one of `exclude` (`[changelog] exclude_contributors`) finds."""
+
+    exclude: tuple[str, ...] = ()
+    bots: bool = False
+
+    @classmethod
+    def of(cls, config: RelkitConfig) -> ContributorFilter:
+        changelog = config.changelog
+        return cls(tuple(changelog.exclude_contributors), changelog.bot_contributors == "list")
+
+    def shows(self, person: Person) -> bool:
+        if not self.bots and is_bot(person):
+            return False
+        return not (
+            self.exclude
+            and (is_excluded(person.name, self.exclude) or is_excluded(person.email, self.exclude))
+        )
+
+
+@dataclass(frozen=True)
 class Section:
     title: str
     entries: tuple[ConventionalCommit, ...]
@@ -111,15 +142,25 @@ def build_release(
     other_commits: str = "list",
     retags: str | None = None,
     merges: Sequence[str] | None = None,
+    squash_bullets: str = "title",
+    contributors: ContributorFilter | None = None,
 ) -> Release:
-    """Group one release's commits (newest first, as git lists them) into sections."""
+    """Group one release's commits (newest first, as git lists them) into sections.
+
+    Every entry counts for reverts; the sections list an entry as its `listing` and
+    `squash_bullets` say, the breaking changes list every breaking description (a bullet's
+    too: a breaking change is never hidden by how squashes are shown).
+    """
     kept = cancel_reverts(commits)
+    split = squash_bullets == "split"
     by_title: dict[str, list[ConventionalCommit]] = {}
     order: list[str] = []
     for commit_type in commit_types.values():
         if commit_type.section and commit_type.section not in order:
             order.append(commit_type.section)
     for commit in kept:
+        if commit.listing != "entry" and (commit.listing == "repeat" or not split):
+            continue
         if commit.conventional:
             configured = commit_types.get(commit.type)
             title = configured.section if configured else None
@@ -134,14 +175,16 @@ def build_release(
     for commit in kept:
         for person in commit.people:
             people.setdefault(person.key, person)
+    keep = contributors or ContributorFilter()
+    shown = [person for person in people.values() if keep.shows(person)]
     return Release(
         version=version,
         tag=tag,
         previous_tag=previous_tag,
         date=released_on,
         sections=sections,
-        breaking=tuple(c for c in kept if c.breaking),
-        contributors=tuple(sorted(people.values(), key=lambda p: (p.name.lower(), p.email))),
+        breaking=tuple(c for c in kept if c.breaking and c.breaking_descriptions),
+        contributors=tuple(sorted(shown, key=lambda p: (p.name.lower(), p.email))),
         commits=tuple(kept),
         retags=retags,
         merges=tuple(merges) if merges is not None else None,

@@ -11,8 +11,12 @@ Rules (Conventional Commits 1.0.0 plus what real histories need):
 - merge commits are not entries (the commits they bring in are);
 - a squash body holding several conventional headers as bullets (GitHub's
   `* feat: a\\n\\n* fix: b`) or `git merge --squash` blocks yields each of them, each parsed as
-  its own message (`relkit.history.squash` cuts the body); the squash commit's own header is kept
-  only when it is conventional and not a repeat of a bullet;
+  its own message (`relkit.history.squash` cuts the body), after the squash commit's own header when
+  that is conventional. Every entry is returned, whatever the changelog shows: `listing` says
+  how the changelog may list it (issue 16), so versions and checks never depend on how a
+  changelog is presented;
+- GitHub's wrap of a long PR title (subject ending in `…`, body starting with `…`) is joined
+  back into one header;
 - `revert: ...`, git's `Revert "..."` and GitHub's `Revert "..." (#2)` record the reverted
   sha from `This reverts commit X` and the reverted header; `cancel_reverts` drops both when
   they land in the same release;
@@ -30,16 +34,21 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Literal
 
 from relkit.core.model import RawCommit
 from relkit.history.squash import SquashBody, SquashPart, split_squash
 
 __all__ = [
     "ConventionalCommit",
+    "Listing",
     "Person",
     "cancel_reverts",
+    "count_non_conventional",
+    "description_key",
+    "is_bot",
     "is_excluded",
     "parse_commit",
     "parse_commits",
@@ -94,6 +103,30 @@ class Person:
         return self.email.lower() or self.name.lower()
 
 
+# GitHub Apps commit as `name[bot] <id+name[bot]@users.noreply.github.com>`; the name may be
+# shown without the suffix (github-actions), the address keeps it.
+_BOT_SUFFIX = "[bot]"
+_GITHUB_NOREPLY = "@users.noreply.github.com"
+
+
+def is_bot(person: Person) -> bool:
+    """Whether `person` is a GitHub App or bot account (`[bot]` name or noreply address)."""
+    if person.name.rstrip().lower().endswith(_BOT_SUFFIX):
+        return True
+    email = person.email.strip().lower()
+    return email.endswith(_GITHUB_NOREPLY) and email[: -len(_GITHUB_NOREPLY)].endswith(_BOT_SUFFIX)
+
+
+# How the changelog may list an entry (issue 16):
+# - "entry": always (a commit's own message, or a bullet of a squash whose title is not a
+#   Conventional Commit: today's behaviour for `Merge pull request ...`/`Update deps (#12)`);
+# - "bullet": a bullet of a squash with a conventional title, listed only with
+#   `squash_bullets = "split"`;
+# - "repeat": its description repeats an earlier entry of the same commit: never listed.
+# Every entry counts for the version, for reverts and for breaking changes, in both modes.
+Listing = Literal["entry", "bullet", "repeat"]
+
+
 @dataclass(frozen=True)
 class ConventionalCommit:
     """One changelog entry. A squash commit may give several, all with the same `sha`."""
@@ -115,6 +148,9 @@ class ConventionalCommit:
     co_authors: tuple[Person, ...] = ()
     reverts: str | None = None  # sha (possibly abbreviated) this commit reverts
     reverts_header: str | None = None  # header of the reverted commit, when given
+    listing: Listing = "entry"
+    bullet: int | None = None  # position (1-based) of the squashed message it comes from
+    squash_header: str | None = None  # for a bullet: the header of the squash commit
 
     @property
     def short_sha(self) -> str:
@@ -206,7 +242,7 @@ def _git_revert_subject(header: str) -> str | None:
 
 def parse_message(message: str) -> _Message:
     """Parse one commit message (no squash expansion)."""
-    return _parse_text(_normalize_newlines(message))
+    return _parse_text(_unwrap_title(_normalize_newlines(message).strip()))
 
 
 def _parse_text(message: str) -> _Message:
@@ -281,36 +317,95 @@ def _norm_header(header: str) -> str:
     return _split_pr(header)[0].strip().lower()
 
 
-def _squash_messages(header: str, squash: SquashBody) -> tuple[_Message, list[_Message]] | None:
+_ELLIPSIS = "\u2026"  # GitHub cuts a long PR title with "…", never with "..."
+
+
+def description_key(description: str) -> str:
+    """What makes two descriptions "the same" within one commit (issue 16): case, runs of
+    blanks, a trailing `…` and a `(#N)` suffix aside."""
+    # One rstrip, not a loop of slices: a subject of 50,000 "…" stays linear.
+    text = _split_pr(description)[0].rstrip(_ELLIPSIS + " \t\n")
+    return " ".join(text.lower().split())
+
+
+def _unwrap_title(text: str) -> str:
+    """GitHub's wrap of a long PR title joined back: `feat: a long ti… (#7)` followed by a body
+    starting `…tle` is `feat: a long title (#7)`; anything else is returned as it is."""
+    header, newline, rest = text.partition("\n")
+    if not newline or _ELLIPSIS not in header:
+        return text
+    title, pr = _split_pr(header.rstrip())
+    body = rest.lstrip("\n")
+    if not title.endswith(_ELLIPSIS) or not body.startswith(_ELLIPSIS):
+        return text
+    continuation, _, after = body.partition("\n")
+    joined = title[: -len(_ELLIPSIS)] + continuation[len(_ELLIPSIS) :].rstrip()
+    if pr is not None:
+        joined += f" (#{pr})"
+    if not after.strip():
+        return joined
+    return joined + "\n\n" + after.lstrip("\n")
+
+
+@dataclass(frozen=True)
+class _Bullet:
+    """One conventional squashed message, its place in the body and how it may be listed."""
+
+    position: int  # 1-based among the squash's parts, as a reader counts the bullets
+    part: SquashPart
+    message: _Message
+    listing: Listing = "entry"
+
+
+def _squash_messages(header: str, squash: SquashBody) -> tuple[_Message, list[_Bullet]] | None:
     """The squash commit's own message and its entries; None when no part is conventional.
 
     Each squashed message is parsed on its own, so its footers (`BREAKING CHANGE:` included)
     are its own. The squash commit's own message is its title, the text before the first part
-    and the trailers after the last one; it is an entry when conventional and not a repeat of
-    a part. Identical parts are listed once, and a revert part cancels its target part.
+    and the trailers after the last one; when conventional it is the first entry and the
+    parts are "bullet" entries (issue 16: one PR, one entry); otherwise the parts are entries
+    as they always were. Identical parts are kept once, a revert part cancels its target part,
+    a part repeating an earlier entry's description is a "repeat", and a breaking change
+    description already given by an earlier entry is not given twice.
     """
     # Identical texts parse identically: parse each once (a hostile body repeats one bullet).
     texts = {part.message: part for part in reversed(squash.parts)}
     parts = [
-        (part, message)
-        for part in squash.parts
+        _Bullet(position, part, message)
+        for position, part in enumerate(squash.parts, 1)
         if texts.get(part.message) is part and (message := _parse_text(part.message)).conventional
     ]
     if not parts:
         return None
     title = _parse_text("\n\n".join((header, squash.intro, squash.trailers)))
-    messages: list[_Message] = []
-    if title.conventional and _norm_header(title.header) not in {
-        _norm_header(message.header) for _, message in parts
-    }:
-        messages.append(title)
     # Identical: same header (case aside), body and footers. A body that differs (another
     # "This reverts commit X") makes another commit, even under the same header.
-    unique: dict[tuple[str, str, tuple[tuple[str, str], ...]], tuple[SquashPart, _Message]] = {}
-    for part, message in parts:
-        unique.setdefault((message.header.lower(), message.body, message.footers), (part, message))
-    messages.extend(message for _, message in _cancel_squashed_reverts(list(unique.values())))
-    return title, messages
+    unique: dict[tuple[str, str, tuple[tuple[str, str], ...]], _Bullet] = {}
+    for bullet in parts:
+        message = bullet.message
+        unique.setdefault((message.header.lower(), message.body, message.footers), bullet)
+    kept = _cancel_squashed_reverts(list(unique.values()))
+    seen: set[str] = set()
+    shown_breaking: set[str] = set()
+    if title.conventional:
+        seen.add(description_key(title.subject))
+        shown_breaking.update(description_key(d) for d in title.breaking_descriptions)
+    listing: Listing = "bullet" if title.conventional else "entry"
+    result: list[_Bullet] = []
+    for bullet in kept:
+        message = bullet.message
+        key = description_key(message.subject)
+        repeat = key in seen
+        seen.add(key)
+        if message.breaking_descriptions:
+            fresh = [
+                d for d in message.breaking_descriptions if description_key(d) not in shown_breaking
+            ]
+            shown_breaking.update(description_key(d) for d in fresh)
+            if len(fresh) != len(message.breaking_descriptions):
+                message = replace(message, breaking_descriptions=tuple(fresh))
+        result.append(replace(bullet, message=message, listing="repeat" if repeat else listing))
+    return title, result
 
 
 class _ByHeader:
@@ -351,13 +446,14 @@ def _by_sha_prefix(shas: Iterable[str | None]) -> dict[str, list[int]]:
 
 
 def _cancel_squashed_reverts(
-    parts: list[tuple[SquashPart, _Message]],
-) -> list[tuple[SquashPart, _Message]]:
+    parts: list[_Bullet],
+) -> list[_Bullet]:
     """Drop each revert part with the part it reverts (by the block's sha, else by header)."""
     dropped: set[int] = set()
-    by_header = _ByHeader(message.header for _, message in parts)
-    by_sha = _by_sha_prefix(part.sha for part, _ in parts)
-    for index, (_, message) in enumerate(parts):
+    by_header = _ByHeader(bullet.message.header for bullet in parts)
+    by_sha = _by_sha_prefix(bullet.part.sha for bullet in parts)
+    for index, bullet in enumerate(parts):
+        message = bullet.message
         if message.type != "revert" or index in dropped:
             continue
         target: int | None = None
@@ -368,7 +464,7 @@ def _cancel_squashed_reverts(
                     for i in by_sha.get(message.reverts[:7], [])
                     if i != index
                     and i not in dropped
-                    and (parts[i][0].sha or "").lower().startswith(message.reverts)
+                    and (parts[i].part.sha or "").lower().startswith(message.reverts)
                 ),
                 None,
             )
@@ -376,7 +472,7 @@ def _cancel_squashed_reverts(
             target = by_header.first(message.reverts_header, dropped, index)
         if target is not None:
             dropped.update((index, target))
-    return [pair for index, pair in enumerate(parts) if index not in dropped]
+    return [bullet for index, bullet in enumerate(parts) if index not in dropped]
 
 
 def parse_commit(raw: RawCommit) -> list[ConventionalCommit]:
@@ -384,7 +480,7 @@ def parse_commit(raw: RawCommit) -> list[ConventionalCommit]:
     if raw.is_merge:
         return []
     author = Person(raw.author_name, raw.author_email)
-    text = _normalize_newlines(raw.message).strip()
+    text = _unwrap_title(_normalize_newlines(raw.message).strip())
     header, _, rest = text.partition("\n")
     squash = split_squash(rest)
     expanded = _squash_messages(header, squash) if squash is not None else None
@@ -392,14 +488,22 @@ def parse_commit(raw: RawCommit) -> list[ConventionalCommit]:
         # The common case: one entry, nothing to merge from a squash commit.
         main = _parse_text(text)
         return [_entry(raw, author, main, main.pr, main.issues, main.co_authors)]
-    title, messages = expanded
+    title, bullets = expanded
     result: list[ConventionalCommit] = []
-    for message in messages:
+    if title.conventional:
+        result.append(_entry(raw, author, title, title.pr, title.issues, title.co_authors))
+    for bullet in bullets:
+        message = bullet.message
         # A squash keeps the PR number, issues and co-authors of its commit for every entry.
         pr = message.pr if message.pr is not None else title.pr
         issues = tuple(dict.fromkeys((*message.issues, *title.issues)))
         co_authors = tuple(dict.fromkeys((*message.co_authors, *title.co_authors)))
-        result.append(_entry(raw, author, message, pr, issues, co_authors))
+        entry = _entry(raw, author, message, pr, issues, co_authors)
+        result.append(
+            replace(
+                entry, listing=bullet.listing, bullet=bullet.position, squash_header=title.header
+            )
+        )
     return result
 
 
@@ -466,6 +570,12 @@ def parse_commits(
             continue
         result.extend(parse_commit(raw))
     return result
+
+
+def count_non_conventional(commits: Iterable[ConventionalCommit]) -> int:
+    """How many entries are not Conventional Commits: `relkit version --json`'s
+    `non_conventional` and `relkit check --range`'s count are this one number."""
+    return sum(1 for commit in commits if not commit.conventional)
 
 
 def cancel_reverts(commits: Sequence[ConventionalCommit]) -> list[ConventionalCommit]:

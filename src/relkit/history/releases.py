@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from relkit.adapters import git_history
+from relkit.adapters.git_history import HistorySnapshot, snapshot_of
 from relkit.core.config import ComponentConfig, RelkitConfig
 from relkit.core.errors import NothingToRelease, RelkitError, UsageError
 from relkit.core.model import RawCommit, Version
 from relkit.core.tag_format import TagFormat
 from relkit.history import attribution
 from relkit.history.changelog import (
+    ContributorFilter,
     Links,
     Release,
     build_release,
@@ -46,6 +47,7 @@ __all__ = [
     "changelog_text",
     "compute_next_version",
     "plan_release",
+    "reachable_release",
     "release_notes",
     "release_tags",
     "require_full_history",
@@ -85,10 +87,19 @@ class ReleaseTag:
     version: Version
 
 
-def release_tags(root: Path, scope: Scope) -> list[ReleaseTag]:
-    """Every release tag of `scope` (reachable or not), highest version first."""
+def release_tags(root: Path | HistorySnapshot, scope: Scope) -> list[ReleaseTag]:
+    """Every release tag of `scope` (reachable or not), highest version first.
+
+    Parsed once per snapshot and tag format: the plan asks for them several times.
+    """
+    history = snapshot_of(root)
+    key = f"release-tags {scope.tag_format.template}"
+    return list(history.memo(key, lambda: _parse_tags(history, scope)))  # a copy to keep
+
+
+def _parse_tags(history: HistorySnapshot, scope: Scope) -> list[ReleaseTag]:
     found: list[ReleaseTag] = []
-    for tag in git_history.list_tags(root):
+    for tag in history.tags():
         version = scope.tag_format.parse(tag.name)
         if version is not None:
             found.append(ReleaseTag(tag.name, tag.sha, version))
@@ -96,19 +107,31 @@ def release_tags(root: Path, scope: Scope) -> list[ReleaseTag]:
     return found
 
 
-def _reachable(
-    root: Path, tags: Sequence[ReleaseTag], target: str, *, finals_only: bool = False
+def reachable_release(
+    history: HistorySnapshot,
+    tags: Sequence[ReleaseTag],
+    target: str,
+    *,
+    finals_only: bool = False,
 ) -> ReleaseTag | None:
     """The highest of `tags` (sorted highest first) whose commit is an ancestor of `target`.
 
-    Tags on other branches are not releases of this line of history. One `merge-base` per
-    candidate: normally the first one is it, so this is cheap on any number of tags.
+    Tags on other branches are not releases of this line of history. Asked in batches that
+    grow (8, 32, 128, ...), one git process each: normally the first tag is it, and a
+    repository whose newest tags sit on other release lines needs one or two processes
+    instead of one per tag.
     """
-    for tag in tags:
-        if finals_only and tag.version.is_prerelease:
-            continue
-        if tag.sha == target or git_history.is_ancestor(root, tag.sha, target):
-            return tag
+    candidates = [t for t in tags if not (finals_only and t.version.is_prerelease)]
+    start, size = 0, 8
+    while start < len(candidates):
+        batch = candidates[start : start + size]
+        if batch[0].sha == target:
+            return batch[0]
+        merged = history.merged_tags([t.name for t in batch], target)
+        for tag in batch:
+            if tag.sha == target or tag.name in merged:
+                return tag
+        start, size = start + size, min(size * 4, 4096)  # a bounded command line
     return None
 
 
@@ -119,28 +142,51 @@ SHALLOW_HINT = (
 )
 
 
-def shallow_warning(root: Path) -> str | None:
+def shallow_warning(root: Path | HistorySnapshot) -> str | None:
     """A one-line warning when `root` is a shallow clone (changelog, notes: still printed)."""
-    if not git_history.is_shallow(root):
+    history = snapshot_of(root)
+    if not history.is_shallow():
         return None
     return (
-        f"{root} is a shallow clone: the history is cut short, so releases and commits may"
+        f"{history.root} is a shallow clone: the history is cut short, so releases and commits may"
         f" be missing (hint: {SHALLOW_HINT})"
     )
 
 
-def require_full_history(root: Path, action: str) -> None:
+def require_full_history(root: Path | HistorySnapshot, action: str) -> None:
     """Refuse to `action` (cut, release) from a shallow clone: it would publish wrong notes."""
-    if git_history.is_shallow(root):
+    history = snapshot_of(root)
+    if history.is_shallow():
         raise RelkitError(
-            f"{root} is a shallow clone: cannot {action} from a cut-short history",
+            f"{history.root} is a shallow clone: cannot {action} from a cut-short history",
             hint=SHALLOW_HINT,
         )
 
 
-def _links(root: Path, config: RelkitConfig) -> Links:
-    base = config.repository_url or git_history.remote_web_url(root)
+def _links(history: HistorySnapshot, config: RelkitConfig) -> Links:
+    """Where commit, PR and compare links point: `repository_url`, else the origin remote's
+    web address, else `[github] repository` (origin a local path or absent: a mirror, a
+    checkout made by a script; issue 16)."""
+    base = (
+        config.repository_url
+        or history.remote_web_url()
+        or _github_web_url(config.github.repository, config.github.api_url)
+    )
     return Links(base.rstrip("/") if base else None)
+
+
+def _github_web_url(repository: str | None, api_url: str | None) -> str | None:
+    """`https://github.com/owner/name`, or on GitHub Enterprise Server the web host of its
+    API URL (`https://ghe.example.com/api/v3` → `https://ghe.example.com/owner/name`)."""
+    if not repository:
+        return None
+    host = "https://github.com"
+    if api_url:
+        scheme, _, rest = api_url.rstrip("/").partition("://")
+        name = rest.split("/", 1)[0]
+        if scheme in ("http", "https") and name and name != "api.github.com":
+            host = f"{scheme}://{name}"
+    return f"{host}/{repository.strip('/')}"
 
 
 def _folds_into(tag: ReleaseTag, version: Version, *, fold: bool) -> bool:
@@ -156,14 +202,19 @@ def _folds_into(tag: ReleaseTag, version: Version, *, fold: bool) -> bool:
 
 
 def _previous(
-    root: Path, tags: Sequence[ReleaseTag], version: Version, target: str, *, fold: bool
+    history: HistorySnapshot,
+    tags: Sequence[ReleaseTag],
+    version: Version,
+    target: str,
+    *,
+    fold: bool,
 ) -> ReleaseTag | None:
     """The release a version's notes start from: the highest release below it reachable from
     `target` that is not folded into it: the same range as its changelog section."""
     # `tags` is sorted highest first: skip to the first one below `version`.
     start = next((i for i, t in enumerate(tags) if t.version < version), len(tags))
     below = [t for t in tags[start:] if not _folds_into(t, version, fold=fold)]
-    return _reachable(root, below, target)
+    return reachable_release(history, below, target)
 
 
 def _parse(raws: Sequence[RawCommit], config: RelkitConfig) -> list[ConventionalCommit]:
@@ -178,21 +229,22 @@ def _date(when: datetime) -> date:
 
 
 def compute_next_version(
-    root: Path,
+    root: Path | HistorySnapshot,
     config: RelkitConfig,
     *,
     component: str | None = None,
     pre: str | None = None,
 ) -> tuple[NextVersion, list[ConventionalCommit]]:
     """The next version at HEAD and the parsed commits since the last final release."""
+    history = snapshot_of(root)
     scope = scope_for(config, component)
-    head = git_history.resolve(root, "HEAD")
+    head = history.resolve("HEAD")
     if head is None:
-        raise UsageError(f"repository {root} has no commits", hint="commit something first")
-    tags = release_tags(root, scope)
-    base = _reachable(root, tags, head, finals_only=True)
+        raise UsageError(f"repository {history.root} has no commits", hint="commit something first")
+    tags = release_tags(history, scope)
+    base = reachable_release(history, tags, head, finals_only=True)
     revision = f"{base.sha}..HEAD" if base else "HEAD"
-    commits = _parse(git_history.read_commits(root, (revision,), scope.paths), config)
+    commits = _parse(history.read_commits((revision,), scope.paths), config)
     # The base is the last final release reachable from HEAD; pre-release numbers count every
     # tag of the format (reachable or not) so a new rc never reuses an existing tag name.
     known = [
@@ -224,7 +276,7 @@ class ReleaseInfo:
 
 
 def _release_for(
-    root: Path,
+    history: HistorySnapshot,
     config: RelkitConfig,
     scope: Scope,
     version: Version,
@@ -233,9 +285,9 @@ def _release_for(
     tags: Sequence[ReleaseTag],
 ) -> ReleaseInfo:
     fold = config.changelog.prereleases == "fold"
-    previous = _previous(root, tags, version, sha, fold=fold)
+    previous = _previous(history, tags, version, sha, fold=fold)
     revisions: tuple[str, ...] = (f"{previous.sha}..{sha}" if previous else sha,)
-    raws = git_history.read_commits(root, revisions, scope.paths)
+    raws = history.read_commits(revisions, scope.paths)
     # The changelog's rule: a release holds what no LOWER release reaches. `previous..tag`
     # is that set unless another lower release was merged in from a line `previous` does
     # not contain (two maintenance lines merged into main): its tagged commit is then in
@@ -249,16 +301,17 @@ def _release_for(
     if merged:
         excluded = [f"^{other}" for other in (previous.sha if previous else None, *merged) if other]
         revisions = (sha, *excluded)
-        raws = git_history.read_commits(root, revisions, scope.paths)
+        raws = history.read_commits(revisions, scope.paths)
     commits = _parse(raws, config)
     retags = previous.name if previous is not None and previous.sha == sha else None
     merges = None
     if not commits and retags is None:
         # Nothing of its own (a tag on the merge of a maintenance line): say which lower
         # releases it brings. Only here, so the usual notes read no more of the history.
-        graph = git_history.read_commits(root, revisions) if scope.paths else raws
-        merges = _merged_tags(root, graph, sha, tags, version, fold=fold)
-    committed_at = git_history.commit_time(root, sha)
+        graph = history.read_commits(revisions) if scope.paths else raws
+        merges = _merged_tags(history, graph, sha, tags, version, fold=fold)
+    committed_at = history.commit_time(sha)
+    contributors = ContributorFilter.of(config)
     release = build_release(
         commits,
         version=version,
@@ -267,10 +320,12 @@ def _release_for(
         released_on=_date(committed_at),
         commit_types=config.commit_types,
         other_commits=config.changelog.other_commits,
+        squash_bullets=config.changelog.squash_bullets,
+        contributors=contributors,
         retags=retags,
         merges=merges,
     )
-    notes = render_notes(release, _links(root, config), changelog_renderer(config, root))
+    notes = render_notes(release, _links(history, config), changelog_renderer(config, history.root))
     return ReleaseInfo(
         version=version,
         tag=tag,
@@ -294,7 +349,7 @@ def _first_parent_exit(parents: Mapping[str, Sequence[str]], sha: str) -> str | 
 
 
 def _merged_tags(
-    root: Path,
+    history: HistorySnapshot,
     graph: Sequence[RawCommit],
     sha: str,
     tags: Sequence[ReleaseTag],
@@ -312,25 +367,27 @@ def _merged_tags(
     for tag in reversed(tags):  # lowest first: a commit is named by the lowest tag on it
         if tag.sha not in brought or tag.sha in named or not tag.version < version:
             continue
-        if fold and tag.version.is_prerelease and _folded_elsewhere(root, tag, tags):
+        if fold and tag.version.is_prerelease and _folded_elsewhere(history, tag, tags):
             continue  # the changelog has no section for it
         named[tag.sha] = tag
     ordered = sorted(named.values(), key=lambda t: t.version.precedence, reverse=True)
     return tuple(t.name for t in ordered)
 
 
-def _folded_elsewhere(root: Path, tag: ReleaseTag, tags: Sequence[ReleaseTag]) -> bool:
+def _folded_elsewhere(
+    history: HistorySnapshot, tag: ReleaseTag, tags: Sequence[ReleaseTag]
+) -> bool:
     """Whether a final release of `tag`'s own version contains it ("fold": no section)."""
     return any(
         not t.version.is_prerelease
         and t.version.core == tag.version.core
-        and (t.sha == tag.sha or git_history.is_ancestor(root, tag.sha, t.sha))
+        and (t.sha == tag.sha or history.is_ancestor(tag.sha, t.sha))
         for t in tags
     )
 
 
 def plan_release(
-    root: Path,
+    root: Path | HistorySnapshot,
     config: RelkitConfig,
     *,
     tag: str | None = None,
@@ -343,6 +400,7 @@ def plan_release(
     `version` (default: the computed next version; raises `NothingToRelease` if there is none).
     Only that release's range is read, so this is fast whatever the history length.
     """
+    history = snapshot_of(root)
     scope = scope_for(config, component)
     if tag is not None:
         parsed = scope.tag_format.parse(tag)
@@ -351,28 +409,34 @@ def plan_release(
                 f"tag {tag!r} does not match the tag format {scope.tag_format.template!r}",
                 hint="pass a release tag such as " + scope.tag_format.render(Version(1, 0, 0)),
             )
-        sha = git_history.resolve(root, f"refs/tags/{tag}")
+        sha = history.resolve(f"refs/tags/{tag}")
         if sha is None:
             raise UsageError(f"tag {tag} does not exist", hint="run `git fetch --tags`")
-        tags = [t for t in release_tags(root, scope) if t.name != tag]
-        return _release_for(root, config, scope, parsed, tag, sha, tags)
-    head = git_history.resolve(root, "HEAD")
+        tags = [t for t in release_tags(history, scope) if t.name != tag]
+        return _release_for(history, config, scope, parsed, tag, sha, tags)
+    head = history.resolve("HEAD")
     if head is None:
-        raise UsageError(f"repository {root} has no commits", hint="commit something first")
+        raise UsageError(f"repository {history.root} has no commits", hint="commit something first")
     if version is None:
-        computed, _ = compute_next_version(root, config, component=component)
+        computed, _ = compute_next_version(history, config, component=component)
         if computed.version is None:
             raise NothingToRelease(
                 f"no releasable commit since {computed.previous or 'the start'}",
                 hint="feat/fix/perf commits or breaking changes make a release",
             )
         version = computed.version
-    tags = release_tags(root, scope)
-    return _release_for(root, config, scope, version, scope.tag_format.render(version), head, tags)
+    tags = release_tags(history, scope)
+    return _release_for(
+        history, config, scope, version, scope.tag_format.render(version), head, tags
+    )
 
 
 def release_notes(
-    root: Path, config: RelkitConfig, version_or_tag: str, *, component: str | None = None
+    root: Path | HistorySnapshot,
+    config: RelkitConfig,
+    version_or_tag: str,
+    *,
+    component: str | None = None,
 ) -> str:
     """The notes of an existing release, named by tag (`v1.2.0`) or version (`1.2.0`)."""
     scope = scope_for(config, component)
@@ -450,7 +514,7 @@ def _merged_candidates(
 
 
 def _all_releases(
-    root: Path, config: RelkitConfig, scope: Scope, upcoming: Version | None
+    history: HistorySnapshot, config: RelkitConfig, scope: Scope, upcoming: Version | None
 ) -> list[Release]:
     """Every release of the history, highest version first (plus `upcoming` at HEAD).
 
@@ -464,7 +528,7 @@ def _all_releases(
     parents: dict[str, tuple[str, ...]] = {}
     times: dict[str, datetime] = {}
     order: list[str] = []
-    for raw in git_history.iter_commits(root, ("HEAD",), scope.paths):
+    for raw in history.iter_commits(("HEAD",), scope.paths):
         entries[raw.sha] = parse_commits((raw,), patterns)
         parents[raw.sha] = raw.parents
         times[raw.sha] = raw.committed_at
@@ -472,7 +536,7 @@ def _all_releases(
     if scope.paths:
         # Tagged commits may not touch the component's paths: attribute on the full graph.
         parents, times, order = {}, {}, []
-        for sha, commit_parents, when in git_history.commit_graph(root):
+        for sha, commit_parents, when in history.commit_graph():
             parents[sha] = commit_parents
             times[sha] = when
             order.append(sha)
@@ -481,7 +545,7 @@ def _all_releases(
 
     candidates = [
         _Candidate(tag.name, tag.sha, tag.version)
-        for tag in release_tags(root, scope)
+        for tag in release_tags(history, scope)
         if tag.sha in parents  # tags on other branches are not releases of this history
     ]
     if upcoming is not None:
@@ -502,6 +566,7 @@ def _all_releases(
         if owner is not None and commits:
             found[owner].extend(commits)
 
+    contributors = ContributorFilter.of(config)
     releases: list[Release] = []
     for index in reversed(range(len(candidates))):
         candidate = candidates[index]
@@ -519,6 +584,8 @@ def _all_releases(
                 released_on=_date(times[candidate.sha]),
                 commit_types=config.commit_types,
                 other_commits=config.changelog.other_commits,
+                squash_bullets=config.changelog.squash_bullets,
+                contributors=contributors,
                 retags=candidates[retags].name if retags is not None else None,
                 merges=merges,
             )
@@ -527,7 +594,7 @@ def _all_releases(
 
 
 def changelog_text(
-    root: Path,
+    root: Path | HistorySnapshot,
     config: RelkitConfig,
     existing: str | None,
     *,
@@ -543,12 +610,13 @@ def changelog_text(
     byte-identical. `upcoming` adds HEAD as that version (what `relkit cut` writes before the
     tag exists).
     """
+    history = snapshot_of(root)
     scope = scope_for(config, component)
-    if git_history.resolve(root, "HEAD") is None:
-        raise UsageError(f"repository {root} has no commits", hint="commit something first")
-    releases = _all_releases(root, config, scope, upcoming)
-    links = _links(root, config)
-    renderer = changelog_renderer(config, root)
+    if history.resolve("HEAD") is None:
+        raise UsageError(f"repository {history.root} has no commits", hint="commit something first")
+    releases = _all_releases(history, config, scope, upcoming)
+    links = _links(history, config)
+    renderer = changelog_renderer(config, history.root)
     if full or existing is None or config.changelog.mode == "init":
         return render_changelog(releases, links, renderer)
     # Newest first, up to the first release the file already has: older releases that the

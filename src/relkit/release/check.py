@@ -21,7 +21,13 @@ from relkit.bundle.reference import split_digest
 from relkit.core.config import ComponentConfig, RelkitConfig, load_config
 from relkit.core.errors import NothingToRelease, RelkitError
 from relkit.core.model import ImagePin, ReleasePlan, Version
-from relkit.history.conventional import ConventionalCommit, Person, parse_commits, parse_message
+from relkit.history.conventional import (
+    ConventionalCommit,
+    Person,
+    count_non_conventional,
+    parse_commits,
+    parse_message,
+)
 from relkit.history.releases import plan_release
 from relkit.history.versioning import BumpLevel, decide_bump
 from relkit.release.plan import plan_of
@@ -186,29 +192,43 @@ def _bump_sentence(commits: Sequence[ConventionalCommit], config: RelkitConfig) 
     return f"this releases as a {decision.level.label} ({first.header})"
 
 
+def _named(commit: ConventionalCommit) -> str:
+    """The commit as a reader finds it: by sha and subject; a squashed message by its place
+    in the squash (`bullet 3 of 27f841a 'feat(server): ...'`) and its own header."""
+    if commit.bullet is not None and commit.squash_header is not None:
+        return (
+            f"bullet {commit.bullet} of {commit.short_sha} {commit.squash_header!r}: "
+            f"{commit.header!r}"
+        )
+    return f"{commit.short_sha} {commit.header!r}"
+
+
 def check_commits(root: Path, config: RelkitConfig, revision_range: str) -> CheckResult:
-    """Every commit of the range is conventional under the config; says the bump they cause."""
+    """Every commit of the range is conventional under the config; says the bump they cause.
+
+    The number of commits that are not conventional is the one `relkit version --json` gives
+    as `non_conventional` (issue 16); entries of a configured-out type are counted apart."""
     name = f"commits {revision_range}"
     try:
         raws = git_history.read_commits(root, (revision_range,))
     except RelkitError as error:
         return CheckResult(name, "failed", error.message)
     commits = parse_commits(raws, config.exclude_patterns)
-    problems = []
-    seen: set[str] = set()
-    for commit in commits:
-        reason = _problem(commit, config)
-        if reason and commit.sha not in seen:
-            seen.add(commit.sha)
-            problems.append(f"{commit.short_sha} {commit.header!r}: {reason}")
+    problems = [
+        f"{_named(commit)}: {reason}"
+        for commit in commits
+        if (reason := _problem(commit, config)) is not None
+    ]
     count = len({c.sha for c in commits})
     if problems:
-        return CheckResult(
-            name,
-            "failed",
-            f"{len(problems)} of {count} commit(s) not conventional: {problems[0]}",
-            tuple(problems),
-        )
+        not_conventional = count_non_conventional(commits)
+        unknown = len(problems) - not_conventional
+        counts = []
+        if not_conventional:
+            counts.append(f"{not_conventional} of {count} commit(s) not conventional")
+        if unknown:
+            counts.append(f"{unknown} entr{'y' if unknown == 1 else 'ies'} of an unknown type")
+        return CheckResult(name, "failed", f"{', '.join(counts)}: {problems[0]}", tuple(problems))
     if not commits:
         return CheckResult(name, "ok", "no commits to check (merges and excluded only)")
     return CheckResult(

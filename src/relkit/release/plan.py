@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from relkit.adapters import git_history
+from relkit.adapters.git_history import HistorySnapshot, snapshot_of
 from relkit.bundle.build import Resolver, pin_bundle_images
 from relkit.core.config import RelkitConfig
 from relkit.core.errors import UsageError
@@ -21,6 +21,7 @@ from relkit.history.release_branches import is_release_branch
 from relkit.history.releases import (
     ReleaseInfo,
     plan_release,
+    reachable_release,
     release_tags,
     require_full_history,
     scope_for,
@@ -37,14 +38,15 @@ __all__ = [
 ]
 
 
-def tag_from_env(root: Path, config: RelkitConfig, env: Mapping[str, str]) -> str:
+def tag_from_env(root: Path | HistorySnapshot, config: RelkitConfig, env: Mapping[str, str]) -> str:
     """The tag to release: GITHUB_REF's tag, else the release tag on HEAD."""
+    history = snapshot_of(root)
     ref = env.get("GITHUB_REF", "")
     if ref.startswith("refs/tags/"):
         return ref.removeprefix("refs/tags/")
-    head = git_history.resolve(root, "HEAD")
+    head = history.resolve("HEAD")
     scope = scope_for(config)
-    on_head = [t for t in release_tags(root, scope) if t.sha == head]
+    on_head = [t for t in release_tags(history, scope) if t.sha == head]
     if not on_head:
         raise UsageError(
             "no release tag given and HEAD has none",
@@ -54,26 +56,27 @@ def tag_from_env(root: Path, config: RelkitConfig, env: Mapping[str, str]) -> st
 
 
 def check_version_fits(
-    root: Path, config: RelkitConfig, info: ReleaseInfo, component: str | None = None
+    root: Path | HistorySnapshot,
+    config: RelkitConfig,
+    info: ReleaseInfo,
+    component: str | None = None,
 ) -> None:
     """Refuse a tag whose version is lower than the commits since the last final release
     require (a breaking change tagged as a minor release, a feature as a patch)."""
+    history = snapshot_of(root)
     scope = scope_for(config, component)
     finals = [
         t
-        for t in release_tags(root, scope)
+        for t in release_tags(history, scope)
         if not t.version.is_prerelease and t.version < info.version and t.name != info.tag
     ]
-    base = next(
-        (t for t in finals if t.sha == info.sha or git_history.is_ancestor(root, t.sha, info.sha)),
-        None,
-    )
+    base = reachable_release(history, finals, info.sha)
     if base is not None and base.name == info.previous_tag:
         commits = list(info.commits)  # the notes' range is this range: no second read
     else:  # a pre-release's notes start at the last tag of any kind; the bump at a final one
         revision = f"{base.sha}..{info.sha}" if base else info.sha
         commits = parse_commits(
-            git_history.read_commits(root, (revision,), scope.paths), config.exclude_patterns
+            history.read_commits((revision,), scope.paths), config.exclude_patterns
         )
     decision = decide_bump(commits, dict(config.commit_types))
     since = base.name if base else "the start of history"
@@ -94,13 +97,16 @@ def check_version_fits(
         )
 
 
-def check_on_release_branch(root: Path, config: RelkitConfig, sha: str, tag: str) -> None:
+def check_on_release_branch(
+    root: Path | HistorySnapshot, config: RelkitConfig, sha: str, tag: str
+) -> None:
     """The tagged commit must be on a release branch (local or remote-tracking).
 
     Entries are globs (`release/*`), matched exactly as `relkit cut` matches them.
     """
+    history = snapshot_of(root)
     refs: list[tuple[str, str]] = []
-    for ref, tip in git_history.branch_tips(root).items():
+    for ref, tip in history.branch_tips().items():
         short = ref.removeprefix("refs/heads/").removeprefix("refs/remotes/origin/")
         if is_release_branch(short, config.release_branches):
             refs.append((ref, tip))
@@ -111,7 +117,7 @@ def check_on_release_branch(root: Path, config: RelkitConfig, sha: str, tag: str
             hint="fetch them (actions/checkout with fetch-depth: 0)",
         )
     for _ref, tip in refs:
-        if tip == sha or git_history.is_ancestor(root, sha, tip):
+        if tip == sha or history.is_ancestor(sha, tip):
             return
     raise UsageError(
         f"tag {tag} points at {sha[:7]}, which is not on a release branch"
@@ -138,7 +144,7 @@ def plan_of(info: ReleaseInfo, *, repository: str | None = None) -> ReleasePlan:
 
 
 def build_plan(
-    root: Path,
+    root: Path | HistorySnapshot,
     config: RelkitConfig,
     tag: str,
     *,
@@ -148,13 +154,15 @@ def build_plan(
 ) -> ReleasePlan:
     """Everything the publish steps need, computed from git and the registries.
 
-    `component`: a monorepo component's tag (`api/v1.2.0`): its history and its notes."""
-    require_full_history(root, "release")
-    info = plan_release(root, config, tag=tag, component=component)
-    check_on_release_branch(root, config, info.sha, tag)
-    check_version_fits(root, config, info, component)
+    `component`: a monorepo component's tag (`api/v1.2.0`): its history and its notes.
+    Every question to git goes through one snapshot (`root`'s, or a new one)."""
+    history = snapshot_of(root)
+    require_full_history(history, "release")
+    info = plan_release(history, config, tag=tag, component=component)
+    check_on_release_branch(history, config, info.sha, tag)
+    check_version_fits(history, config, info, component)
     plan = plan_of(info, repository=_repository(config, env))
-    plan = replace(plan, images=_resolve_images(root, config, plan, resolver))
+    plan = replace(plan, images=_resolve_images(history.root, config, plan, resolver))
     if config.images.verify and plan.images:
         _check_signed_images(plan, config, env)
     return plan
