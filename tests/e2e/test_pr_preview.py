@@ -13,7 +13,7 @@ import pytest
 from relkit.cut.pr_preview import MARKER
 from tests.e2e.protected import git
 from tests.e2e.scenario import relkit_command
-from tests.e2e.test_release_pr import Project, make_project
+from tests.e2e.test_release_pr import COMPONENTS_CONFIG, Project, make_project
 from tests.fakes.github_server import FakeGitHub
 
 pytestmark = pytest.mark.e2e
@@ -124,3 +124,18 @@ def test_a_fork_run_writes_nothing_and_summarises(project: Project, tmp_path: Pa
     )
     assert failing.returncode == 1
     assert len(project.github.calls) == before
+
+
+def test_a_monorepo_preview_names_the_components_the_pr_touches(
+    tmp_path: Path, fake_github: FakeGitHub
+) -> None:
+    project = make_project(tmp_path, fake_github, COMPONENTS_CONFIG)
+    git(project.checkout, "checkout", "-q", "-b", "feature/api")
+    project.repo.add_pull("feature/api", "main", "feat(api): orders")
+    (project.checkout / "services" / "api").mkdir(parents=True)
+    _push(project, "feat(api): orders endpoint", "services/api/orders.txt")
+    done = _check(project, "--pr-number", "1")
+    assert done.returncode == 0, done.stderr
+    (comment,) = project.repo.issues[1].comments
+    assert "- `api`: next **api/v0.1.0** (" in comment["body"]
+    assert "`web`" not in comment["body"]

@@ -167,7 +167,36 @@ def _preview_body(
         except RelkitError:
             commits = []  # the commits check already reports it
     shown = {name: t.section for name, t in config.commit_types.items() if t.section}
-    return str(render(Preview(tag, reason, commits, shown, publishes, failures)))
+    components = _component_versions(root, config, args.revision_range)
+    preview = Preview(tag, reason, commits, shown, publishes, failures, components)
+    return str(render(preview))
+
+
+def _component_versions(
+    root: Path, config: Any, revision_range: str | None
+) -> list[tuple[str, str | None, str]]:
+    """Next version of each component the PR's range touches (a monorepo's release PRs)."""
+    from relkit.adapters.git_history import changed_paths
+    from relkit.core.errors import RelkitError
+    from relkit.cut.prepare import CutOptions, choose_version
+    from relkit.history.releases import scope_for
+
+    if not revision_range or not config.components:
+        return []
+    try:
+        touched = changed_components(config, changed_paths(root, revision_range))
+    except RelkitError:
+        return []
+    found: list[tuple[str, str | None, str]] = []
+    for component in touched:
+        try:
+            version, why, _ = choose_version(root, config, CutOptions(component=component.name))
+            found.append(
+                (component.name, scope_for(config, component.name).tag_format.render(version), why)
+            )
+        except RelkitError as exc:
+            found.append((component.name, None, exc.message))
+    return found
 
 
 def _changed(args: argparse.Namespace, root: Path, explicit: Path | None) -> int:

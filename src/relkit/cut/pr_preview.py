@@ -45,6 +45,8 @@ class Preview:
     shown_types: Mapping[str, str]  # commit type -> changelog section
     publishes: Sequence[str]  # Markdown list items (from the config)
     failures: Sequence[tuple[str, str]]  # (check name, message) of failing checks
+    # Monorepo components this PR touches: (component, next tag or None, why).
+    components: Sequence[tuple[str, str | None, str]] = ()
 
 
 def _part(title: str, lines: list[str], budget: int) -> list[str]:
@@ -90,6 +92,7 @@ def render_preview(preview: Preview) -> str:
         headline,
         f"Why: {markdown_safe(preview.reason)}.",
         "",
+        *_components(preview.components),
         *_part("Release notes this PR adds", notes, budget),
         *_part("What the next tag publishes", list(preview.publishes) or ["- a tag only"], budget),
         *(
@@ -103,6 +106,16 @@ def render_preview(preview: Preview) -> str:
     if len(body) > MAX_COMMENT:  # unreachable by the budgets above; never send a 422
         body = body[: MAX_COMMENT - 20] + "\n…(cut)\n"
     return body
+
+
+def _components(components: Sequence[tuple[str, str | None, str]]) -> list[str]:
+    if not components:
+        return []
+    lines = ["**Components this PR touches**", ""]
+    for name, tag, why in components:
+        next_release = f"next **{markdown_safe(tag)}**" if tag else "no release yet"
+        lines.append(f"- `{markdown_safe(name)}`: {next_release} ({markdown_safe(why)})")
+    return [*lines, ""]
 
 
 @dataclass(frozen=True)
