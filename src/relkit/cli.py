@@ -30,6 +30,11 @@ EXIT_BROKEN_PIPE = 141
 # command without importing any (the release commands pull in githubkit and sigstore);
 # tests/unit/test_cli_fast_start.py fails when a line drifts from its module's parser.
 COMMANDS: tuple[tuple[str, str, str], ...] = (
+    (
+        "init",
+        "relkit.commands.init",
+        "write relkit.toml, GitHub workflows and /dist/ in .gitignore for this repository",
+    ),
     ("config", "relkit.commands.config_cmd", "show the effective configuration"),
     (
         "release",

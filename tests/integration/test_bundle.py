@@ -692,3 +692,27 @@ def test_malformed_compose_inside_a_bundle_fails_verification_not_usage(
     )
     assert main(["verify", str(edited), "--unsigned"]) == 1
     assert "bundle: compose.yaml: not valid YAML at line" in capsys.readouterr().err
+
+
+def test_the_bundle_readme_names_the_real_compose_file_and_the_release(
+    registry: RegistryServer, tmp_path: Path
+) -> None:
+    _push_images(registry)
+    root = _project(tmp_path, registry.host)
+    source = root / "bundles" / "example"
+    (source / "compose.yaml").rename(source / "docker-compose.yml")
+    with registry.client() as client:
+        built = build_bundle(
+            _config(registry),
+            _plan(),
+            repo_root=root,
+            dist_dir=tmp_path / "dist",
+            resolver=client_resolver(client),
+        )
+    files = read_archive(built.archive).files
+    assert "docker-compose.yml" in files and "compose.yaml" not in files
+    readme = files["README.md"].decode()
+    assert "Every image in `docker-compose.yml` is pinned by digest" in readme
+    assert "compose.yaml" not in readme
+    assert "README section" not in readme
+    assert f"[v1.2.0](https://github.com/{REPO}/releases/tag/v1.2.0)" in readme

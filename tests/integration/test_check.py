@@ -110,7 +110,10 @@ def test_a_clean_pr_passes_every_check_and_says_the_bump(
     assert "ok    commits main..pr: 2 commit(s), all conventional; this releases as a minor" in out
     assert "ok    title: conventional; this releases as a minor (feat(api): search)" in out
     assert "ok    release plan: next release v1.1.0 (previous: v1.0.0)" in out
-    assert "ok    compose acme: compose.yaml: 2 image(s) pinnable" in out
+    assert (
+        "ok    compose acme: compose.yaml: 1 image(s) pinnable (not looked up; --resolve does),"
+        " 1 built by the release" in out
+    )
     assert (
         "ok    release --dry-run: v1.1.0: chart, bundle, attest, release, promote described" in out
     )
@@ -241,21 +244,37 @@ def test_annotations_in_github_actions_escape_newlines(
 def test_resolve_looks_images_up_in_the_real_registry(
     make_repo: Maker, capsys: pytest.CaptureFixture[str], registry: RegistryServer
 ) -> None:
-    repo = _project(make_repo, [{"commit": "feat: b"}], registry=registry.host)
+    # A path of its own in the session's registry: other tests push acme/worker:1.0.0 too.
+    prefix = f"{registry.host}/resolve-only-existing"
+    repo = _project(make_repo, [{"commit": "feat: b"}], registry=prefix)
     code, document = _json(repo, capsys, "--resolve")
-    assert code == 1  # nothing pushed yet: the release image 1.1.0 does not exist
+    assert code == 1  # nothing pushed yet: worker:1.0.0, which must exist, does not
     compose = _by_name(document, "compose acme")
     assert compose["status"] == "failed"
-    assert "did not resolve" in compose["message"] or "not found" in compose["message"]
+    assert "acme/worker:1.0.0" in compose["message"]
 
-    web = push_test_image(registry.host, "acme/web", "1.1.0")
-    worker = push_test_image(registry.host, "acme/worker", "1.0.0")
+    worker = push_test_image(registry.host, "resolve-only-existing/acme/worker", "1.0.0")
+    # The release image web:1.1.0 is built at tag time: it is never looked up.
     code, document = _json(repo, capsys, "--resolve")
     compose = _by_name(document, "compose acme")
     assert code == 0, compose
-    assert sorted(compose["details"]) == sorted(
-        [f"{registry.host}/acme/web:1.1.0@{web}", f"{registry.host}/acme/worker:1.0.0@{worker}"]
-    )
+    assert compose["message"] == "compose.yaml: 1 image(s) resolved, 1 built by the release"
+    assert compose["details"] == [
+        f"{prefix}/acme/worker:1.0.0@{worker}",
+        f"{prefix}/acme/web:{{version}} (built by the release)",
+    ]
+
+
+def test_resolve_right_after_a_release_names_no_placeholder_version(
+    make_repo: Maker, capsys: pytest.CaptureFixture[str], registry: RegistryServer
+) -> None:
+    # Nothing releasable since v1.0.0: the plan is a placeholder, which must not leak out.
+    repo = _project(make_repo, [{"commit": "docs: b"}], registry=registry.host)
+    push_test_image(registry.host, "acme/worker", "1.0.0")
+    code, out = _check(repo, capsys, "--resolve")
+    assert code == 0, out
+    assert "0.0.0" not in out
+    assert "ok    compose acme: compose.yaml: 1 image(s) resolved, 1 built by the release" in out
 
 
 def test_changed_lists_the_components_a_range_touches_as_a_matrix(
@@ -334,3 +353,38 @@ def test_the_action_runs_check_with_inputs_as_data_never_as_code(
     done = run_action({**inputs, "INPUT_COMMAND": "deploy"}, cwd=repo.path, tmp_path=tmp_path)
     assert done.returncode == 2
     assert "unknown command" in done.stdout
+
+
+@pytest.mark.parametrize(("key", "fails"), [("image.nosuch", True), ("image.digest", False)])
+def test_check_looks_up_the_chart_values_key_the_release_will_write(
+    make_repo: Maker, capsys: pytest.CaptureFixture[str], key: str, fails: bool
+) -> None:
+    repo = _project(make_repo, [{"commit": "feat: b"}])
+    config = (repo.path / "relkit.toml").read_text(encoding="utf-8")
+    config = config.replace(
+        'registry = "oci://127.0.0.1:1/charts"\n',
+        f'registry = "oci://127.0.0.1:1/charts"\nimage = "web"\nimage_values_key = "{key}"\n',
+    )
+    (repo.path / "relkit.toml").write_text(config, encoding="utf-8")
+    code, document = _json(repo, capsys)
+    dry_run = _by_name(document, "release --dry-run")
+    if fails:
+        assert code == 1
+        assert dry_run["status"] == "failed"
+        assert "image_values_key 'image.nosuch'" in dry_run["message"]
+    else:
+        assert code == 0, dry_run
+        assert dry_run["status"] == "ok"
+
+
+def test_a_config_error_shows_its_hint_in_check(
+    make_repo: Maker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = _project(make_repo, [])
+    (repo.path / "relkit.toml").write_text('[bundles]\nname = "a"\npath = "b"\n', encoding="utf-8")
+    code, out = _check(repo, capsys)
+    assert code == 1
+    assert out.splitlines()[:2] == [
+        "FAIL  config: relkit.toml: bundles: Input should be a valid list",
+        "      hint: write [[bundles]] (an array of tables, one per entry), not [bundles]",
+    ]

@@ -392,6 +392,23 @@ def test_refuses_a_dirty_work_tree(make_repo: MakeRepo, capsys: pytest.CaptureFi
     assert "hint: commit or stash them first" in err
 
 
+@pytest.mark.parametrize("config", ["", 'dist_dir = "out/relkit"\n'])
+def test_the_dist_directory_never_counts_as_an_uncommitted_change(
+    make_repo: MakeRepo, capsys: pytest.CaptureFixture[str], config: str
+) -> None:
+    repo = make_repo(history(), bare_remote=True)
+    if config:
+        (repo.path / "relkit.toml").write_text(config + RELKIT_TOML)
+        repo.git("commit", "-qam", "chore: dist elsewhere")
+    dist = repo.path / ("out/relkit" if config else "dist")
+    (dist / "release").mkdir(parents=True)
+    (dist / "relkit-release.json").write_text("{}\n")
+    (dist / "release" / "notes.md").write_text("notes\n")
+    assert cut(repo, "--dry-run") == 0, capsys.readouterr().err
+    (repo.path / "distant.txt").write_text("not dist\n")  # a sibling name still counts
+    assert "uncommitted changes: distant.txt" in refused(repo, capsys, "--dry-run")
+
+
 def test_refuses_outside_release_branches(
     make_repo: MakeRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -446,3 +446,23 @@ def test_cli_backend_lint_error(
     assert caught.value.message.startswith("chart example fails helm lint: templates/: parse error")
     with registry.client() as client:
         assert "5.1.0" not in client.list_tags(f"{registry.host}/charts/example")
+
+
+def test_app_version_format_gives_a_v_prefixed_app_version(
+    registry: RegistryServer, charts: Path, tmp_path: Path
+) -> None:
+    chart = _config(registry, app_version_format="v{version}")
+    assert describe_chart(chart, Version.parse("1.4.0"), image_pin=None, root=charts)[0] == (
+        "copy chart charts/example to a work dir and set version to 1.4.0 and appVersion to v1.4.0"
+    )
+    _publish(chart, charts, tmp_path, "1.4.0", pin=None)
+    shown = yaml.safe_load(
+        SdkHelm(DockerConfig({})).show_chart(f"oci://{registry.host}/charts/example", "1.4.0")
+    )
+    assert (shown["version"], shown["appVersion"]) == ("1.4.0", "v1.4.0")
+
+
+@pytest.mark.parametrize("value", ["{version", "release", "{version}-{tag}"])
+def test_app_version_format_without_version_is_refused(value: str) -> None:
+    with pytest.raises(ValueError, match="app_version_format"):
+        ChartConfig(path="c", registry="oci://r.example/c", app_version_format=value)

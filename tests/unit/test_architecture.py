@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "promote": 3,
     "cut": 4,
     "release": 4,
+    "init": 4,
     "commands": 5,
     "cli": 6,
     "__main__": 7,

@@ -167,6 +167,8 @@ NOT_MESSAGES = {
     "Merge pull request #1 from acme/x",  # commit text in docs/maintainers/squash-merges.md
     "handle empty queries when the index holds no documents yet",
     "* update unit tests",
+    '/usr/bin/time -f "%e s" scripts/check-wheel',  # a command
+    "Input should be a valid list",  # pydantic's words, quoted in docs/notes/first-run.md
 }
 
 # Messages composed from parts (the config loader: "<file>: <key>: <pydantic's reason>"),
@@ -182,6 +184,15 @@ COMPOSED: dict[str, dict[str, Any]] = {
     },
     "relkit.toml: changelog.exclude_contributors[1]: Value error, invalid regular expression "
     "'[': unterminated character set": {"changelog": {"exclude_contributors": ["^bot", "["]}},
+    "relkit.toml: bundles: Input should be a valid list": {
+        "bundles": {"name": "acme", "path": "deploy"}
+    },
+    "relkit.toml: charts[0].app_version_format: Value error, must contain {version} and no "
+    'other placeholder, e.g. "v{version}"': {
+        "charts": [
+            {"path": "charts/web", "registry": "oci://ghcr.io/acme", "app_version_format": "v"}
+        ]
+    },
 }
 
 

@@ -36,3 +36,17 @@ def test_every_third_party_action_is_pinned_by_commit_sha(path: Path) -> None:
 def test_workflows_default_to_least_privilege(path: Path) -> None:
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert document["permissions"] in ({}, {"contents": "read"})
+
+
+def test_only_the_pypi_job_of_the_release_gets_an_oidc_token() -> None:
+    document = yaml.safe_load((ROOT / ".github/workflows/release.yml").read_text("utf-8"))
+    with_token = [
+        name
+        for name, job in document["jobs"].items()
+        if (job.get("permissions") or {}).get("id-token") == "write"
+    ]
+    assert with_token == ["publish"]
+    publish = document["jobs"]["publish"]
+    assert publish["environment"]["name"] == "pypi"  # trusted publishing is bound to it
+    assert any("pypa/gh-action-pypi-publish@" in step.get("uses", "") for step in publish["steps"])
+    assert document["jobs"]["build"]["permissions"] == {"contents": "read"}

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from relkit.adapters.registry import DockerConfig, is_insecure, split_oci_url
+from relkit.adapters.registry import DockerConfig, is_insecure, mirror_oci_url, split_oci_url
 from relkit.core.errors import RelkitError
 from relkit.core.structured import DocumentError, load_yaml, read_text
 
@@ -150,6 +150,7 @@ class SdkHelm:
     def push(self, archive: Path, remote: str) -> None:
         import helm_python as helm
 
+        remote = mirror_oci_url(remote)  # RELKIT_REGISTRY_MIRRORS
         host = _registry_host(remote)
         plain = is_insecure(host, self._insecure)
         with self._client(host) as client, _sdk_errors(f"helm push {archive.name} to {remote}"):
@@ -158,6 +159,7 @@ class SdkHelm:
     def pull(self, chart_ref: str, version: str, destination: Path) -> Path:
         import helm_python as helm
 
+        chart_ref = mirror_oci_url(chart_ref)  # RELKIT_REGISTRY_MIRRORS
         host = _registry_host(chart_ref)
         plain = is_insecure(host, self._insecure)
         destination.mkdir(parents=True, exist_ok=True)
@@ -170,6 +172,7 @@ class SdkHelm:
     def show_chart(self, chart_ref: str, version: str) -> str:
         import helm_python as helm
 
+        chart_ref = mirror_oci_url(chart_ref)  # RELKIT_REGISTRY_MIRRORS
         host = _registry_host(chart_ref)
         plain = is_insecure(host, self._insecure)
         with self._client(host) as client, _sdk_errors(f"helm show chart {chart_ref}:{version}"):
@@ -341,6 +344,7 @@ class CliHelm:
         return Path(match.group(1))
 
     def push(self, archive: Path, remote: str) -> None:
+        remote = mirror_oci_url(remote)  # RELKIT_REGISTRY_MIRRORS
         host = _registry_host(remote)
         with self._login(host) as env:
             self._helm(
@@ -350,6 +354,7 @@ class CliHelm:
             )
 
     def pull(self, chart_ref: str, version: str, destination: Path) -> Path:
+        chart_ref = mirror_oci_url(chart_ref)  # RELKIT_REGISTRY_MIRRORS
         host = _registry_host(chart_ref)
         destination.mkdir(parents=True, exist_ok=True)
         with self._login(host) as env:
@@ -369,6 +374,7 @@ class CliHelm:
         return _archive_in(destination, chart_ref, version)
 
     def show_chart(self, chart_ref: str, version: str) -> str:
+        chart_ref = mirror_oci_url(chart_ref)  # RELKIT_REGISTRY_MIRRORS
         host = _registry_host(chart_ref)
         with self._login(host) as env:
             return self._helm(

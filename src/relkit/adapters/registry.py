@@ -39,6 +39,7 @@ __all__ = [
     "MANIFEST_MEDIA_TYPES",
     "MAX_BLOB_BYTES",
     "MAX_MANIFEST_BYTES",
+    "MIRRORS_ENV",
     "OCI_EMPTY_CONFIG",
     "OCI_EMPTY_JSON",
     "OCI_INDEX",
@@ -52,6 +53,9 @@ __all__ = [
     "empty_config_descriptor",
     "is_insecure",
     "manifest_exists",
+    "mirror_oci_url",
+    "mirror_of",
+    "registry_mirrors",
     "resolve_digest",
     "resolve_many",
     "split_oci_url",
@@ -67,6 +71,7 @@ DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 MANIFEST_MEDIA_TYPES = (OCI_INDEX, DOCKER_MANIFEST_LIST, OCI_MANIFEST, DOCKER_MANIFEST)
 
 INSECURE_ENV = "RELKIT_INSECURE_REGISTRIES"
+MIRRORS_ENV = "RELKIT_REGISTRY_MIRRORS"
 
 DOCKER_HUB = "docker.io"
 # Docker Hub's API does not live at docker.io; its config.json key is the legacy v1 URL.
@@ -204,6 +209,40 @@ def _host_only(registry: str) -> str:
     if registry.startswith("["):  # [::1]:5000
         return registry.split("]", 1)[0] + "]"
     return registry.rsplit(":", 1)[0] if registry.count(":") == 1 else registry
+
+
+def registry_mirrors() -> dict[str, str]:
+    """`RELKIT_REGISTRY_MIRRORS`, e.g. `ghcr.io=localhost:5000,docker.io=mirror.lan`: every
+    request relkit (and Helm, through relkit) makes to the first registry goes to the second.
+
+    For rehearsals against a local registry: references keep their names (compose pins,
+    chart references, the run record say `ghcr.io/...`), only where they are fetched from
+    and pushed to changes, like a container runtime's registry mirror."""
+    text = os.environ.get(MIRRORS_ENV, "")
+    mirrors: dict[str, str] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        source, sep, target = (side.strip() for side in item.partition("="))
+        if not sep or not source or not target or "/" in source + target:
+            raise UsageError(
+                f"{MIRRORS_ENV}: {item!r} is not REGISTRY=MIRROR",
+                hint=f"e.g. {MIRRORS_ENV}=ghcr.io=localhost:5000 (hosts, no paths)",
+            )
+        mirrors[source] = target
+    return mirrors
+
+
+def mirror_of(registry: str) -> str:
+    """The registry host requests for `registry` go to (itself unless mirrored)."""
+    return registry_mirrors().get(registry, registry)
+
+
+def mirror_oci_url(url: str) -> str:
+    """`oci://host/path` with host replaced by its mirror (for Helm, which takes URLs)."""
+    host, path = split_oci_url(url)
+    target = mirror_of(host)
+    return url if target == host else f"oci://{target}/{path}".rstrip("/")
 
 
 def is_insecure(registry: str, extra: Iterable[str] = ()) -> bool:
@@ -608,12 +647,14 @@ class RegistryClient:
     # -- plumbing ------------------------------------------------------------------------
 
     def _base(self, registry: str) -> str:
-        host = _DOCKER_HUB_API if registry == DOCKER_HUB else registry
-        scheme = "http" if is_insecure(registry, self._insecure) else "https"
+        target = mirror_of(registry)  # RELKIT_REGISTRY_MIRRORS
+        host = _DOCKER_HUB_API if target == DOCKER_HUB else target
+        scheme = "http" if is_insecure(target, self._insecure) else "https"
         return f"{scheme}://{host}"
 
     def _creds(self, registry: str) -> tuple[str, str] | None:
-        return self._credentials.get(registry) or self._config.credentials(registry)
+        target = mirror_of(registry)  # a mirror is logged in to as itself
+        return self._credentials.get(target) or self._config.credentials(target)
 
     def _send(
         self,

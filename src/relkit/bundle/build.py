@@ -184,8 +184,12 @@ def render_readme(
     source_readme: str | None,
     has_env_example: bool,
     renderer: TemplateRenderer | None = None,
+    compose_file: str = "compose.yaml",
 ) -> str:
-    """The bundle's README.md: what it is, how to verify it, how to start it."""
+    """The bundle's README.md: what it is, how to verify it, how to start it.
+
+    `compose_file` is the bundle's compose file as named in the source (`docker-compose.yml`
+    stays `docker-compose.yml`), so the README names the file the user has."""
     top = bundle_top(bundle, plan)
     identity = (
         release_workflow_identity(plan.repository, DEFAULT_RELEASE_WORKFLOW, plan.tag)
@@ -210,6 +214,7 @@ def render_readme(
             "oci_reference": oci_reference,
             "source_readme": source_readme,
             "has_env_example": has_env_example,
+            "compose_file": compose_file,
         },
     )
 
@@ -243,6 +248,7 @@ def build_bundle(
         source_readme=source_readme,
         has_env_example=ENV_EXAMPLE in files,
         renderer=renderer,
+        compose_file=pinned.file_name,
     )
     files[README] = BundleFile(readme.encode("utf-8"))
     digests_text = render_digests(pin.pinned for pin in pinned.pins)

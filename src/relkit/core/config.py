@@ -43,6 +43,7 @@ __all__ = [
     "RelkitConfig",
     "SigningConfig",
     "VersionFile",
+    "check_directories",
     "compile_pattern",
     "load_config",
 ]
@@ -218,6 +219,12 @@ class ChartConfig(_Section):
     set_app_version: bool = Field(
         True, description="Set Chart.yaml's appVersion to the release version.", examples=[False]
     )
+    app_version_format: str = Field(
+        "{version}",
+        description='How appVersion is written from the release version: "v{version}" for '
+        "charts whose image tag is the appVersion and whose images are tagged v1.2.3.",
+        examples=["v{version}"],
+    )
     image: str | None = Field(
         None,
         description="A release image (from bundles[].images) whose digest pins the chart's "
@@ -241,6 +248,16 @@ class ChartConfig(_Section):
         if not value.startswith("oci://"):
             raise ValueError("must start with oci://")
         return value.rstrip("/")
+
+    @field_validator("app_version_format")
+    @classmethod
+    def _app_version_has_version(cls, value: str) -> str:
+        if "{version}" not in value or value.replace("{version}", "").count("{"):
+            raise ValueError('must contain {version} and no other placeholder, e.g. "v{version}"')
+        return value
+
+    def app_version(self, version: str) -> str:
+        return self.app_version_format.replace("{version}", version)
 
 
 class BundleConfig(_Section):
@@ -486,6 +503,32 @@ class PromoteConfig(_Section):
         ],
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _release_environment_listed(cls, data: Any) -> Any:
+        """`[promote]` holding only shared settings, with the release's environment
+        (`staging`) listed in `[[promote.environments]]`: that entry is the release's."""
+        if not isinstance(data, dict) or data.get("edits"):
+            return data
+        environments = data.get("environments")
+        name = data.get("environment", "staging")
+        if not isinstance(environments, list):
+            return data
+        listed = [e for e in environments if isinstance(e, dict) and e.get("name") == name]
+        if len(listed) != 1:
+            return data  # none, or twice: the validation below says so
+        # The other environments take the shared values, not the release environment's own.
+        shared = {k: data[k] for k in ("base", "branch", "labels", "reviewers") if k in data}
+        others = [
+            {**shared, **e} if isinstance(e, dict) else e
+            for e in environments
+            if e is not listed[0]
+        ]
+        merged = {key: value for key, value in data.items() if key != "environments"}
+        merged.update({key: value for key, value in listed[0].items() if key != "name"})
+        merged["environments"] = others
+        return merged
+
     @model_validator(mode="after")
     def _unique_environments(self) -> PromoteConfig:
         names = [self.environment, *(e.name for e in self.environments)]
@@ -585,6 +628,11 @@ class ReleasePrConfig(_Section):
         )
 
 
+# What a component's `[components.promote]` takes from `[promote]` when it does not set it.
+# Never `edits`, `environment(s)` or `branch` (two components must not share a branch).
+_INHERITED_PROMOTE_KEYS = ("repository", "url", "base", "labels", "reviewers", "token_env")
+
+
 class RelkitConfig(_Section):
     """relkit's configuration: `relkit.toml`, or `[tool.relkit]` in `pyproject.toml`."""
 
@@ -679,6 +727,25 @@ class RelkitConfig(_Section):
         examples=["build/release"],
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _components_inherit_promote(cls, data: Any) -> Any:
+        """`[components.promote]` inherits the shared `[promote]` settings, as
+        `[[promote.environments]]` do."""
+        if not isinstance(data, dict):
+            return data
+        shared, components = data.get("promote"), data.get("components")
+        if not isinstance(shared, dict) or not isinstance(components, list):
+            return data
+        inherited = {k: shared[k] for k in _INHERITED_PROMOTE_KEYS if k in shared}
+        merged = []
+        for component in components:
+            own = component.get("promote") if isinstance(component, dict) else None
+            if isinstance(own, dict):
+                component = {**component, "promote": {**inherited, **own}}
+            merged.append(component)
+        return {**data, "components": merged}
+
     @field_validator("tag_format")
     @classmethod
     def _has_version(cls, value: str) -> str:
@@ -739,7 +806,19 @@ def parse_config(data: dict[str, Any], source: str) -> RelkitConfig:
         where = _error_location(tuple(first["loc"])) or "(top level)"
         reason = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ConfigError(f"{source}: {where}: {reason}{more}") from None
+        raise ConfigError(
+            f"{source}: {where}: {reason}{more}", hint=_shape_hint(first, where)
+        ) from None
+
+
+def _shape_hint(error: Any, where: str) -> str | None:
+    """The TOML spelling to use when a table was written where an array of tables belongs
+    (`[bundles]` for `[[bundles]]`) or the other way round: pydantic only says the type."""
+    if error["type"] == "list_type" and isinstance(error.get("input"), dict):
+        return f"write [[{where}]] (an array of tables, one per entry), not [{where}]"
+    if error["type"] in ("model_type", "dict_type") and isinstance(error.get("input"), list):
+        return f"write [{where}] (a single table), not [[{where}]]"
+    return None
 
 
 # A config file is small; 1 MiB is far above any real one (pyproject.toml included).
@@ -767,6 +846,33 @@ def _pyproject_relkit(data: dict[str, Any]) -> dict[str, Any] | None:
     return None if tool is None else _table(tool, "relkit", "pyproject.toml", "tool.relkit")
 
 
+def _directories(config: RelkitConfig) -> list[tuple[str, str]]:
+    """(config location, path) of every setting that names a directory."""
+    found: list[tuple[str, str]] = []
+    scopes: list[tuple[str, list[ChartConfig], list[BundleConfig]]] = [
+        ("", config.charts, config.bundles)
+    ]
+    scopes += [(f"components[{i}].", c.charts, c.bundles) for i, c in enumerate(config.components)]
+    for prefix, charts, bundles in scopes:
+        found += [(f"{prefix}charts[{i}].path", c.path) for i, c in enumerate(charts)]
+        found += [(f"{prefix}bundles[{i}].path", b.path) for i, b in enumerate(bundles)]
+    return found
+
+
+def check_directories(config: RelkitConfig, root: Path, source: str) -> RelkitConfig:
+    """Refuse a chart or bundle `path` that names a file (the compose file, Chart.yaml)
+    rather than the directory holding it: caught at load, not later by `check`."""
+    for where, value in _directories(config):
+        target = root / value
+        if target.is_file():
+            parent = Path(value).parent.as_posix()
+            raise ConfigError(
+                f"{source}: {where}: {value!r} is a file, not a directory",
+                hint=f"name the directory that holds it: path = {parent!r}",
+            )
+    return config
+
+
 def load_config(root: Path, explicit: Path | None = None) -> RelkitConfig:
     """Load the effective configuration for the repository at `root`."""
     if explicit is not None:
@@ -774,8 +880,11 @@ def load_config(root: Path, explicit: Path | None = None) -> RelkitConfig:
             raise ConfigError(f"config file {explicit} does not exist")
         data = _read_toml(explicit)
         if explicit.name == "pyproject.toml":
-            return parse_config(_pyproject_relkit(data) or {}, "pyproject.toml [tool.relkit]")
-        return parse_config(data, explicit.name)
+            source = "pyproject.toml [tool.relkit]"
+            return check_directories(
+                parse_config(_pyproject_relkit(data) or {}, source), root, source
+            )
+        return check_directories(parse_config(data, explicit.name), root, explicit.name)
     relkit_toml = root / "relkit.toml"
     pyproject = root / "pyproject.toml"
     from_pyproject: dict[str, Any] | None = None
@@ -787,7 +896,10 @@ def load_config(root: Path, explicit: Path | None = None) -> RelkitConfig:
                 "both relkit.toml and [tool.relkit] in pyproject.toml hold relkit settings",
                 hint="keep one of them",
             )
-        return parse_config(_read_toml(relkit_toml), "relkit.toml")
+        return check_directories(
+            parse_config(_read_toml(relkit_toml), "relkit.toml"), root, "relkit.toml"
+        )
     if from_pyproject is not None:
-        return parse_config(from_pyproject, "pyproject.toml [tool.relkit]")
+        source = "pyproject.toml [tool.relkit]"
+        return check_directories(parse_config(from_pyproject, source), root, source)
     return RelkitConfig()

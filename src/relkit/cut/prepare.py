@@ -18,7 +18,7 @@ import difflib
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from relkit.adapters.git_repo import (
     GitRepo,
@@ -131,8 +131,11 @@ def _check_branch(repo: GitRepo, config: RelkitConfig) -> str:
     return branch
 
 
-def _check_clean(repo: GitRepo) -> None:
-    dirty = repo.dirty_paths()
+def _check_clean(repo: GitRepo, dist_dir: str) -> None:
+    # relkit's own output (a local `release --forge none`) is not the maintainer's change.
+    dist = PurePosixPath(dist_dir.replace("\\", "/"))
+    outputs = None if dist.is_absolute() or str(dist) in (".", "") else f"{dist}/"
+    dirty = [p for p in repo.dirty_paths() if not (outputs and f"{p}/".startswith(outputs))]
     if dirty:
         listed = ", ".join(dirty[:_MAX_LISTED])
         more = f" and {len(dirty) - _MAX_LISTED} more" if len(dirty) > _MAX_LISTED else ""
@@ -247,7 +250,7 @@ def plan_cut(repo: GitRepo, config: RelkitConfig, options: CutOptions) -> CutPla
     require_full_history(root, "cut a release")
     scope = scope_for(config, options.component)
     branch = _check_branch(repo, config)
-    _check_clean(repo)
+    _check_clean(repo, config.dist_dir)
     version, reason, warnings = choose_version(root, config, options)
     tag = scope.tag_format.render(version)
     if repo.tag_exists_locally(tag):

@@ -119,7 +119,7 @@ def plan_release_pr(
     repo.ensure_repository()
     require_full_history(root, "open a release PR")
     base = _check_branch(repo, config)
-    _check_clean(repo)
+    _check_clean(repo, config.dist_dir)
     head = repo.head()
     remote_base = repo.remote_ref(options.remote, f"refs/heads/{base}")
     if remote_base != head:

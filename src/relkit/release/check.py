@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from relkit.adapters import git_history
-from relkit.bundle.build import Resolver, pin_bundle_images
+from relkit.bundle.build import Resolver, pin_bundle_images, release_image_references
 from relkit.bundle.reference import split_digest
 from relkit.core.config import ComponentConfig, RelkitConfig, load_config
 from relkit.core.errors import NothingToRelease, RelkitError
@@ -81,7 +81,9 @@ def check_config(root: Path, explicit: Path | None) -> tuple[CheckResult, Relkit
     try:
         config = load_config(root, explicit)
     except RelkitError as error:
-        return CheckResult("config", "failed", error.message), None
+        # The hint ("write [[bundles]] ...") is the fix; details[0] repeats the message.
+        details = (error.message, f"hint: {error.hint}") if error.hint else ()
+        return CheckResult("config", "failed", error.message, details), None
     source = explicit.name if explicit else _config_source(root)
     return CheckResult("config", "ok", f"{source} is valid"), config
 
@@ -149,26 +151,52 @@ def check_bundles(
     """Each bundle's compose file parses and every image it will pin is pinnable; returns the
     pins too (placeholder digests without a resolver) for the dry run.
 
-    With a resolver (`--resolve`), every image is looked up in its registry (read-only)."""
+    With a resolver (`--resolve`), every image that must already exist is looked up in its
+    registry (read-only); the release's own images (`bundles[].images`) are built at tag
+    time, so they are never looked up, and they are named by their template: the plan's
+    version may be a placeholder when nothing is releasable yet."""
     results = []
     pins: dict[str, ImagePin] = {}
     for bundle in config.bundles:
         name = f"compose {bundle.name}"
         try:
+            built = dict(zip(release_image_references(bundle, plan), bundle.images, strict=True))
             pinned = pin_bundle_images(
-                bundle, plan, root / bundle.path, resolver or offline_resolver
+                bundle, plan, root / bundle.path, _existing_only(resolver, set(built))
             )
         except RelkitError as error:
             results.append(CheckResult(name, "failed", error.message))
             continue
         for pin in pinned.pins:
             pins.setdefault(pin.reference, pin)
-        how = "resolved" if resolver else "pinnable (not looked up; --resolve does)"
-        details = tuple(p.pinned if resolver else p.reference for p in pinned.pins)
-        results.append(
-            CheckResult(name, "ok", f"{pinned.file_name}: {len(details)} image(s) {how}", details)
+        existing = [p for p in pinned.pins if p.reference not in built]
+        details = tuple(p.pinned if resolver else p.reference for p in existing)
+        details += tuple(
+            f"{built[p.reference]} (built by the release)"
+            for p in pinned.pins
+            if p.reference in built
         )
+        how = "resolved" if resolver else "pinnable (not looked up; --resolve does)"
+        summary = f"{pinned.file_name}: {len(existing)} image(s) {how}"
+        if len(existing) < len(pinned.pins):
+            summary += f", {len(pinned.pins) - len(existing)} built by the release"
+        results.append(CheckResult(name, "ok", summary, details))
     return results, sorted(pins.values(), key=lambda pin: pin.reference)
+
+
+def _existing_only(resolver: Resolver | None, built: set[str]) -> Resolver:
+    """`resolver` for the images that must exist; the release's own images, which do not
+    exist before the tag, get the offline placeholder digest."""
+
+    def resolve(references: Iterable[str]) -> Mapping[str, str]:
+        wanted = list(references)
+        found = dict(offline_resolver(r for r in wanted if r in built))
+        others = [r for r in wanted if r not in built]
+        if others:
+            found.update((resolver or offline_resolver)(others))
+        return found
+
+    return resolve
 
 
 # --------------------------------------------------------------------------------- commits

@@ -31,6 +31,7 @@ from relkit import __version__
 from relkit.adapters.github import GitHubClient
 from relkit.adapters.oci_referrers import attach_bundle, fetch_bundles
 from relkit.adapters.registry import Reference, RegistryClient
+from relkit.bundle.build import bundle_top
 from relkit.bundle.publish import TRUST_CONFIG_ENV
 from relkit.bundle.reference import split_digest
 from relkit.bundle.sbom import SBOM_SUFFIX, bundle_sbom
@@ -402,7 +403,8 @@ def describe(context: StepContext) -> list[str]:
         f" into {provenance_asset_name(context)}",
     ]
     if context.config.bundles:
-        lines.append("write each bundle's CycloneDX SBOM (B-VERSION.cdx.json) and attest it")
+        names = ", ".join(bundle_top(b, context.plan) + SBOM_SUFFIX for b in context.config.bundles)
+        lines.append(f"write each bundle's CycloneDX SBOM ({names}) and attest it")
     lines.append(
         "attach signature, provenance and SBOM attestations to the OCI manifests as referrers"
         " (skip those already attached)"

@@ -242,30 +242,35 @@ def _prepare(
     text = set_chart_versions(
         original,
         version=str(version) if chart.set_version else None,
-        app_version=str(version) if chart.set_app_version else None,
+        app_version=chart.app_version(str(version)) if chart.set_app_version else None,
         file=f"{chart.path}/Chart.yaml",
     )
     (work / "Chart.yaml").write_text(text, encoding="utf-8")
     if image_pin is not None:
-        if not chart.image_values_key:
-            raise ConfigError(
-                f"charts[{chart.path}]: an image to pin is given but image_values_key is not set",
-                hint='set charts[].image_values_key, e.g. "image.digest"',
-            )
-        values = work / "values.yaml"
-        if not values.is_file():
-            raise ConfigError(f"charts[{chart.path}]: image_values_key set but no values.yaml")
-        values.write_text(
-            set_values_key(
-                values.read_text(encoding="utf-8"),
-                chart.image_values_key,
-                image_pin.digest,
-                file=f"{chart.path}/values.yaml",
-            ),
-            encoding="utf-8",
-        )
+        (work / "values.yaml").write_text(_pinned_values(chart, work, image_pin), encoding="utf-8")
     _stamp(work_root, epoch)
     return work, name
+
+
+def _pinned_values(chart: ChartConfig, chart_dir: Path, image_pin: ImagePin) -> str:
+    """values.yaml of `chart_dir` with the image digest written at `image_values_key`.
+
+    The dry run and `relkit check` call it too, so a key the values file does not have
+    fails the pull request, not the release."""
+    if not chart.image_values_key:
+        raise ConfigError(
+            f"charts[{chart.path}]: an image to pin is given but image_values_key is not set",
+            hint='set charts[].image_values_key, e.g. "image.digest"',
+        )
+    values = chart_dir / "values.yaml"
+    if not values.is_file():
+        raise ConfigError(f"charts[{chart.path}]: image_values_key set but no values.yaml")
+    return set_values_key(
+        values.read_text(encoding="utf-8"),
+        chart.image_values_key,
+        image_pin.digest,
+        file=f"{chart.path}/values.yaml",
+    )
 
 
 def _has_dependencies(chart_dir: Path) -> bool:
@@ -370,16 +375,17 @@ def describe_chart(
     data = _safe_load((source / "Chart.yaml").read_text(encoding="utf-8"), "Chart.yaml")
     name = str(data.get("name") or source.name)
     ref = chart_reference(chart.registry, name, str(version))
-    edits = [
-        key
-        for key, wanted in (("version", chart.set_version), ("appVersion", chart.set_app_version))
-        if wanted
-    ]
-    actions = [
-        f"copy chart {chart.path} to a work dir"
-        + (f" and set {'/'.join(edits)} to {version}" if edits else "")
-    ]
-    if image_pin is not None and chart.image_values_key:
+    app_version = chart.app_version(str(version))
+    if chart.set_version and chart.set_app_version and app_version != str(version):
+        setting = f" and set version to {version} and appVersion to {app_version}"
+    else:
+        wanted = (("version", chart.set_version), ("appVersion", chart.set_app_version))
+        edits = [key for key, on in wanted if on]
+        shown = app_version if edits == ["appVersion"] else version
+        setting = f" and set {'/'.join(edits)} to {shown}" if edits else ""
+    actions = [f"copy chart {chart.path} to a work dir{setting}"]
+    if image_pin is not None:
+        _pinned_values(chart, source, image_pin)  # the key must exist: fail now, not at release
         actions.append(f"set values.yaml {chart.image_values_key} to {image_pin.digest}")
     if data.get("dependencies"):
         actions.append("update chart dependencies")
