@@ -51,6 +51,11 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
         "relkit.commands.cut",
         "cut a release: changelog, version bumps, commit, tag, atomic push",
     ),
+    (
+        "tag",
+        "relkit.commands.tag",
+        "tag HEAD if it is a merged relkit release PR (else do nothing, exit 0)",
+    ),
     ("bundle", "relkit.commands.bundle", "build or unpack a self-host Compose bundle"),
     (
         "verify",

@@ -31,15 +31,19 @@ import contextlib
 import fnmatch
 import hashlib
 import json
+import os
 import re
 import secrets
 import socket
+import subprocess
+import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
@@ -51,6 +55,7 @@ __all__ = [
     "FakeRelease",
     "FakeRepo",
     "Fault",
+    "GitRefs",
 ]
 
 DOCS = "https://docs.github.com/rest"
@@ -63,6 +68,67 @@ SECONDARY_MESSAGE = (
 
 Json = Any
 Hook = Callable[["Call"], None]
+
+# GitHub's limit on an issue/PR comment and a PR body (characters), answered with a 422.
+MAX_BODY = 65536
+
+
+def git(
+    git_dir: Path, *args: str, data: bytes | None = None, env: dict[str, str] | None = None
+) -> str:
+    """Run git on the bare repository behind a git-backed fake repository."""
+    done = subprocess.run(
+        ["git", f"--git-dir={git_dir}", *args],
+        input=data,
+        capture_output=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    if done.returncode != 0:
+        raise subprocess.CalledProcessError(done.returncode, args, done.stdout, done.stderr)
+    return done.stdout.decode().strip()
+
+
+class GitRefs(MutableMapping[str, str]):
+    """`FakeRepo.refs` of a git-backed repository: the bare repository's real refs.
+
+    With it, `git push` to the bare repository (the tests' `origin`) and the Git Data API
+    see one state, as on GitHub.
+    """
+
+    def __init__(self, git_dir: Path) -> None:
+        self.git_dir = git_dir
+
+    def __getitem__(self, ref: str) -> str:
+        try:
+            return git(self.git_dir, "rev-parse", "--verify", "--quiet", ref)
+        except subprocess.CalledProcessError:
+            raise KeyError(ref) from None
+
+    def __setitem__(self, ref: str, sha: str) -> None:
+        git(self.git_dir, "update-ref", ref, sha)
+
+    def __delitem__(self, ref: str) -> None:
+        if ref not in self:
+            raise KeyError(ref)
+        git(self.git_dir, "update-ref", "-d", ref)
+
+    def __iter__(self) -> Iterator[str]:
+        out = git(self.git_dir, "for-each-ref", "--format=%(refname)")
+        return iter([line for line in out.splitlines() if line])
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+    def __contains__(self, ref: object) -> bool:
+        return isinstance(ref, str) and ref.startswith("refs/") and self._exists(ref)
+
+    def _exists(self, ref: str) -> bool:
+        try:
+            git(self.git_dir, "show-ref", "--verify", "--quiet", ref)
+        except subprocess.CalledProcessError:
+            return False
+        return True
 
 
 def _now() -> str:
@@ -203,6 +269,12 @@ class FakeIssue:
     requested_teams: list[str] = field(default_factory=list)
     comments: list[dict[str, Any]] = field(default_factory=list)
     reviews: list[tuple[str, str]] = field(default_factory=list)  # (login, state)
+    merged_at: str | None = None
+    merge_commit_sha: str | None = None
+    # Commits the merge brought into the base branch (merge: the merge commit and the head's
+    # commits; squash: the squash commit; rebase: the rebased copies): what
+    # GET /repos/{r}/commits/{sha}/pulls answers for a commit of the default branch.
+    introduced: list[str] = field(default_factory=list)
 
     @property
     def is_pull(self) -> bool:
@@ -220,7 +292,12 @@ class FakeRepo:
     latest_release_id: int | None = None
     issues: dict[int, FakeIssue] = field(default_factory=dict)
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)  # lower-case name → label
-    refs: dict[str, str] = field(default_factory=dict)  # "refs/heads/main" → sha
+    refs: MutableMapping[str, str] = field(default_factory=dict)  # "refs/heads/main" → sha
+    # A bare git repository holding the objects (Git Data API) and refs; None: refs only.
+    git_dir: Path | None = None
+    # Commits GitHub signed (created through the API by an App installation or GITHUB_TOKEN
+    # without custom author, committer or signature).
+    signed_commits: set[str] = field(default_factory=set)
     files: dict[str, bytes] = field(default_factory=dict)
     topics: list[str] = field(default_factory=list)
     # Artifact attestations (POST /repos/{owner}/{repo}/attestations): id → Sigstore bundle.
@@ -270,6 +347,12 @@ class FakeRepo:
         issue.state = state
         return issue
 
+    def merge_pull(self, number: int, merge_commit_sha: str, introduced: list[str]) -> None:
+        """Record PR `number` as merged (the test did the git side: merge, squash or rebase)."""
+        pr = self.issues[number]
+        pr.state, pr.merged_at, pr.closed_at = "closed", _now(), _now()
+        pr.merge_commit_sha, pr.introduced = merge_commit_sha, list(introduced)
+
     def submit_review(self, number: int, login: str, state: str = "APPROVED") -> None:
         """`login` reviews PR `number`: as on GitHub, their review request is then fulfilled."""
         pr = self.issues[number]
@@ -295,6 +378,7 @@ class FakeGitHub:
     def __init__(self, *, asset_digests: bool = True) -> None:
         self.token = "ghp_" + secrets.token_hex(18)
         self.tokens: dict[str, str] = {self.token: "octocat"}
+        self.read_only: set[str] = set()  # logins whose tokens may only read
         self.app_keys: dict[int, bytes] = {}  # app id → PEM public key (App installation auth)
         # GitHub added assets[].digest in 2025; False is a GHES without the key at all.
         self.asset_digests = asset_digests
@@ -342,14 +426,23 @@ class FakeGitHub:
     # ---------------------------------------------------------------- test API
 
     def create_repo(
-        self, full_name: str, *, default_branch: str = "main", repo_id: int | None = None
+        self,
+        full_name: str,
+        *,
+        default_branch: str = "main",
+        repo_id: int | None = None,
+        git_dir: Path | None = None,
     ) -> FakeRepo:
+        """A repository; with `git_dir` (a bare repository) its refs and objects are real."""
         owner, name = full_name.split("/", 1)
         with self._lock:
             ident = repo_id if repo_id is not None else self._next_id()
             repo = FakeRepo(owner, name, ident, default_branch=default_branch)
             repo._fake = self
-            repo.refs[f"refs/heads/{default_branch}"] = "0" * 39 + "1"
+            if git_dir is not None:
+                repo.git_dir, repo.refs = git_dir, GitRefs(git_dir)
+            else:
+                repo.refs[f"refs/heads/{default_branch}"] = "0" * 39 + "1"
             self.repos[full_name.lower()] = repo
             return repo
 
@@ -702,7 +795,7 @@ class FakeGitHub:
                 "html_url": data["html_url"],
                 "diff_url": data["html_url"] + ".diff",
                 "patch_url": data["html_url"] + ".patch",
-                "merged_at": None,
+                "merged_at": issue.merged_at,
             }
         return data
 
@@ -748,8 +841,8 @@ class FakeGitHub:
             "created_at": pr.created_at,
             "updated_at": pr.updated_at,
             "closed_at": pr.closed_at,
-            "merged_at": None,
-            "merge_commit_sha": None,
+            "merged_at": pr.merged_at,
+            "merge_commit_sha": pr.merge_commit_sha,
             "assignee": None,
             "assignees": [],
             "requested_reviewers": [self.user_json(r) for r in pr.requested_reviewers],
@@ -773,7 +866,7 @@ class FakeGitHub:
         if full:
             data.update(
                 {
-                    "merged": False,
+                    "merged": pr.merged_at is not None,
                     "mergeable": True,
                     "rebaseable": True,
                     "mergeable_state": "clean",
@@ -974,6 +1067,9 @@ class FakeGitHub:
                 path = f"/repos/{aliased.full_name}{m.group(2) or ''}"
         if call.method != "GET" and login is None and call.host != "web":
             raise HttpError(401, "Requires authentication", "")
+        if call.method != "GET" and login in self.read_only and call.host != "web":
+            # A fork PR's GITHUB_TOKEN (pull_request event) can read but not write.
+            raise HttpError(403, "Resource not accessible by integration", "")
         req = _Req(call, login)
         for method, host, pattern, route in _ROUTES:
             if method == call.method and host == call.host:
@@ -1329,6 +1425,8 @@ def _create_ref(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
         raise HttpError(422, "Reference name must start with 'refs/'.", doc)
     if ref in repo.refs:
         raise HttpError(422, "Reference already exists", doc)
+    if repo.git_dir is not None and _object_type(repo.git_dir, sha) is None:
+        raise HttpError(422, "Object does not exist", doc)
     repo.refs[ref] = sha
     body = fake.ref_json(repo, ref)
     return 201, body, {"Location": body["url"]}
@@ -1339,9 +1437,20 @@ def _update_ref(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
     repo = _repo(fake, m)
     ref = "refs/" + m["ref"]
     data = _json_body(req)
+    doc = f"{_REF_DOC}#update-a-reference"
     if ref not in repo.refs:
-        raise HttpError(422, "Reference does not exist", f"{_REF_DOC}#update-a-reference")
-    repo.refs[ref] = data["sha"]
+        raise HttpError(422, "Reference does not exist", doc)
+    sha = data.get("sha")
+    if not isinstance(sha, str) or not sha:
+        raise _missing("Reference", "sha", doc)
+    if repo.git_dir is not None:
+        # Only a git-backed repository knows the history: without `force`, GitHub refuses
+        # an update that is not a fast forward (the recordings use unrelated fake shas).
+        if _object_type(repo.git_dir, sha) is None:
+            raise HttpError(422, "Object does not exist", doc)
+        if data.get("force") is not True and not _is_ancestor(repo.git_dir, repo.refs[ref], sha):
+            raise HttpError(422, "Update is not a fast forward", doc)
+    repo.refs[ref] = sha
     return 200, fake.ref_json(repo, ref), {}
 
 
@@ -1582,6 +1691,8 @@ def _create_issue_comment(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
     data = _json_body(req)
     if not isinstance(data.get("body"), str) or not data["body"]:
         raise _missing("IssueComment", "body", doc)
+    if len(data["body"]) > MAX_BODY:
+        raise _too_long("IssueComment", doc)
     ident = fake._next_id()
     now = _now()
     api = f"{fake.api_url}/repos/{repo.full_name}"
@@ -1639,6 +1750,8 @@ def _create_pull(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
             raise _missing("PullRequest", key, doc)
     if not data.get("title") and not data.get("issue"):
         raise _missing("PullRequest", "title", doc)
+    if len(data.get("body") or "") > MAX_BODY:
+        raise _too_long("PullRequest", doc)
     owner, branch = _split_head(repo, data["head"])
     for pr in repo.pulls:
         same = (pr.head_owner or repo.owner).lower() == owner.lower() and pr.head == branch
@@ -1718,6 +1831,8 @@ def _update_pull(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
             doc,
             [{"resource": "PullRequest", "code": "invalid", "field": "state"}],
         )
+    if len(data.get("body") or "") > MAX_BODY:
+        raise _too_long("PullRequest", doc)
     for key in ("title", "body", "base", "state"):
         if key in data:
             setattr(pr, key, data[key])
@@ -1795,6 +1910,439 @@ def _installation_token(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
     fake.tokens[token] = f"app-installation-{m['iid']}[bot]"
     expires = datetime.fromtimestamp(time.time() + 3600, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return 201, {"token": token, "expires_at": expires, "permissions": {}}, {}
+
+
+# ------------------------------------------------------------------ git data (objects)
+#
+# docs.github.com/rest/git: objects live in a bare git repository (`FakeRepo.git_dir`), so a
+# commit made through the API is a real commit that `git fetch` sees, and a `git push` is
+# visible to the API. A repository without one answers 409 "Git Repository is empty." as
+# GitHub does for a repository without objects.
+
+_GIT_DOC = "/git"
+_MODES = {
+    "100644": "blob",
+    "100755": "blob",
+    "040000": "tree",
+    "160000": "commit",
+    "120000": "blob",
+}
+
+
+def _git_dir(repo: FakeRepo, doc: str) -> Path:
+    if repo.git_dir is None:
+        raise HttpError(409, "Git Repository is empty.", doc)
+    return repo.git_dir
+
+
+def _object_type(git_dir: Path, sha: str) -> str | None:
+    if not re.fullmatch(r"[0-9a-f]{40}", sha or ""):
+        return None
+    try:
+        return git(git_dir, "cat-file", "-t", sha)
+    except subprocess.CalledProcessError:
+        return None
+
+
+def _is_ancestor(git_dir: Path, old: str, new: str) -> bool:
+    try:
+        git(git_dir, "merge-base", "--is-ancestor", old, new)
+    except subprocess.CalledProcessError:
+        return False
+    return True
+
+
+def _invalid(resource: str, fld: str, doc: str, message: str = "Validation Failed") -> HttpError:
+    return HttpError(422, message, doc, [{"resource": resource, "code": "invalid", "field": fld}])
+
+
+@route("POST", R + r"/git/blobs")
+def _create_blob(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
+    repo = _repo(fake, m)
+    doc = f"{_GIT_DOC}/blobs#create-a-blob"
+    git_dir = _git_dir(repo, doc)
+    data = _json_body(req)
+    content, encoding = data.get("content"), data.get("encoding", "utf-8")
+    if not isinstance(content, str):
+        raise _missing("Blob", "content", doc)
+    if encoding == "base64":
+        try:
+            raw = base64.b64decode(content, validate=False)
+        except ValueError as exc:
+            raise _invalid("Blob", "content", doc) from exc
+    elif encoding == "utf-8":
+        raw = content.encode("utf-8")
+    else:
+        raise _invalid("Blob", "encoding", doc)
+    sha = git(git_dir, "hash-object", "-w", "--stdin", data=raw)
+    url = f"{fake.api_url}/repos/{repo.full_name}/git/blobs/{sha}"
+    return 201, {"url": url, "sha": sha}, {"Location": url}
+
+
+@route("GET", R + r"/git/blobs/(?P<sha>[0-9a-f]{40})")
+def _get_blob(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
+    repo = _repo(fake, m)
+    doc = f"{_GIT_DOC}/blobs#get-a-blob"
+    git_dir = _git_dir(repo, doc)
+    if _object_type(git_dir, m["sha"]) != "blob":
+        raise HttpError(404, "Not Found", doc)
+    raw = subprocess.run(
+        ["git", f"--git-dir={git_dir}", "cat-file", "blob", m["sha"]],
+        capture_output=True,
+        check=True,
+    ).stdout
+    encoded = base64.encodebytes(raw).decode()  # GitHub wraps the base64 at 60 columns
+    return (
+        200,
+        {
+            "sha": m["sha"],
+            "node_id": _node_id("Blob", len(raw)),
+            "size": len(raw),
+            "url": f"{fake.api_url}/repos/{repo.full_name}/git/blobs/{m['sha']}",
+            "content": encoded,
+            "encoding": "base64",
+        },
+        {},
+    )
+
+
+def _tree_entries(fake: FakeGitHub, repo: FakeRepo, sha: str, *, recursive: bool) -> list[Json]:
+    assert repo.git_dir is not None
+    args = ["ls-tree", "-l", *(["-r", "-t"] if recursive else []), sha]
+    entries = []
+    for line in git(repo.git_dir, *args).splitlines():
+        meta, _, path = line.partition("\t")
+        mode, kind, obj, size = meta.split()
+        item: dict[str, Any] = {"path": path, "mode": mode, "type": kind, "sha": obj}
+        if kind == "blob":
+            item["size"] = int(size)
+        item["url"] = f"{fake.api_url}/repos/{repo.full_name}/git/{kind}s/{obj}"
+        entries.append(item)
+    return entries
+
+
+def _tree_json(fake: FakeGitHub, repo: FakeRepo, sha: str, *, recursive: bool = False) -> Json:
+    return {
+        "sha": sha,
+        "url": f"{fake.api_url}/repos/{repo.full_name}/git/trees/{sha}",
+        "tree": _tree_entries(fake, repo, sha, recursive=recursive),
+        "truncated": False,
+    }
+
+
+@route("POST", R + r"/git/trees")
+def _create_tree(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
+    repo = _repo(fake, m)
+    doc = f"{_GIT_DOC}/trees#create-a-tree"
+    git_dir = _git_dir(repo, doc)
+    data = _json_body(req)
+    entries = data.get("tree")
+    if not isinstance(entries, list):
+        raise _missing("Tree", "tree", doc)
+    base = data.get("base_tree")
+    if base is not None and _object_type(git_dir, base) not in ("tree", "commit"):
+        raise HttpError(422, "Invalid tree info", doc)
+    with tempfile.TemporaryDirectory() as scratch:
+        env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        if base is not None:
+            git(git_dir, "read-tree", base, env=env)
+        for entry in entries:
+            if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+                raise _invalid("Tree", "path", doc)
+            path, mode = entry["path"], entry.get("mode", "100644")
+            if mode not in _MODES or path.startswith("/") or path.endswith("/"):
+                raise HttpError(422, "Invalid tree info", doc)
+            if "content" in entry and entry.get("sha") is None and "sha" not in entry:
+                sha = git(git_dir, "hash-object", "-w", "--stdin", data=entry["content"].encode())
+            elif "sha" in entry and entry["sha"] is None:
+                # `"sha": null` deletes the path from the base tree.
+                git(git_dir, "update-index", "--force-remove", "--", path, env=env)
+                continue
+            else:
+                sha = entry.get("sha")
+                if _object_type(git_dir, sha) != _MODES[mode]:
+                    raise HttpError(422, "Invalid tree info", doc)
+            git(git_dir, "update-index", "--add", "--cacheinfo", f"{mode},{sha},{path}", env=env)
+        tree = git(git_dir, "write-tree", env=env)
+    body = _tree_json(fake, repo, tree)
+    return 201, body, {"Location": body["url"]}
+
+
+@route("GET", R + r"/git/trees/(?P<sha>[0-9a-f]{40})")
+def _get_tree(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
+    repo = _repo(fake, m)
+    doc = f"{_GIT_DOC}/trees#get-a-tree"
+    git_dir = _git_dir(repo, doc)
+    kind = _object_type(git_dir, m["sha"])
+    if kind not in ("tree", "commit"):
+        raise HttpError(404, "Not Found", doc)
+    tree = git(git_dir, "rev-parse", f"{m['sha']}^{{tree}}")
+    recursive = req.call.query.get("recursive") not in (None, "", "0", "false")
+    return 200, _tree_json(fake, repo, tree, recursive=recursive), {}
+
+
+def _person(raw: str) -> Json:
+    match = re.fullmatch(r"(?P<name>.*) <(?P<email>.*)> (?P<ts>\d+) (?P<tz>[+-]\d{4})", raw)
+    if match is None:
+        return {"name": raw, "email": "", "date": _now()}
+    when = datetime.fromtimestamp(int(match["ts"]), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"name": match["name"], "email": match["email"], "date": when}
+
+
+def _commit_json(fake: FakeGitHub, repo: FakeRepo, sha: str) -> Json:
+    assert repo.git_dir is not None
+    raw = git(repo.git_dir, "cat-file", "commit", sha)
+    header, _, message = raw.partition("\n\n")
+    fields: dict[str, list[str]] = {}
+    for line in header.splitlines():
+        key, _, value = line.partition(" ")
+        fields.setdefault(key, []).append(value)
+    api, web = f"{fake.api_url}/repos/{repo.full_name}", f"{fake.web_url}/{repo.full_name}"
+    tree = fields["tree"][0]
+    signed = sha in repo.signed_commits or "gpgsig" in fields
+    return {
+        "sha": sha,
+        "node_id": _node_id("Commit", int(sha[:6], 16)),
+        "url": f"{api}/git/commits/{sha}",
+        "html_url": f"{web}/commit/{sha}",
+        "author": _person(fields["author"][0]),
+        "committer": _person(fields["committer"][0]),
+        "tree": {"sha": tree, "url": f"{api}/git/trees/{tree}"},
+        "message": message,
+        "parents": [
+            {"sha": p, "url": f"{api}/git/commits/{p}", "html_url": f"{web}/commit/{p}"}
+            for p in fields.get("parent", [])
+        ],
+        "verification": {
+            "verified": signed,
+            "reason": "valid" if signed else "unsigned",
+            "signature": None,
+            "payload": None,
+            "verified_at": _now() if signed else None,
+        },
+    }
+
+
+def _bot_login(login: str | None) -> bool:
+    """An App installation token (GITHUB_TOKEN is the GitHub Actions App's): `...[bot]`."""
+    return bool(login) and str(login).endswith("[bot]")
+
+
+@route("POST", R + r"/git/commits")
+def _create_commit(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
+    repo = _repo(fake, m)
+    doc = f"{_GIT_DOC}/commits#create-a-commit"
+    git_dir = _git_dir(repo, doc)
+    data = _json_body(req)
+    message, tree = data.get("message"), data.get("tree")
+    if not isinstance(message, str):
+        raise _missing("Commit", "message", doc)
+    if not isinstance(tree, str):
+        raise _missing("Commit", "tree", doc)
+    if _object_type(git_dir, tree) != "tree":
+        raise HttpError(422, "Tree SHA does not exist", doc)
+    parents = data.get("parents", [])
+    if not isinstance(parents, list):
+        raise _invalid("Commit", "parents", doc)
+    for parent in parents:
+        if _object_type(git_dir, parent) != "commit":
+            raise HttpError(422, "Parent SHA does not exist or is not a commit object", doc)
+    login = req.login or "octocat"
+    author = data.get("author") or {}
+    committer = data.get("committer") or author
+    env = {
+        "GIT_AUTHOR_NAME": author.get("name", login),
+        "GIT_AUTHOR_EMAIL": author.get("email", f"{login}@users.noreply.github.com"),
+        "GIT_COMMITTER_NAME": committer.get("name", "GitHub"),
+        "GIT_COMMITTER_EMAIL": committer.get("email", "noreply@github.com"),
+    }
+    for key, when in (
+        ("GIT_AUTHOR_DATE", author.get("date")),
+        ("GIT_COMMITTER_DATE", committer.get("date")),
+    ):
+        if when:
+            env[key] = when
+    args = ["commit-tree", tree]
+    for parent in parents:
+        args += ["-p", parent]
+    sha = git(git_dir, *args, data=message.encode(), env=env)
+    # docs.github.com/authentication/managing-commit-signature-verification/
+    # about-commit-signature-verification#signature-verification-for-bots: GitHub signs a
+    # commit made by an App (bot) through the API when the request has no custom author,
+    # committer or signature.
+    custom = any(k in data for k in ("author", "committer", "signature"))
+    if _bot_login(req.login) and not custom:
+        repo.signed_commits.add(sha)
+    body = _commit_json(fake, repo, sha)
+    return 201, body, {"Location": body["url"]}
+
+
+@route("GET", R + r"/git/commits/(?P<sha>[0-9a-f]{40})")
+def _get_commit(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
+    repo = _repo(fake, m)
+    doc = f"{_GIT_DOC}/commits#get-a-commit-object"
+    git_dir = _git_dir(repo, doc)
+    if _object_type(git_dir, m["sha"]) != "commit":
+        raise HttpError(404, "Not Found", doc)
+    return 200, _commit_json(fake, repo, m["sha"]), {}
+
+
+def _tag_json(fake: FakeGitHub, repo: FakeRepo, sha: str) -> Json:
+    assert repo.git_dir is not None
+    raw = git(repo.git_dir, "cat-file", "tag", sha)
+    header, _, message = raw.partition("\n\n")
+    fields = dict(line.partition(" ")[::2] for line in header.splitlines())
+    api = f"{fake.api_url}/repos/{repo.full_name}"
+    kind, obj = fields["type"], fields["object"]
+    return {
+        "node_id": _node_id("Tag", int(sha[:6], 16)),
+        "tag": fields["tag"],
+        "sha": sha,
+        "url": f"{api}/git/tags/{sha}",
+        "message": message,
+        "tagger": _person(fields.get("tagger", "")),
+        "object": {"type": kind, "sha": obj, "url": f"{api}/git/{kind}s/{obj}"},
+        "verification": {
+            "verified": False,
+            "reason": "unsigned",
+            "signature": None,
+            "payload": None,
+            "verified_at": None,
+        },
+    }
+
+
+@route("POST", R + r"/git/tags")
+def _create_tag(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
+    repo = _repo(fake, m)
+    doc = f"{_GIT_DOC}/tags#create-a-tag-object"
+    git_dir = _git_dir(repo, doc)
+    data = _json_body(req)
+    for key in ("tag", "message", "object", "type"):
+        if not isinstance(data.get(key), str):
+            raise _missing("Tag", key, doc)
+    if data["type"] not in ("commit", "tree", "blob"):
+        raise _invalid("Tag", "type", doc)
+    if _object_type(git_dir, data["object"]) != data["type"]:
+        raise HttpError(422, "Object does not exist", doc)
+    login = req.login or "octocat"
+    tagger = data.get("tagger") or {}
+    when = int(time.time())
+    text = (
+        f"object {data['object']}\ntype {data['type']}\ntag {data['tag']}\n"
+        f"tagger {tagger.get('name', login)} "
+        f"<{tagger.get('email', f'{login}@users.noreply.github.com')}> {when} +0000\n\n"
+        f"{data['message']}"
+    )
+    if not text.endswith("\n"):
+        text += "\n"
+    sha = git(git_dir, "mktag", data=text.encode())
+    body = _tag_json(fake, repo, sha)
+    return 201, body, {"Location": body["url"]}
+
+
+@route("GET", R + r"/git/tags/(?P<sha>[0-9a-f]{40})")
+def _get_tag(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
+    repo = _repo(fake, m)
+    doc = f"{_GIT_DOC}/tags#get-a-tag"
+    git_dir = _git_dir(repo, doc)
+    if _object_type(git_dir, m["sha"]) != "tag":
+        raise HttpError(404, "Not Found", doc)
+    return 200, _tag_json(fake, repo, m["sha"]), {}
+
+
+# ------------------------------------------------------------------ commit -> pulls
+
+
+@route("GET", R + r"/commits/(?P<sha>[0-9a-f]{40})/pulls")
+def _commit_pulls(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
+    """docs.github.com/rest/commits/commits#list-pull-requests-associated-with-a-commit:
+    for a commit of the default branch, the merged PR that introduced it; for any other
+    commit, the open PRs whose head holds it."""
+    repo = _repo(fake, m)
+    sha = m["sha"]
+    merged = [p for p in repo.pulls if p.merged_at is not None and sha in p.introduced]
+    if merged:
+        found = merged
+    else:
+        found = []
+        for pr in repo.pulls:
+            head = repo.refs.get(f"refs/heads/{pr.head}")
+            if pr.state != "open" or head is None:
+                continue
+            if head == sha or (repo.git_dir is not None and _is_ancestor(repo.git_dir, sha, head)):
+                found.append(pr)
+    items = [fake.pull_json(repo, p, full=False) for p in sorted(found, key=lambda p: p.number)]
+    body, headers = fake.paginate(req.call, items, f"/repositories/{repo.id}/commits/{sha}/pulls")
+    return 200, body, headers
+
+
+# ------------------------------------------------------------------ issue comments
+
+_COMMENT_DOC = "/issues/comments"
+
+
+def _too_long(resource: str, doc: str) -> HttpError:
+    # What GitHub answers for a body over 65,536 characters.
+    return HttpError(
+        422,
+        "Validation Failed",
+        doc,
+        [
+            {
+                "resource": resource,
+                "code": "custom",
+                "field": "body",
+                "message": f"body is too long (maximum is {MAX_BODY} characters)",
+            }
+        ],
+    )
+
+
+def _find_comment(repo: FakeRepo, ident: str, doc: str) -> tuple[FakeIssue, dict[str, Any]]:
+    for issue in repo.issues.values():
+        for comment in issue.comments:
+            if comment["id"] == int(ident):
+                return issue, comment
+    raise HttpError(404, "Not Found", doc)
+
+
+@route("GET", R + r"/issues/(?P<number>\d+)/comments")
+def _list_issue_comments(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
+    repo = _repo(fake, m)
+    issue = _issue_or_404(repo, m["number"], f"{_COMMENT_DOC}#list-issue-comments")
+    link_base = f"/repositories/{repo.id}/issues/{issue.number}/comments"
+    body, headers = fake.paginate(req.call, list(issue.comments), link_base)
+    return 200, body, headers
+
+
+@route("GET", R + r"/issues/comments/(?P<cid>\d+)")
+def _get_issue_comment(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
+    repo = _repo(fake, m)
+    _issue, comment = _find_comment(repo, m["cid"], f"{_COMMENT_DOC}#get-an-issue-comment")
+    return 200, comment, {}
+
+
+@route("PATCH", R + r"/issues/comments/(?P<cid>\d+)")
+def _update_issue_comment(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
+    repo = _repo(fake, m)
+    doc = f"{_COMMENT_DOC}#update-an-issue-comment"
+    _issue, comment = _find_comment(repo, m["cid"], doc)
+    data = _json_body(req)
+    if not isinstance(data.get("body"), str) or not data["body"]:
+        raise _missing("IssueComment", "body", doc)
+    if len(data["body"]) > MAX_BODY:
+        raise _too_long("IssueComment", doc)
+    comment["body"], comment["updated_at"] = data["body"], _now()
+    return 200, comment, {}
+
+
+@route("DELETE", R + r"/issues/comments/(?P<cid>\d+)")
+def _delete_issue_comment(fake: FakeGitHub, req: _Req, m: re.Match[str]) -> Any:
+    repo = _repo(fake, m)
+    issue, comment = _find_comment(repo, m["cid"], f"{_COMMENT_DOC}#delete-an-issue-comment")
+    issue.comments.remove(comment)
+    return 204, None, {}
 
 
 # ==================================================================== HTTP

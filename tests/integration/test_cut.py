@@ -508,7 +508,7 @@ def test_failed_push_rolls_back_tag_and_commit(
     err = capsys.readouterr().err
     assert "push to origin failed" in err
     assert "rolled back" in err
-    assert "hint: fix the cause and run relkit cut again" in err
+    assert "hint: main looks protected: open a release PR instead with relkit cut --pr" in err
     assert local_state(repo) == before_local  # no tag, no commit, files as before
     assert remote_refs(repo) == before_remote  # atomic: neither branch nor tag
 

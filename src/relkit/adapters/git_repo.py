@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ __all__ = [
     "Runner",
     "add_args",
     "commit_args",
+    "lease_push_args",
     "push_args",
     "push_error",
     "redact",
@@ -94,8 +96,14 @@ class GitRepo:
 
     # -- plumbing -----------------------------------------------------------------------
 
-    def run(self, *args: str, check: bool = True, what: str | None = None) -> GitResult:
-        result = self._runner(["git", *args], self.root, self._env)
+    def run(
+        self,
+        *args: str,
+        check: bool = True,
+        what: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> GitResult:
+        result = self._runner(["git", *args], self.root, {**self._env, **(env or {})})
         if check and not result.ok:
             action = what or f"git {args[0]}"
             raise RelkitError(f"{action} failed: {_one_line(result.stderr or result.stdout)}")
@@ -207,6 +215,102 @@ class GitRepo:
         """Push the branch and the tag in one transaction; returns git's result unchecked."""
         return self.run(*push_args(remote, branch, tag), check=False)
 
+    # -- release PR: commits built without touching the work tree ------------------------
+
+    def remote_ref(self, remote: str, ref: str) -> str | None:
+        """The sha of `ref` (`refs/heads/x`) on `remote` now (one `git ls-remote`), or None."""
+        out = self.run("ls-remote", remote, ref, what=f"git ls-remote {remote}").stdout
+        for line in out.splitlines():
+            sha, _, name = line.partition("\t")
+            if name == ref:
+                return sha
+        return None
+
+    def fetch_ref(self, remote: str, ref: str) -> None:
+        """Fetch `ref`'s objects (into FETCH_HEAD only: no local branch or tag changes)."""
+        self.run("fetch", "--quiet", "--no-tags", remote, ref, what=f"git fetch {remote} {ref}")
+
+    def signs_commits(self) -> bool:
+        result = self.run("config", "--type=bool", "--get", "commit.gpgSign", check=False)
+        return result.ok and result.stdout.strip() == "true"
+
+    def commit_parts(self, sha: str) -> tuple[str, tuple[str, ...], str]:
+        """Tree, parents and message of commit `sha`."""
+        out = self.run("show", "-s", "--format=%T%n%P%n%B", sha, what="git show").stdout
+        tree, parents, message = [*out.split("\n", 2), "", ""][:3]
+        return tree, tuple(parents.split()), message.rstrip("\n")
+
+    def write_tree(self, base: str, files: Mapping[str, str]) -> str:
+        """The tree of `base` with `files` (path → text) replaced, in a private index.
+
+        The blobs go through `git hash-object --path`, so the file's attributes (eol, clean
+        filters) apply exactly as `git add` would apply them in `relkit cut`."""
+        with tempfile.TemporaryDirectory(prefix="relkit-tree-") as scratch:
+            env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
+            self.run("read-tree", base, env=env, what="git read-tree")
+            for index, (path, text) in enumerate(sorted(files.items())):
+                source = Path(scratch) / f"blob{index}"
+                source.write_bytes(text.encode("utf-8"))
+                blob = self._out("hash-object", "-w", f"--path={path}", str(source))
+                mode = self._mode(base, path)
+                self.run(
+                    "update-index", "--add", "--cacheinfo", f"{mode},{blob},{path}",
+                    env=env, what="git update-index",
+                )  # fmt: skip
+            return self.run("write-tree", env=env, what="git write-tree").stdout.strip()
+
+    def _mode(self, base: str, path: str) -> str:
+        out = self.run("ls-tree", base, "--", path, check=False).stdout.split()
+        return out[0] if out and out[0] in ("100644", "100755") else "100644"
+
+    def commit_tree(self, tree: str, parent: str, message: str, *, sign: bool) -> str:
+        """A commit of `tree` on `parent` (signed with git's signing config when asked)."""
+        args = ["commit-tree", tree, "-p", parent, "-m", message]
+        if sign:
+            args.insert(1, "-S")
+        return self.run(*args, what="git commit-tree").stdout.strip()
+
+    def push_with_lease(
+        self, remote: str, sha: str, branch: str, *, expected: str | None
+    ) -> GitResult:
+        """Set `branch` on `remote` to `sha` only if it still is at `expected` (None: absent)."""
+        ref = f"refs/heads/{branch}"
+        return self.run(*lease_push_args(remote, sha, ref, expected), check=False)
+
+    def delete_remote_branch(self, remote: str, branch: str, *, expected: str) -> GitResult:
+        ref = f"refs/heads/{branch}"
+        return self.run(
+            "push", "--porcelain", f"--force-with-lease={ref}:{expected}", remote, f":{ref}",
+            check=False,
+        )  # fmt: skip
+
+    def push_tag(self, remote: str, tag: str) -> GitResult:
+        return self.run(
+            "push", "--porcelain", remote, f"refs/tags/{tag}:refs/tags/{tag}", check=False
+        )
+
+    def create_tag_at(self, name: str, sha: str, message: str, *, sign: bool) -> None:
+        """Annotated (or signed) tag on commit `sha`."""
+        flag = "--sign" if sign else "--annotate"
+        self.run("tag", flag, "--message", message, name, sha, what=f"git tag {name}")
+        if sign and not self._tag_is_signed(name):
+            self.delete_tag(name)
+            raise RelkitError(
+                f"git tag {name} failed: git created it without a signature "
+                "(check user.signingKey and gpg.format)"
+            )
+
+    def local_tag_target(self, name: str) -> str | None:
+        """The commit local tag `name` points at, or None."""
+        result = self.run(
+            "rev-parse", "--verify", "--quiet", f"refs/tags/{name}^{{commit}}", check=False
+        )
+        return result.stdout.strip() if result.ok else None
+
+    def show_file(self, rev: str, path: str) -> str | None:
+        result = self.run("show", f"{rev}:{path}", check=False)
+        return result.stdout if result.ok else None
+
     # -- undo ---------------------------------------------------------------------------
 
     def delete_tag(self, name: str) -> None:
@@ -242,6 +346,14 @@ def push_args(remote: str, branch: str, tag: str) -> list[str]:
     return [
         "push", "--atomic", "--porcelain", remote,
         f"refs/heads/{branch}:refs/heads/{branch}", f"refs/tags/{tag}:refs/tags/{tag}",
+    ]  # fmt: skip
+
+
+def lease_push_args(remote: str, sha: str, ref: str, expected: str | None) -> list[str]:
+    # An empty expected value means "the ref must not exist yet" (git push documentation).
+    return [
+        "push", "--porcelain", f"--force-with-lease={ref}:{expected or ''}", remote,
+        f"{sha}:{ref}",
     ]  # fmt: skip
 
 

@@ -19,6 +19,7 @@ GitHub Enterprise Server versions without the asset `digest` key, labels without
 
 from __future__ import annotations
 
+import base64
 import logging
 import mimetypes
 import random
@@ -48,8 +49,10 @@ from relkit.core.errors import ConfigError, RelkitError
 
 __all__ = [
     "DEFAULT_API_URL",
+    "GitCommit",
     "GitHubApiError",
     "GitHubClient",
+    "IssueComment",
     "PullRequest",
     "Release",
     "ReleaseAsset",
@@ -79,6 +82,28 @@ class PullRequest:
     body: str
     labels: tuple[str, ...] = ()
     requested_reviewers: tuple[str, ...] = ()  # logins with a pending review request
+    merged: bool = False  # merged_at is set
+    merge_commit_sha: str | None = None
+    head_sha: str = ""
+    head_repo: str | None = None  # owner/name of the head repository (a fork's differs)
+
+
+@dataclass(frozen=True)
+class IssueComment:
+    id: int
+    body: str
+    author: str  # user.login
+
+
+@dataclass(frozen=True)
+class GitCommit:
+    """A commit created through the Git Data API and whether GitHub signed it."""
+
+    sha: str
+    tree: str
+    parents: tuple[str, ...]
+    verified: bool
+    verification_reason: str
 
 
 @dataclass(frozen=True)
@@ -779,6 +804,181 @@ class GitHubClient:
                 logins.add(login)
         return logins
 
+    def get_pull(self, repo: str, number: int) -> PullRequest:
+        owner, name = _split_repo(repo)
+        return self._call(
+            f"get pull request #{number} of {repo}",
+            lambda: _pull(self._get(f"repos/{owner}/{name}/pulls/{number}")),
+        )
+
+    def pulls_for_commit(self, repo: str, sha: str) -> list[PullRequest]:
+        """`GET /repos/{r}/commits/{sha}/pulls`: for a commit of the default branch, the
+        merged PR that introduced it; otherwise the open PRs that hold it."""
+        owner, name = _split_repo(repo)
+        return self._call(
+            f"list pull requests of commit {sha[:12]} in {repo}",
+            lambda: [
+                _pull(pr) for pr in self._get_all(f"repos/{owner}/{name}/commits/{sha}/pulls")
+            ],
+        )
+
+    # ------------------------------------------------------------------ issue comments
+
+    def list_comments(self, repo: str, number: int) -> list[IssueComment]:
+        owner, name = _split_repo(repo)
+        return self._call(
+            f"list comments of #{number} in {repo}",
+            lambda: [
+                _comment(c) for c in self._get_all(f"repos/{owner}/{name}/issues/{number}/comments")
+            ],
+        )
+
+    def create_comment(self, repo: str, number: int, body: str) -> IssueComment:
+        owner, name = _split_repo(repo)
+        return self._call(
+            f"comment on #{number} in {repo}",
+            lambda: _comment(
+                self._send("POST", f"repos/{owner}/{name}/issues/{number}/comments", {"body": body})
+            ),
+        )
+
+    def update_comment(self, repo: str, comment_id: int, body: str) -> IssueComment:
+        owner, name = _split_repo(repo)
+        return self._call(
+            f"update comment {comment_id} in {repo}",
+            lambda: _comment(
+                self._send(
+                    "PATCH", f"repos/{owner}/{name}/issues/comments/{comment_id}", {"body": body}
+                )
+            ),
+        )
+
+    # ------------------------------------------------------------------ git data
+
+    def get_ref(self, repo: str, ref: str) -> str | None:
+        """The sha `ref` (`heads/x`, `tags/v1`) points at, or None when it does not exist."""
+        owner, name = _split_repo(repo)
+        try:
+            data = self._call(
+                f"get ref {ref} of {repo}",
+                lambda: self._get(f"repos/{owner}/{name}/git/ref/{_ref_path(ref)}"),
+            )
+        except GitHubApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        target = _object(_object(data, "ref").get("object"), "ref.object")
+        return _text(target, "sha", "ref.object")
+
+    def create_ref(self, repo: str, ref: str, sha: str) -> None:
+        """Create `refs/<ref>`; an existing one is a `GitHubApiError` with status 422."""
+        owner, name = _split_repo(repo)
+        self._call(
+            f"create ref {ref} in {repo}",
+            lambda: self._send(
+                "POST", f"repos/{owner}/{name}/git/refs", {"ref": f"refs/{ref}", "sha": sha}
+            ),
+        )
+
+    def update_ref(self, repo: str, ref: str, sha: str, *, force: bool) -> None:
+        owner, name = _split_repo(repo)
+        self._call(
+            f"update ref {ref} in {repo}",
+            lambda: self._send(
+                "PATCH",
+                f"repos/{owner}/{name}/git/refs/{_ref_path(ref)}",
+                {"sha": sha, "force": force},
+            ),
+        )
+
+    def delete_ref(self, repo: str, ref: str) -> bool:
+        """Delete `refs/<ref>`; False when it did not exist (GitHub answers 422)."""
+        owner, name = _split_repo(repo)
+        try:
+            self._call(
+                f"delete ref {ref} in {repo}",
+                lambda: self._gh.request(
+                    "DELETE", f"repos/{owner}/{name}/git/refs/{_ref_path(ref)}"
+                ),
+            )
+        except GitHubApiError as exc:
+            if exc.status in (404, 422):
+                return False
+            raise
+        return True
+
+    def create_blob(self, repo: str, content: bytes) -> str:
+        owner, name = _split_repo(repo)
+        payload = {"content": base64.b64encode(content).decode(), "encoding": "base64"}
+        data = self._call(
+            f"create blob in {repo}",
+            lambda: self._send("POST", f"repos/{owner}/{name}/git/blobs", payload),
+        )
+        return self._call(
+            f"create blob in {repo}", lambda: _text(_object(data, "blob"), "sha", "blob")
+        )
+
+    def create_tree(self, repo: str, base_tree: str, files: Mapping[str, str]) -> str:
+        """A tree: `base_tree` with each path set to its blob sha (mode 100644)."""
+        owner, name = _split_repo(repo)
+        entries = [
+            {"path": path, "mode": "100644", "type": "blob", "sha": sha}
+            for path, sha in sorted(files.items())
+        ]
+        data = self._call(
+            f"create tree in {repo}",
+            lambda: self._send(
+                "POST", f"repos/{owner}/{name}/git/trees", {"base_tree": base_tree, "tree": entries}
+            ),
+        )
+        return self._call(
+            f"create tree in {repo}", lambda: _text(_object(data, "tree"), "sha", "tree")
+        )
+
+    def create_commit(self, repo: str, *, message: str, tree: str, parents: list[str]) -> GitCommit:
+        """`POST /git/commits` without author, committer or signature: that is what lets
+        GitHub sign it for an App installation token (GITHUB_TOKEN is one)."""
+        owner, name = _split_repo(repo)
+        payload = {"message": message, "tree": tree, "parents": parents}
+        return self._call(
+            f"create commit in {repo}",
+            lambda: _git_commit(self._send("POST", f"repos/{owner}/{name}/git/commits", payload)),
+        )
+
+    def get_commit(self, repo: str, sha: str) -> GitCommit:
+        owner, name = _split_repo(repo)
+        return self._call(
+            f"get commit {sha[:12]} of {repo}",
+            lambda: _git_commit(self._get(f"repos/{owner}/{name}/git/commits/{sha}")),
+        )
+
+    def create_tag_object(self, repo: str, *, tag: str, message: str, sha: str) -> str:
+        """An annotated tag object on commit `sha` (the ref is created separately)."""
+        owner, name = _split_repo(repo)
+        payload = {"tag": tag, "message": message, "object": sha, "type": "commit"}
+        data = self._call(
+            f"create tag {tag} in {repo}",
+            lambda: self._send("POST", f"repos/{owner}/{name}/git/tags", payload),
+        )
+        return self._call(
+            f"create tag {tag} in {repo}", lambda: _text(_object(data, "tag"), "sha", "tag")
+        )
+
+    def peel_tag(self, repo: str, sha: str) -> str:
+        """The commit an annotated tag object points at (a commit sha is returned as is)."""
+        owner, name = _split_repo(repo)
+        try:
+            data = self._call(
+                f"get tag {sha[:12]} of {repo}",
+                lambda: self._get(f"repos/{owner}/{name}/git/tags/{sha}"),
+            )
+        except GitHubApiError as exc:
+            if exc.status == 404:
+                return sha
+            raise
+        target = _object(_object(data, "tag").get("object"), "tag.object")
+        return _text(target, "sha", "tag.object")
+
     # ------------------------------------------------------------------ raw requests
 
     def _get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
@@ -895,8 +1095,37 @@ def _release(raw: Any) -> Release:
     )
 
 
+def _ref_path(ref: str) -> str:
+    return "/".join(_seg(part) for part in ref.removeprefix("refs/").split("/"))
+
+
+def _comment(raw: Any) -> IssueComment:
+    c = _object(raw, "comment")
+    user = c.get("user")
+    author = _maybe_text(user, "login") if isinstance(user, dict) else None
+    return IssueComment(
+        id=_number(c, "id", "comment"), body=_maybe_text(c, "body") or "", author=author or ""
+    )
+
+
+def _git_commit(raw: Any) -> GitCommit:
+    c = _object(raw, "commit")
+    verification = c.get("verification")
+    verification = verification if isinstance(verification, dict) else {}
+    parents = c.get("parents")
+    return GitCommit(
+        sha=_text(c, "sha", "commit"),
+        tree=_text(_object(c.get("tree"), "commit.tree"), "sha", "commit.tree"),
+        parents=_names(parents, "sha"),
+        verified=_flag(verification, "verified"),
+        verification_reason=_maybe_text(verification, "reason") or "unsigned",
+    )
+
+
 def _pull(raw: Any) -> PullRequest:
     pr = _object(raw, "pull request")
+    head = _object(pr.get("head"), "pull request.head")
+    head_repo = head.get("repo")
     return PullRequest(
         number=_number(pr, "number", "pull request"),
         url=_maybe_text(pr, "html_url") or "",
@@ -907,4 +1136,8 @@ def _pull(raw: Any) -> PullRequest:
         body=_maybe_text(pr, "body") or "",
         labels=_names(pr.get("labels"), "name"),
         requested_reviewers=_names(pr.get("requested_reviewers"), "login"),
+        merged=isinstance(pr.get("merged_at"), str),
+        merge_commit_sha=_maybe_text(pr, "merge_commit_sha"),
+        head_sha=_maybe_text(head, "sha") or "",
+        head_repo=_maybe_text(head_repo, "full_name") if isinstance(head_repo, dict) else None,
     )

@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from relkit.core.config import RelkitConfig, load_config
-from relkit.core.errors import UsageError
+from relkit.core.errors import ConfigError, UsageError
 
-__all__ = ["repo_config", "repo_root"]
+if TYPE_CHECKING:
+    from relkit.adapters.github import GitHubClient
+
+__all__ = ["github_for", "repo_config", "repo_root"]
+
+
+def github_for(config: RelkitConfig, env: Mapping[str, str]) -> tuple[GitHubClient, str]:
+    """The client and `owner/name` of the project's own repository (config, then Actions env)."""
+    from relkit.adapters.github import GitHubClient  # githubkit is slow to import
+
+    repository = config.github.repository or env.get("GITHUB_REPOSITORY")
+    if not repository:
+        raise ConfigError(
+            "github.repository is not set and GITHUB_REPOSITORY is empty",
+            hint="set github.repository = 'owner/name' in relkit.toml",
+        )
+    api_url = config.github.api_url or env.get("GITHUB_API_URL") or "https://api.github.com"
+    return GitHubClient.from_env(env, api_url), repository
 
 
 def repo_root(args: argparse.Namespace) -> Path:

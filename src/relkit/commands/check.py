@@ -54,6 +54,18 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="only list the components the --range touches (for a GitHub Actions matrix)",
     )
+    parser.add_argument(
+        "--comment",
+        action="store_true",
+        help="keep one preview comment on the PR (next version, notes, what the tag "
+        "publishes, failing checks); without a write token it goes to the step summary",
+    )
+    parser.add_argument(
+        "--pr-number",
+        type=int,
+        metavar="N",
+        help="the PR to comment on (default: from the GitHub Actions event)",
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.set_defaults(handler=run)
 
@@ -77,6 +89,9 @@ def run(args: argparse.Namespace) -> int:
             # The checks below open what the config names: not when a path is refused.
             results += _file_checks(args, root, config)
     _print(results, as_json=args.json)
+    if args.comment:
+        # The exit code follows the checks only: a preview that cannot be posted warns.
+        _comment(args, root, config, results)
     return EXIT_FAILED if any(r.failed for r in results) else EXIT_OK
 
 
@@ -94,6 +109,103 @@ def _file_checks(args: argparse.Namespace, root: Path, config: RelkitConfig) -> 
     if plan_result.status == "ok" and not any(r.failed for r in bundle_results):
         results.append(check_release_dry_run(root, config, plan, pins, dict(os.environ)))
     return results
+
+
+def _comment(args: argparse.Namespace, root: Path, config: Any, results: list[CheckResult]) -> None:
+    from relkit.adapters.github import GitHubApiError
+    from relkit.commands._common import github_for
+    from relkit.cut.pr_preview import pr_context, render_preview, upsert_comment
+
+    env = dict(os.environ)
+    body = _preview_body(args, root, config, results, render_preview)
+    context = pr_context(env, args.pr_number)
+    why_not = context.why_not
+    if config is None:
+        why_not = "the configuration does not load"
+    elif context.can_write and context.number is not None:
+        try:
+            client, github_repo = github_for(config, env)
+            print(f"relkit: {upsert_comment(client, github_repo, context.number, body)}")
+            return
+        except GitHubApiError as exc:
+            if exc.status not in (401, 403, 404):
+                raise
+            why_not = f"GitHub refused the comment (HTTP {exc.status}): the token cannot write"
+    sys.stderr.write(f"relkit: warning: no PR comment: {why_not}\n")
+    summary = env.get("GITHUB_STEP_SUMMARY")
+    text = f"> relkit did not comment on the PR: {why_not}.\n\n{body}"
+    if summary:
+        with Path(summary).open("a", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+        print("relkit: the preview is in the step summary")
+    else:
+        write_untrusted(sys.stdout, text, env=env)
+
+
+def _preview_body(
+    args: argparse.Namespace,
+    root: Path,
+    config: Any,
+    results: list[CheckResult],
+    render: Any,
+) -> str:
+    from relkit.adapters import git_history
+    from relkit.core.errors import RelkitError
+    from relkit.cut.pr_preview import Preview
+    from relkit.cut.prepare import CutOptions, choose_version
+    from relkit.cut.publish_summary import publish_lines
+    from relkit.history.conventional import parse_commits
+    from relkit.history.releases import scope_for
+
+    failures = [(r.name, r.message) for r in results if r.failed]
+    if config is None:
+        return str(render(Preview(None, "the configuration does not load", [], {}, [], failures)))
+    tag: str | None = None
+    publishes: list[str] = []
+    try:
+        version, reason, _warnings = choose_version(root, config, CutOptions())
+        tag = scope_for(config).tag_format.render(version)
+        publishes = publish_lines(config, None, version)
+    except RelkitError as exc:  # NothingToRelease included
+        reason = exc.message
+    commits = []
+    if args.revision_range:
+        try:
+            raws = git_history.read_commits(root, (args.revision_range,))
+            commits = parse_commits(raws, config.exclude_patterns)
+        except RelkitError:
+            commits = []  # the commits check already reports it
+    shown = {name: t.section for name, t in config.commit_types.items() if t.section}
+    components = _component_versions(root, config, args.revision_range)
+    preview = Preview(tag, reason, commits, shown, publishes, failures, components)
+    return str(render(preview))
+
+
+def _component_versions(
+    root: Path, config: Any, revision_range: str | None
+) -> list[tuple[str, str | None, str]]:
+    """Next version of each component the PR's range touches (a monorepo's release PRs)."""
+    from relkit.adapters.git_history import changed_paths
+    from relkit.core.errors import RelkitError
+    from relkit.cut.prepare import CutOptions, choose_version
+    from relkit.history.releases import scope_for
+
+    if not revision_range or not config.components:
+        return []
+    try:
+        touched = changed_components(config, changed_paths(root, revision_range))
+    except RelkitError:
+        return []
+    found: list[tuple[str, str | None, str]] = []
+    for component in touched:
+        try:
+            version, why, _ = choose_version(root, config, CutOptions(component=component.name))
+            found.append(
+                (component.name, scope_for(config, component.name).tag_format.render(version), why)
+            )
+        except RelkitError as exc:
+            found.append((component.name, None, exc.message))
+    return found
 
 
 def _changed(args: argparse.Namespace, root: Path, explicit: Path | None) -> int:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from relkit.adapters.git_repo import GitRepo
-from relkit.commands._common import repo_config, repo_root
-from relkit.core.errors import EXIT_OK
+from relkit.commands._common import github_for, repo_config, repo_root
+from relkit.core.config import RelkitConfig
+from relkit.core.errors import EXIT_OK, UsageError
 from relkit.core.workflow_commands import json_safe, write_untrusted
 from relkit.cut.prepare import CutOptions, CutPlan, execute_cut, plan_cut, render_dry_run
 
@@ -39,6 +42,18 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--no-push", action="store_true", help="commit and tag, do not push")
     parser.add_argument("--remote", default="origin", help="remote to push to (default: origin)")
+    parser.add_argument(
+        "--pr",
+        action="store_true",
+        help="keep the release pull request up to date instead of committing on the branch "
+        "(for a protected base branch; `relkit tag` tags it once merged)",
+    )
+    parser.add_argument(
+        "--via-api",
+        action="store_true",
+        help="with --pr: create the release commit through GitHub's Git Data API "
+        "(signed by GitHub for an App token or GITHUB_TOKEN) instead of git push",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.set_defaults(handler=run)
 
@@ -46,6 +61,10 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     config = repo_config(args)
     repo = GitRepo(repo_root(args))
+    if args.pr:
+        return _run_pr(args, config, repo)
+    if args.via_api:
+        raise UsageError("--via-api needs --pr", hint="relkit cut --pr --via-api")
     options = CutOptions(
         version=args.version,
         pre=args.pre,
@@ -95,4 +114,92 @@ def _as_json(plan: CutPlan, *, commit: str | None, pushed: bool, dry_run: bool) 
         "reason": plan.reason,
         "warnings": list(plan.warnings),
         "commands": [["git", *command] for command in plan.commands()],
+    }
+
+
+def _run_pr(args: argparse.Namespace, config: RelkitConfig, repo: GitRepo) -> int:
+    from relkit.cut.prepare import unified_diff
+    from relkit.cut.release_pr import ReleasePrOptions, plan_release_pr, sync_release_pr
+
+    if args.no_push:
+        raise UsageError("--no-push does not go with --pr", hint="use --pr --dry-run to look")
+    client, github_repo = github_for(config, os.environ)
+    options = ReleasePrOptions(
+        version=args.version,
+        pre=args.pre,
+        component=args.component,
+        force=args.force,
+        remote=args.remote,
+        via_api=args.via_api,
+    )
+    plan = plan_release_pr(repo, config, options, client, github_repo)
+    for warning in plan.warnings:
+        sys.stderr.write(f"relkit: warning: {warning} (--force)\n")
+    if args.dry_run:
+        if args.json:
+            print(json.dumps(_pr_plan_json(plan), indent=2))
+            return EXIT_OK
+        if plan.version is None:
+            pr = f"close #{plan.existing.number} and " if plan.existing else ""
+            print(f"{plan.reason}: would {pr}delete {plan.branch} (dry run)")
+            return EXIT_OK
+        print(f"{plan.title} on {plan.branch} -> {plan.base} (dry run: nothing was changed)")
+        print(f"reason: {plan.reason}")
+        sys.stdout.write("".join(unified_diff(change) for change in plan.changes))
+        return EXIT_OK
+    outcome = sync_release_pr(repo, plan, options, client, github_repo)
+    open_pr = outcome if outcome.action in ("created", "updated", "unchanged") else None
+    if os.environ.get("GITHUB_OUTPUT"):
+        from relkit.core.reporting import write_github_outputs
+
+        write_github_outputs(
+            Path(os.environ["GITHUB_OUTPUT"]),
+            {
+                "release_pr_number": str(open_pr.number or "") if open_pr else "",
+                "release_pr_url": (open_pr.url or "") if open_pr else "",
+                "release_pr_action": outcome.action,
+                "version": str(plan.version or ""),
+                "tag": plan.tag or "",
+            },
+        )
+    if args.json:
+        document = {
+            **_pr_plan_json(plan),
+            "action": outcome.action,
+            "number": outcome.number,
+            "url": outcome.url,
+            "commit": outcome.commit,
+            "pushed": outcome.pushed,
+            "signed": outcome.signed,
+        }
+        print(json.dumps(document, indent=2))
+        return EXIT_OK
+    print(outcome.message)
+    if outcome.commit:
+        how = "pushed" if outcome.pushed else "unchanged"
+        short = outcome.commit[:7]
+        if outcome.signed is None:
+            print(f"{plan.branch}: {short} {how}")
+        elif outcome.signed:
+            print(f"{plan.branch}: {short} {how} (signed by GitHub)")
+        else:
+            print(f"{plan.branch}: {short} {how} (not signed by GitHub)")
+    if outcome.url:
+        print(outcome.url)
+    return EXIT_OK
+
+
+def _pr_plan_json(plan: Any) -> dict[str, Any]:
+    return {
+        "version": str(plan.version) if plan.version else None,
+        "tag": plan.tag,
+        "base": plan.base,
+        "base_sha": plan.base_sha,
+        "branch": plan.branch,
+        "title": plan.title,
+        "reason": plan.reason,
+        "requested_by": plan.requested_by,
+        "files": [change.path for change in plan.changes],
+        "existing_pr": plan.existing.number if plan.existing else None,
+        "warnings": list(plan.warnings),
     }

@@ -40,6 +40,7 @@ __all__ = [
     "PromoteConfig",
     "PromoteEdit",
     "PromoteEnvironment",
+    "ReleasePrConfig",
     "RelkitConfig",
     "SigningConfig",
     "VersionFile",
@@ -618,6 +619,40 @@ class ComponentConfig(_Section):
     )
 
 
+class ReleasePrConfig(_Section):
+    """`relkit cut --pr` and `relkit tag`: the release PR's branch and the label of a tagged one."""
+
+    branch: str = Field(
+        "relkit/release",
+        description="Head branch of the project's release PR.",
+        examples=["release/next"],
+    )
+    component_branch: str = Field(
+        "relkit/release-{component}",
+        description="Head branch of a component's release PR; must contain {component}.",
+        examples=["release/{component}"],
+    )
+    released_label: str = Field(
+        "relkit: released",
+        description="Label `relkit tag` puts on the release PR it tagged.",
+        examples=["released"],
+    )
+
+    @field_validator("component_branch")
+    @classmethod
+    def _has_component(cls, value: str) -> str:
+        if "{component}" not in value:
+            raise ValueError("must contain {component}")
+        return value
+
+    def branch_for(self, component: str | None) -> str:
+        return (
+            self.branch
+            if component is None
+            else self.component_branch.replace("{component}", component)
+        )
+
+
 # What a component's `[components.promote]` takes from `[promote]` when it does not set it.
 # Never `edits`, `environment(s)` or `branch` (two components must not share a branch).
 _INHERITED_PROMOTE_KEYS = ("repository", "url", "base", "labels", "reviewers", "token_env")
@@ -705,6 +740,11 @@ class RelkitConfig(_Section):
         None,
         description="The GitOps promotion PR.",
         examples=[{"repository": "acme/gitops"}],
+    )
+    release_pr: ReleasePrConfig = Field(
+        default_factory=ReleasePrConfig,
+        description="`relkit cut --pr` and `relkit tag`: the release PR's branches and label.",
+        examples=[{"branch": "relkit/release"}],
     )
     dist_dir: str = Field(
         "dist",

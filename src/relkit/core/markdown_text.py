@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-__all__ = ["Mentions", "safe_block", "safe_inline"]
+__all__ = ["Mentions", "markdown_safe", "safe_block", "safe_inline"]
 
 Mentions = Literal["code", "keep"]
 
@@ -54,3 +54,17 @@ def safe_block(text: str, mentions: Mentions = "code") -> str:
     if "=" in text or "-" in text:
         text = _SETEXT_LINE.sub(r"\1\\\2\3", text)
     return text
+
+
+_ANY_MENTION = re.compile(r"@(?=[A-Za-z0-9_-])")
+
+
+def markdown_safe(text: str) -> str:
+    """A whole rendered document (a release PR body, the PR preview) shown without acting.
+
+    `<` becomes `&lt;` (no HTML, so no `<!-- marker -->` and no `<details>`) and `@name`
+    gets a word joiner after the `@` (GitHub links no mention). For text whose every part
+    came from commits; relkit's own Markdown (headings, lists, links) stays as it is.
+    """
+    text = text.replace("<", "&lt;")
+    return _ANY_MENTION.sub("@\u2060", text)

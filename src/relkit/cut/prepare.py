@@ -47,8 +47,10 @@ __all__ = [
     "CutOptions",
     "CutPlan",
     "CutResult",
+    "choose_version",
     "execute_cut",
     "plan_cut",
+    "plan_file_changes",
     "render_dry_run",
     "unified_diff",
 ]
@@ -159,10 +161,12 @@ def _check_remote(repo: GitRepo, remote: str, branch: str, tag: str) -> None:
         )
 
 
-def _choose_version(
+def choose_version(
     root: Path, config: RelkitConfig, options: CutOptions
 ) -> tuple[Version, str, list[str]]:
-    """The version to cut, the reason, and warnings (from --force)."""
+    """The version to cut, the reason, and warnings (from --force).
+
+    Raises `NothingToRelease` when no version is requested and no commit asks for one."""
     scope = scope_for(config, options.component)
     requested: Version | None = None
     if options.version is not None:
@@ -226,6 +230,20 @@ def _read_optional(root: Path, name: str) -> str | None:
         raise RelkitError(f"{Path(name).name} is not UTF-8 text") from None
 
 
+def plan_file_changes(
+    root: Path, config: RelkitConfig, component: str | None, version: Version
+) -> tuple[FileChange, ...]:
+    """The changelog and version-file changes that release HEAD as `version` (changed only)."""
+    scope = scope_for(config, component)
+    existing = _read_optional(root, scope.changelog_file)
+    new_changelog = changelog_text(root, config, existing, component=component, upcoming=version)
+    # Named as git sees it: an in-repository link is written (and committed) at its target.
+    changelog_name = repository_name(root, scope.changelog_file, key="changelog file")
+    changes = [FileChange(changelog_name, existing or "", new_changelog)]
+    changes += plan_version_files(root, _version_files(config, component), version=str(version))
+    return tuple(c for c in changes if c.changed)
+
+
 def plan_cut(repo: GitRepo, config: RelkitConfig, options: CutOptions) -> CutPlan:
     """Check that a release can be cut at HEAD and compute everything it changes.
 
@@ -238,7 +256,7 @@ def plan_cut(repo: GitRepo, config: RelkitConfig, options: CutOptions) -> CutPla
     scope = scope_for(config, options.component)
     branch = _check_branch(repo, config)
     _check_clean(repo, config.dist_dir)
-    version, reason, warnings = _choose_version(root, config, options)
+    version, reason, warnings = choose_version(root, config, options)
     tag = scope.tag_format.render(version)
     if repo.tag_exists_locally(tag):
         raise UsageError(
@@ -253,17 +271,7 @@ def plan_cut(repo: GitRepo, config: RelkitConfig, options: CutOptions) -> CutPla
     if has_remote:
         _check_remote(repo, options.remote, branch, tag)
 
-    existing = _read_optional(root, scope.changelog_file)
-    new_changelog = changelog_text(
-        root, config, existing, component=options.component, upcoming=version
-    )
-    # Named as git sees it: an in-repository link is written (and committed) at its target.
-    changelog_name = repository_name(root, scope.changelog_file, key="changelog file")
-    changes = [FileChange(changelog_name, existing or "", new_changelog)]
-    changes += plan_version_files(
-        root, _version_files(config, options.component), version=str(version)
-    )
-    changed = tuple(c for c in changes if c.changed)
+    changed = plan_file_changes(root, config, options.component, version)
     if not changed:
         raise UsageError(
             f"cutting {tag} would change no file",
@@ -353,10 +361,18 @@ def execute_cut(repo: GitRepo, plan: CutPlan) -> CutResult:
         return CutResult(plan, commit, pushed=True)
     reason = push_error(result)
     _rollback_after_failed_push(repo, plan, reason)
+    protected = any(
+        word in (result.stderr + result.stdout).lower()
+        for word in ("protected branch", "hook declined", "gh006", "gh013")
+    )
     raise RelkitError(
         f"push to {plan.remote} failed: {reason}; nothing was pushed and the local tag "
         f"{plan.tag} and release commit were rolled back",
-        hint="fix the cause and run relkit cut again",
+        hint=(
+            f"{plan.branch} looks protected: open a release PR instead with relkit cut --pr"
+            if protected
+            else "fix the cause and run relkit cut again"
+        ),
     )
 
 
