@@ -427,3 +427,16 @@ def test_dry_run_and_refusals_write_nothing(project: Project) -> None:
     assert behind.returncode == 2
     assert "is not the tip of origin/main" in behind.stderr
     assert project.writes() == []
+
+
+def test_commit_text_in_cut_pr_output_runs_no_workflow_command(project: Project) -> None:
+    from tests.fixtures.actions_runner import commands
+
+    push_feature(project.merger, "feat: cart ##[add-mask]hunter2", {"cart.txt": "cart\n"})
+    project.env = {**project.env, "GITHUB_ACTIONS": "true"}
+    for args in (("cut", "--pr", "--dry-run"), ("cut", "--pr")):
+        done = project.relkit(*args)
+        if "--dry-run" in args:
+            assert "##[add-mask]hunter2" in done.stdout  # the reason and the diff show it
+        executed = commands(done.stdout) + commands(done.stderr)
+        assert [c.name for c in executed] == [], executed

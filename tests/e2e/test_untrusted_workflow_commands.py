@@ -120,3 +120,30 @@ def test_outside_actions_the_text_is_unchanged(make_repo: Maker, canary_runner: 
     run = canary_runner.run(repo, "notes", "v2.0.0", github_actions=False)
     assert "stop-commands::relkit" not in run.stdout
     assert "  ::add-mask::x" in run.stdout
+
+
+def _unreleased_hostile_repo(make_repo: Maker) -> Path:
+    spec: list[dict[str, Any]] = [
+        {"commit": "feat: first", "files": {"README.md": "x\n"}},
+        {"tag": "v1.0.0", "annotated": True, "message": "v1.0.0"},
+        {"commit": "feat!: drop ##[add-mask]hunter2 now", "files": {"a": "1\n"}},
+    ]
+    return make_repo(spec).path
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["cut", "--no-push"],  # "version 2.0.0: major change … (<header>)"
+        ["cut", "1.1.0", "--force", "--no-push"],  # the --force warning names the header
+    ],
+)
+def test_a_cut_quoting_a_header_runs_no_command(
+    make_repo: Maker, canary_runner: Runner, command: list[str]
+) -> None:
+    repo = _unreleased_hostile_repo(make_repo)
+    run = canary_runner.run(repo, *command)
+    assert run.code == 0, run.stderr
+    assert "##[add-mask]hunter2" in run.stdout + run.stderr  # the text is still shown
+    _only_relkits_own(run)
+    assert not any(c.name == "add-mask" for c in _executed(run))

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +75,7 @@ def run(args: argparse.Namespace) -> int:
         remote=args.remote,
     )
     plan = plan_cut(repo, config, options)
-    for warning in plan.warnings:
-        sys.stderr.write(f"relkit: warning: {warning} (--force)\n")
+    _warn(plan.warnings)
     if args.dry_run:
         if args.json:
             document = _as_json(plan, commit=None, pushed=False, dry_run=True)
@@ -89,14 +89,27 @@ def run(args: argparse.Namespace) -> int:
         print(json_safe(json.dumps(report, indent=2)))
         return EXIT_OK
     tag_kind = "signed" if plan.sign else "annotated"
-    print(f"version {plan.version}: {plan.reason}")
-    print(f"committed {plan.message} ({result.commit[:7]}): {', '.join(plan.paths)}")
-    print(f"tagged {plan.tag} ({tag_kind})")
-    if result.pushed:
-        print(f"pushed {plan.branch} and {plan.tag} to {plan.remote} (atomic)")
-    else:
-        print(f"not pushed (--no-push); to publish: {plan.push_command}")
+    lines = [
+        f"version {plan.version}: {plan.reason}",  # the reason quotes a commit's header
+        f"committed {plan.message} ({result.commit[:7]}): {', '.join(plan.paths)}",
+        f"tagged {plan.tag} ({tag_kind})",
+        f"pushed {plan.branch} and {plan.tag} to {plan.remote} (atomic)"
+        if result.pushed
+        else f"not pushed (--no-push); to publish: {plan.push_command}",
+    ]
+    _say(lines)
     return EXIT_OK
+
+
+def _say(lines: list[str]) -> None:
+    """Lines for the user that may quote commit text: never a workflow command in Actions."""
+    write_untrusted(sys.stdout, "".join(f"{line}\n" for line in lines))
+
+
+def _warn(warnings: Sequence[str]) -> None:
+    if warnings:
+        text = "".join(f"relkit: warning: {warning} (--force)\n" for warning in warnings)
+        write_untrusted(sys.stderr, text)  # a warning names the commit that requires more
 
 
 def _as_json(plan: CutPlan, *, commit: str | None, pushed: bool, dry_run: bool) -> dict[str, Any]:
@@ -133,19 +146,23 @@ def _run_pr(args: argparse.Namespace, config: RelkitConfig, repo: GitRepo) -> in
         via_api=args.via_api,
     )
     plan = plan_release_pr(repo, config, options, client, github_repo)
-    for warning in plan.warnings:
-        sys.stderr.write(f"relkit: warning: {warning} (--force)\n")
+    _warn(plan.warnings)
     if args.dry_run:
         if args.json:
-            print(json.dumps(_pr_plan_json(plan), indent=2))
+            print(json_safe(json.dumps(_pr_plan_json(plan), indent=2)))
             return EXIT_OK
         if plan.version is None:
             pr = f"close #{plan.existing.number} and " if plan.existing else ""
-            print(f"{plan.reason}: would {pr}delete {plan.branch} (dry run)")
+            _say([f"{plan.reason}: would {pr}delete {plan.branch} (dry run)"])
             return EXIT_OK
-        print(f"{plan.title} on {plan.branch} -> {plan.base} (dry run: nothing was changed)")
-        print(f"reason: {plan.reason}")
-        sys.stdout.write("".join(unified_diff(change) for change in plan.changes))
+        _say(
+            [
+                f"{plan.title} on {plan.branch} -> {plan.base} (dry run: nothing was changed)",
+                f"reason: {plan.reason}",
+            ]
+        )
+        # The diff holds the changelog section: commit text.
+        write_untrusted(sys.stdout, "".join(unified_diff(change) for change in plan.changes))
         return EXIT_OK
     outcome = sync_release_pr(repo, plan, options, client, github_repo)
     open_pr = outcome if outcome.action in ("created", "updated", "unchanged") else None
@@ -172,20 +189,16 @@ def _run_pr(args: argparse.Namespace, config: RelkitConfig, repo: GitRepo) -> in
             "pushed": outcome.pushed,
             "signed": outcome.signed,
         }
-        print(json.dumps(document, indent=2))
+        print(json_safe(json.dumps(document, indent=2)))
         return EXIT_OK
-    print(outcome.message)
+    lines = [outcome.message]  # may quote the reason, a commit's header
     if outcome.commit:
         how = "pushed" if outcome.pushed else "unchanged"
-        short = outcome.commit[:7]
-        if outcome.signed is None:
-            print(f"{plan.branch}: {short} {how}")
-        elif outcome.signed:
-            print(f"{plan.branch}: {short} {how} (signed by GitHub)")
-        else:
-            print(f"{plan.branch}: {short} {how} (not signed by GitHub)")
+        signed = {None: "", True: " (signed by GitHub)", False: " (not signed by GitHub)"}
+        lines.append(f"{plan.branch}: {outcome.commit[:7]} {how}{signed[outcome.signed]}")
     if outcome.url:
-        print(outcome.url)
+        lines.append(outcome.url)
+    _say(lines)
     return EXIT_OK
 
 

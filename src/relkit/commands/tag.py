@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 from relkit.adapters.git_repo import GitRepo
 from relkit.commands._common import github_for, repo_config, repo_root
 from relkit.core.errors import EXIT_OK
+from relkit.core.workflow_commands import json_safe, write_untrusted
 
 __all__ = ["register"]
 
@@ -47,9 +49,9 @@ def run(args: argparse.Namespace) -> int:
         repo, config, client, github_repo, TagOptions(remote=args.remote, via_api=args.via_api)
     )
     if args.json:
-        print(json.dumps({**outcome.__dict__}, indent=2))
+        print(json_safe(json.dumps({**outcome.__dict__}, indent=2)))
     else:
-        print(outcome.message)
+        write_untrusted(sys.stdout, f"{outcome.message}\n")
     if env.get("GITHUB_OUTPUT"):
         from relkit.core.reporting import write_github_outputs
 
