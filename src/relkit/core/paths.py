@@ -29,12 +29,12 @@ from relkit.core.errors import UsageError
 __all__ = [
     "PathError",
     "check_tree",
+    "committed_path",
     "dir_inside",
     "lexical_problem",
     "no_link_path",
     "read_inside",
     "read_nofollow",
-    "repository_name",
     "resolve_inside",
     "write_inside",
     "write_nofollow",
@@ -107,7 +107,7 @@ def resolve_inside(root: Path, value: str, *, key: str, where: str = "the reposi
     return Path(resolved)
 
 
-def repository_name(root: Path, value: str, *, key: str, where: str = "the repository") -> str:
+def committed_path(root: Path, value: str, *, key: str, where: str = "the repository") -> str:
     """The path, relative to `root`, of what `value` names once links are resolved.
 
     `CHANGELOG.md -> docs/CHANGELOG.md` names `docs/CHANGELOG.md`: the file git must commit

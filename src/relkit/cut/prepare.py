@@ -31,7 +31,7 @@ from relkit.adapters.git_repo import (
 from relkit.core.config import RelkitConfig, VersionFile
 from relkit.core.errors import NothingToRelease, RelkitError, UsageError
 from relkit.core.model import Version
-from relkit.core.paths import read_inside, repository_name, resolve_inside, write_inside
+from relkit.core.paths import committed_path, read_inside, resolve_inside, write_inside
 from relkit.cut.version_files import FileChange, plan_version_files, write_changes
 from relkit.history.release_branches import is_release_branch
 from relkit.history.releases import (
@@ -238,7 +238,7 @@ def plan_file_changes(
     existing = _read_optional(root, scope.changelog_file)
     new_changelog = changelog_text(root, config, existing, component=component, upcoming=version)
     # Named as git sees it: an in-repository link is written (and committed) at its target.
-    changelog_name = repository_name(root, scope.changelog_file, key="changelog file")
+    changelog_name = committed_path(root, scope.changelog_file, key="changelog file")
     changes = [FileChange(changelog_name, existing or "", new_changelog)]
     changes += plan_version_files(root, _version_files(config, component), version=str(version))
     return tuple(c for c in changes if c.changed)

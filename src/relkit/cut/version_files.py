@@ -29,7 +29,7 @@ from ruamel.yaml.error import YAMLError
 
 from relkit.core.config import VersionFile
 from relkit.core.errors import ConfigError, RelkitError
-from relkit.core.paths import read_inside, repository_name, write_inside
+from relkit.core.paths import committed_path, read_inside, write_inside
 from relkit.core.structured import DocumentError, load_ruamel, load_toml
 
 __all__ = [
@@ -246,7 +246,7 @@ def plan_version_files(root: Path, specs: Sequence[VersionFile], version: str) -
         contents[spec.path] = (old, bump_text(current, spec, version))
     # Named as git sees them: an in-repository link is written (and committed) at its target.
     return [
-        FileChange(repository_name(root, path, key="version file"), old, new)
+        FileChange(committed_path(root, path, key="version file"), old, new)
         for path, (old, new) in contents.items()
     ]
 
