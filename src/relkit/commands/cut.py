@@ -194,8 +194,13 @@ def _run_pr(args: argparse.Namespace, config: RelkitConfig, repo: GitRepo) -> in
     lines = [outcome.message]  # may quote the reason, a commit's header
     if outcome.commit:
         how = "pushed" if outcome.pushed else "unchanged"
-        signed = {None: "", True: " (signed by GitHub)", False: " (not signed by GitHub)"}
-        lines.append(f"{plan.branch}: {outcome.commit[:7]} {how}{signed[outcome.signed]}")
+        short = outcome.commit[:7]
+        if outcome.signed is None:
+            lines.append(f"{plan.branch}: {short} {how}")
+        elif outcome.signed:
+            lines.append(f"{plan.branch}: {short} {how} (signed by GitHub)")
+        else:
+            lines.append(f"{plan.branch}: {short} {how} (not signed by GitHub)")
     if outcome.url:
         lines.append(outcome.url)
     _say(lines)
