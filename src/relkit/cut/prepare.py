@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from relkit.adapters.git_history import HistorySnapshot, snapshot_of
 from relkit.adapters.git_repo import (
     GitRepo,
     add_args,
@@ -162,7 +163,7 @@ def _check_remote(repo: GitRepo, remote: str, branch: str, tag: str) -> None:
 
 
 def choose_version(
-    root: Path, config: RelkitConfig, options: CutOptions
+    root: Path | HistorySnapshot, config: RelkitConfig, options: CutOptions
 ) -> tuple[Version, str, list[str]]:
     """The version to cut, the reason, and warnings (from --force).
 
@@ -231,12 +232,14 @@ def _read_optional(root: Path, name: str) -> str | None:
 
 
 def plan_file_changes(
-    root: Path, config: RelkitConfig, component: str | None, version: Version
+    repo: Path | HistorySnapshot, config: RelkitConfig, component: str | None, version: Version
 ) -> tuple[FileChange, ...]:
     """The changelog and version-file changes that release HEAD as `version` (changed only)."""
+    history = snapshot_of(repo)
+    root = history.root
     scope = scope_for(config, component)
     existing = _read_optional(root, scope.changelog_file)
-    new_changelog = changelog_text(root, config, existing, component=component, upcoming=version)
+    new_changelog = changelog_text(history, config, existing, component=component, upcoming=version)
     # Named as git sees it: an in-repository link is written (and committed) at its target.
     changelog_name = committed_path(root, scope.changelog_file, key="changelog file")
     changes = [FileChange(changelog_name, existing or "", new_changelog)]
@@ -252,11 +255,12 @@ def plan_cut(repo: GitRepo, config: RelkitConfig, options: CutOptions) -> CutPla
     """
     root = repo.root
     repo.ensure_repository()
-    require_full_history(root, "cut a release")
+    history = HistorySnapshot(root)  # one read of tags and history for the whole plan
+    require_full_history(history, "cut a release")
     scope = scope_for(config, options.component)
     branch = _check_branch(repo, config)
     _check_clean(repo, config.dist_dir)
-    version, reason, warnings = choose_version(root, config, options)
+    version, reason, warnings = choose_version(history, config, options)
     tag = scope.tag_format.render(version)
     if repo.tag_exists_locally(tag):
         raise UsageError(
@@ -271,7 +275,7 @@ def plan_cut(repo: GitRepo, config: RelkitConfig, options: CutOptions) -> CutPla
     if has_remote:
         _check_remote(repo, options.remote, branch, tag)
 
-    changed = plan_file_changes(root, config, options.component, version)
+    changed = plan_file_changes(history, config, options.component, version)
     if not changed:
         raise UsageError(
             f"cutting {tag} would change no file",

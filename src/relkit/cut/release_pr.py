@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from relkit.adapters.git_history import HistorySnapshot
 from relkit.adapters.git_repo import GitRepo, push_error
 from relkit.adapters.github import GitHubApiError, GitHubClient, PullRequest
 from relkit.core.config import RelkitConfig
@@ -117,7 +118,8 @@ def plan_release_pr(
     """Check the checkout and compute the release PR. Writes nothing anywhere."""
     root = repo.root
     repo.ensure_repository()
-    require_full_history(root, "open a release PR")
+    history = HistorySnapshot(root)  # one read of tags and history for the whole plan
+    require_full_history(history, "open a release PR")
     base = _check_branch(repo, config)
     _check_clean(repo, config.dist_dir)
     head = repo.head()
@@ -138,7 +140,7 @@ def plan_release_pr(
         version=requested, pre=options.pre, component=options.component, force=options.force
     )
     try:
-        version, reason, warnings = choose_version(root, config, cut_options)
+        version, reason, warnings = choose_version(history, config, cut_options)
     except NothingToRelease as exc:
         return ReleasePrPlan(base, head, branch, existing, None, None, exc.message, "", "", ())
     except UsageError as exc:
@@ -155,10 +157,12 @@ def plan_release_pr(
             f"tag {tag} already exists on {options.remote}",
             hint="fetch the tags (fetch-depth: 0) or ask for another version with Release-As",
         )
-    changes = plan_file_changes(root, config, options.component, version)
+    changes = plan_file_changes(history, config, options.component, version)
     title = f"chore(release): {tag}"
     body = render_body(
-        root_notes=plan_release(root, config, version=version, component=options.component).notes,
+        root_notes=plan_release(
+            history, config, version=version, component=options.component
+        ).notes,
         config=config,
         component=options.component,
         version=version,
