@@ -47,8 +47,18 @@ def _logging_git(tmp_path: Path) -> tuple[dict[str, str], Path]:
 
 
 def _calls(log: Path) -> list[str]:
+    """The git sub-command of each logged call (after `-C DIR` / `-c KEY=VALUE` options)."""
     lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
-    return [line.split(" ", 2)[2].split(" ")[0] for line in lines]  # after "-C <root>"
+    found = []
+    for line in lines:
+        words = iter(line.split(" "))
+        for word in words:
+            if word in ("-C", "-c"):
+                next(words, None)
+            elif not word.startswith("-"):
+                found.append(word)
+                break
+    return found
 
 
 def test_a_release_plan_lists_the_tags_once_and_asks_each_question_once(
@@ -150,3 +160,18 @@ def test_batched_reachability_agrees_with_one_merge_base_per_tag(make_repo: Make
         names = [t.name for t in tags]
         brute = {t.name for t in tags if t.sha == target or history.is_ancestor(t.sha, target)}
         assert history.merged_tags(names, target) == brute
+
+
+def test_a_cut_plan_lists_the_tags_once(make_repo: Maker, tmp_path: Path) -> None:
+    repo = make_repo([*HISTORY, {"commit": "feat: fourth", "files": {"d": "1\n"}}])
+    env, log = _logging_git(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "relkit", "-C", str(repo.path), "cut", "--dry-run", "--no-push"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "v1.2.0" in done.stdout
+    assert _calls(log).count("show-ref") == 1, _calls(log)
