@@ -17,6 +17,10 @@ from pathlib import PurePosixPath
 
 import yaml
 
+from relkit.bundle.compose import COMPOSE_FILE_NAMES
+from relkit.core.model import SEMVER_BODY
+from relkit.history.changelog import INSERT_MARKER
+
 __all__ = [
     "CHANGELOG_NAMES",
     "COMPOSE_NAMES",
@@ -32,19 +36,20 @@ __all__ = [
     "tag_shape",
 ]
 
-# Docker Compose's default file names (relkit.bundle.compose.COMPOSE_FILE_NAMES).
-COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+# Docker Compose's default file names: the ones the bundle step looks for.
+COMPOSE_NAMES = COMPOSE_FILE_NAMES
 CHANGELOG_NAMES = ("CHANGELOG.md", "CHANGES.md", "HISTORY.md")
-INSERT_MARKER = "<!-- relkit: insert -->"
 
 _NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,99})"
 _GITHUB_URL = re.compile(
     r"^(?:https://(?:[^@/]+@)?github\.com/|ssh://git@github\.com/|git@github\.com:)"
     rf"(?P<owner>[A-Za-z0-9](?:[A-Za-z0-9-]{{0,38}}))/(?P<name>{_NAME}?)(?:\.git)?/?$"
 )
-_SEMVER = r"\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?"
-_PLAIN_TAG = re.compile(rf"^(?P<v>v?){_SEMVER}$")
-_PREFIXED_TAG = re.compile(rf"^(?P<prefix>[a-z0-9][a-z0-9._-]{{0,63}}[@/])(?P<v>v?){_SEMVER}$")
+# The version part is the one relkit's tag formats parse (ASCII digits only, semver 2.0.0).
+_PLAIN_TAG = re.compile(rf"^(?P<v>v?){SEMVER_BODY}$", re.ASCII)
+_PREFIXED_TAG = re.compile(
+    rf"^(?P<prefix>[a-z0-9][a-z0-9._-]{{0,63}}[@/])(?P<v>v?){SEMVER_BODY}$", re.ASCII
+)
 # A safe path: printable, no quote or backslash games in the generated TOML/YAML.
 _SAFE_PATH = re.compile(r"^[A-Za-z0-9._/@+-]{1,255}$")
 
