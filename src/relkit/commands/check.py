@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from relkit.adapters.git_history import HistorySnapshot
 from relkit.commands._common import repo_root
 from relkit.core.config import RelkitConfig
 from relkit.core.errors import EXIT_FAILED, EXIT_OK, UsageError
@@ -149,7 +150,6 @@ def _preview_body(
     results: list[CheckResult],
     render: Any,
 ) -> str:
-    from relkit.adapters import git_history
     from relkit.core.errors import RelkitError
     from relkit.cut.pr_preview import Preview
     from relkit.cut.prepare import CutOptions, choose_version
@@ -160,10 +160,11 @@ def _preview_body(
     failures = [(r.name, r.message) for r in results if r.failed]
     if config is None:
         return str(render(Preview(None, "the configuration does not load", [], {}, [], failures)))
+    history = HistorySnapshot(root)  # the project's and each component's version: one read
     tag: str | None = None
     publishes: list[str] = []
     try:
-        version, reason, _warnings = choose_version(root, config, CutOptions())
+        version, reason, _warnings = choose_version(history, config, CutOptions())
         tag = scope_for(config).tag_format.render(version)
         publishes = publish_lines(config, None, version)
     except RelkitError as exc:  # NothingToRelease included
@@ -171,18 +172,18 @@ def _preview_body(
     commits = []
     if args.revision_range:
         try:
-            raws = git_history.read_commits(root, (args.revision_range,))
+            raws = history.read_commits((args.revision_range,))
             commits = parse_commits(raws, config.exclude_patterns)
         except RelkitError:
             commits = []  # the commits check already reports it
     shown = {name: t.section for name, t in config.commit_types.items() if t.section}
-    components = _component_versions(root, config, args.revision_range)
+    components = _component_versions(history, config, args.revision_range)
     preview = Preview(tag, reason, commits, shown, publishes, failures, components)
     return str(render(preview))
 
 
 def _component_versions(
-    root: Path, config: Any, revision_range: str | None
+    history: HistorySnapshot, config: Any, revision_range: str | None
 ) -> list[tuple[str, str | None, str]]:
     """Next version of each component the PR's range touches (a monorepo's release PRs)."""
     from relkit.adapters.git_history import changed_paths
@@ -193,13 +194,14 @@ def _component_versions(
     if not revision_range or not config.components:
         return []
     try:
-        touched = changed_components(config, changed_paths(root, revision_range))
+        touched = changed_components(config, changed_paths(history.root, revision_range))
     except RelkitError:
         return []
     found: list[tuple[str, str | None, str]] = []
     for component in touched:
         try:
-            version, why, _ = choose_version(root, config, CutOptions(component=component.name))
+            options = CutOptions(component=component.name)
+            version, why, _ = choose_version(history, config, options)
             found.append(
                 (component.name, scope_for(config, component.name).tag_format.render(version), why)
             )
