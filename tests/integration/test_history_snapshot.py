@@ -85,7 +85,9 @@ def test_the_snapshot_caches_answers_and_parsed_tags(make_repo: Maker, tmp_path:
     history = HistorySnapshot(repo.path)
     scope = scope_for(RelkitConfig())
     first = release_tags(history, scope)
-    first.clear()  # a caller changing its copy changes nothing for the next reader
+    # Shared by every reader of the command, so nobody can change it for the next one.
+    assert release_tags(history, scope) is first
+    assert not any(hasattr(first, name) for name in ("clear", "append", "sort", "__setitem__"))
     assert [t.name for t in release_tags(history, scope)] == ["v1.1.0", "v1.0.1", "v1.0.0"]
     assert history.resolve("HEAD") == repo.head
     assert history.is_ancestor(repo.tag_sha("v1.0.0"), repo.head)

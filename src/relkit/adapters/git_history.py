@@ -35,6 +35,7 @@ __all__ = [
     "remote_web_url",
     "resolve",
     "snapshot_of",
+    "tag_commits",
     "web_url_from_remote",
 ]
 
@@ -83,13 +84,13 @@ def branch_tips(root: Path, remote: str = "origin") -> dict[str, str]:
     return tips
 
 
-def list_tags(root: Path) -> list[TagRef]:
-    """Every tag with the commit it points at (annotated tags peeled).
+def _show_ref_tags(root: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Every tag → the object it names, and annotated tags → the commit they point at.
 
     `git show-ref -d` reads peeled values straight from packed-refs (what a clone has), where
     `for-each-ref` with `%(objecttype)` or `--merged` opens every tag object: 10x slower on
-    10,000 tags. Reachability is the caller's question (`is_ancestor`), asked only of the few
-    tags it needs.
+    10,000 tags. Reachability is the caller's question (`is_ancestor`, `merged_tags`), asked
+    only of the few tags it needs.
     """
     result = _git(root, "show-ref", "--dereference", "--tags", check=False)
     if result.returncode not in (0, 1):  # 1: no tags at all
@@ -101,18 +102,33 @@ def list_tags(root: Path) -> list[TagRef]:
     peeled: dict[str, str] = {}
     for line in result.stdout.decode("utf-8", "replace").splitlines():
         sha, _, ref = line.partition(" ")
-        name = ref.removeprefix("refs/tags/")
-        if name.endswith("^{}"):
+        name = ref[10:]  # after "refs/tags/"
+        if name[-3:] == "^{}":
             peeled[name[:-3]] = sha
         else:
             direct[name] = sha
-    tags: list[TagRef] = []
-    for name, sha in direct.items():
-        if name in peeled:
-            tags.append(TagRef(name, peeled[name], annotated=True))
-        else:
-            tags.append(TagRef(name, sha, annotated=False))
-    return tags
+    return direct, peeled
+
+
+def list_tags(root: Path) -> list[TagRef]:
+    """Every tag with the commit it points at (annotated tags peeled)."""
+    direct, peeled = _show_ref_tags(root)
+    return [
+        TagRef(name, peeled[name], annotated=True)
+        if name in peeled
+        else TagRef(name, sha, annotated=False)
+        for name, sha in direct.items()
+    ]
+
+
+def tag_commits(root: Path) -> dict[str, str]:
+    """Every tag's name → the commit it points at (annotated tags peeled), in name order.
+
+    `list_tags` without a `TagRef` per tag: the release history needs only these two
+    strings of each of a long history's 23,000 tags."""
+    direct, peeled = _show_ref_tags(root)
+    direct.update(peeled)  # a peeled name is always a direct one too: the order stays
+    return direct
 
 
 def read_commits(
@@ -338,7 +354,7 @@ class HistorySnapshot:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._tags: list[TagRef] | None = None
+        self._tags: dict[str, str] | None = None
         self._resolved: dict[str, str | None] = {}
         self._ancestry: dict[tuple[str, str], bool] = {}
         self._times: dict[str, datetime] = {}
@@ -347,9 +363,10 @@ class HistorySnapshot:
         self._branch_tips: dict[str, dict[str, str]] = {}
         self._memo: dict[str, Any] = {}
 
-    def tags(self) -> list[TagRef]:
+    def tags(self) -> dict[str, str]:
+        """Every tag's name → the commit it points at, in name order (`tag_commits`)."""
         if self._tags is None:
-            self._tags = list_tags(self.root)
+            self._tags = tag_commits(self.root)
         return self._tags
 
     def resolve(self, rev: str) -> str | None:

@@ -9,7 +9,11 @@ from __future__ import annotations
 import re
 
 from relkit.core.errors import UsageError
-from relkit.core.model import SEMVER_BODY, Version, version_from_match
+from relkit.core.model import MAX_NUMBER_DIGITS, SEMVER_BODY, Version, version_from_match
+
+# A final release's numbers alone: most tags of a long history are finals, and reading their
+# numbers without building a `Version` is what lets 23,000 tags sort in a few milliseconds.
+_FINAL_BODY = r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"
 
 
 class TagFormat:
@@ -23,6 +27,7 @@ class TagFormat:
         self._before, self._after = before, after
         # One regex match per tag (the version inlined, ASCII digits only) keeps 10,000 tags cheap.
         self._pattern = re.compile(re.escape(before) + SEMVER_BODY + re.escape(after), re.ASCII)
+        self._final = re.compile(re.escape(before) + _FINAL_BODY + re.escape(after), re.ASCII)
 
     def render(self, version: Version) -> str:
         return f"{self._before}{version}{self._after}"
@@ -36,3 +41,18 @@ class TagFormat:
         if match is None:
             return None
         return version_from_match(match)  # None: a number too long to be a version
+
+    def final_numbers(self, tag: str) -> tuple[int, int, int] | None:
+        """(major, minor, patch) of a final release tag in this format (no pre-release, no
+        build metadata), else `None`, when `parse` may still read a pre-release.
+
+        `before` and `after` are literal, so a tag that matches here reads as the same final
+        version through `parse`: the two never disagree.
+        """
+        if len(tag) > MAX_NUMBER_DIGITS:
+            return None  # `parse` decides, with its bound on a number's digits
+        match = self._final.fullmatch(tag)
+        if match is None:
+            return None
+        major, minor, patch = match.groups()
+        return int(major), int(minor), int(patch)

@@ -14,9 +14,10 @@ each keeps its section.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from itertools import islice
 from pathlib import Path
 
 from relkit.adapters.git_history import HistorySnapshot, snapshot_of
@@ -38,6 +39,7 @@ from relkit.history.changelog import (
     render_sections,
 )
 from relkit.history.conventional import ConventionalCommit, cancel_reverts, parse_commits
+from relkit.history.release_tags import ReleaseTag, ReleaseTags, read_release_tags
 from relkit.history.versioning import NextVersion, next_version
 
 __all__ = [
@@ -80,58 +82,39 @@ def scope_for(config: RelkitConfig, component: str | None = None) -> Scope:
     )
 
 
-@dataclass(frozen=True)
-class ReleaseTag:
-    name: str
-    sha: str
-    version: Version
-
-
-def release_tags(root: Path | HistorySnapshot, scope: Scope) -> list[ReleaseTag]:
+def release_tags(root: Path | HistorySnapshot, scope: Scope) -> ReleaseTags:
     """Every release tag of `scope` (reachable or not), highest version first.
 
-    Parsed once per snapshot and tag format: the plan asks for them several times.
+    Read once per snapshot and tag format (the plan asks several times); a tag's
+    `ReleaseTag` is built when a reader reaches it.
     """
     history = snapshot_of(root)
     key = f"release-tags {scope.tag_format.template}"
-    return list(history.memo(key, lambda: _parse_tags(history, scope)))  # a copy to keep
-
-
-def _parse_tags(history: HistorySnapshot, scope: Scope) -> list[ReleaseTag]:
-    found: list[ReleaseTag] = []
-    for tag in history.tags():
-        version = scope.tag_format.parse(tag.name)
-        if version is not None:
-            found.append(ReleaseTag(tag.name, tag.sha, version))
-    found.sort(key=lambda t: t.version.precedence, reverse=True)
-    return found
+    return history.memo(key, lambda: read_release_tags(history.tags(), scope.tag_format))
 
 
 def reachable_release(
     history: HistorySnapshot,
-    tags: Sequence[ReleaseTag],
+    tags: Iterable[ReleaseTag],
     target: str,
-    *,
-    finals_only: bool = False,
 ) -> ReleaseTag | None:
-    """The highest of `tags` (sorted highest first) whose commit is an ancestor of `target`.
+    """The first of `tags` (sorted highest first) whose commit is an ancestor of `target`.
 
     Tags on other branches are not releases of this line of history. Asked in batches that
     grow (8, 32, 128, ...), one git process each: normally the first tag is it, and a
     repository whose newest tags sit on other release lines needs one or two processes
-    instead of one per tag.
+    instead of one per tag. `tags` is read only as far as the answer.
     """
-    candidates = [t for t in tags if not (finals_only and t.version.is_prerelease)]
-    start, size = 0, 8
-    while start < len(candidates):
-        batch = candidates[start : start + size]
+    remaining = iter(tags)
+    size = 8
+    while batch := list(islice(remaining, size)):
         if batch[0].sha == target:
             return batch[0]
         merged = history.merged_tags([t.name for t in batch], target)
         for tag in batch:
             if tag.sha == target or tag.name in merged:
                 return tag
-        start, size = start + size, min(size * 4, 4096)  # a bounded command line
+        size = min(size * 4, 4096)  # a bounded command line
     return None
 
 
@@ -203,7 +186,7 @@ def _folds_into(tag: ReleaseTag, version: Version, *, fold: bool) -> bool:
 
 def _previous(
     history: HistorySnapshot,
-    tags: Sequence[ReleaseTag],
+    tags: ReleaseTags,
     version: Version,
     target: str,
     *,
@@ -213,8 +196,10 @@ def _previous(
     `target` that is not folded into it: the same range as its changelog section."""
     # `tags` is sorted highest first: skip to the first one below `version`.
     start = next((i for i, t in enumerate(tags) if t.version < version), len(tags))
-    below = [t for t in tags[start:] if not _folds_into(t, version, fold=fold)]
-    return reachable_release(history, below, target)
+    below = (tags[i] for i in range(start, len(tags)))
+    return reachable_release(
+        history, (t for t in below if not _folds_into(t, version, fold=fold)), target
+    )
 
 
 def _parse(raws: Sequence[RawCommit], config: RelkitConfig) -> list[ConventionalCommit]:
@@ -242,14 +227,14 @@ def compute_next_version(
     if head is None:
         raise UsageError(f"repository {history.root} has no commits", hint="commit something first")
     tags = release_tags(history, scope)
-    base = reachable_release(history, tags, head, finals_only=True)
+    base = reachable_release(history, tags.finals(), head)
     revision = f"{base.sha}..HEAD" if base else "HEAD"
     commits = _parse(history.read_commits((revision,), scope.paths), config)
     # The base is the last final release reachable from HEAD; pre-release numbers count every
     # tag of the format (reachable or not) so a new rc never reuses an existing tag name.
     known = [
         *([base.version] if base else []),
-        *(t.version for t in tags if t.version.is_prerelease),
+        *(t.version for t in tags.prereleases()),
     ]
     result = next_version(
         cancel_reverts(commits),  # a feature reverted before release bumps nothing
@@ -282,7 +267,7 @@ def _release_for(
     version: Version,
     tag: str,
     sha: str,
-    tags: Sequence[ReleaseTag],
+    tags: ReleaseTags,
 ) -> ReleaseInfo:
     fold = config.changelog.prereleases == "fold"
     previous = _previous(history, tags, version, sha, fold=fold)
@@ -295,8 +280,8 @@ def _release_for(
     in_range = {raw.sha for raw in raws}
     merged = [
         t.sha
-        for t in tags
-        if t.sha in in_range and t.version < version and not _folds_into(t, version, fold=fold)
+        for t in tags.on_commits(in_range)
+        if t.version < version and not _folds_into(t, version, fold=fold)
     ]
     if merged:
         excluded = [f"^{other}" for other in (previous.sha if previous else None, *merged) if other]
@@ -357,7 +342,7 @@ def _merged_tags(
     history: HistorySnapshot,
     graph: Sequence[RawCommit],
     sha: str,
-    tags: Sequence[ReleaseTag],
+    tags: ReleaseTags,
     version: Version,
     *,
     fold: bool,
@@ -369,8 +354,9 @@ def _merged_tags(
     base = _first_parent_exit(parents, sha)
     brought = {p for ps in parents.values() for p in ps if p not in parents and p != base}
     named: dict[str, ReleaseTag] = {}
-    for tag in reversed(tags):  # lowest first: a commit is named by the lowest tag on it
-        if tag.sha not in brought or tag.sha in named or not tag.version < version:
+    # Lowest first: a commit is named by the lowest tag on it.
+    for tag in reversed(list(tags.on_commits(brought))):
+        if tag.sha in named or not tag.version < version:
             continue
         if fold and tag.version.is_prerelease and _folded_elsewhere(history, tag, tags):
             continue  # the changelog has no section for it
@@ -379,15 +365,12 @@ def _merged_tags(
     return tuple(t.name for t in ordered)
 
 
-def _folded_elsewhere(
-    history: HistorySnapshot, tag: ReleaseTag, tags: Sequence[ReleaseTag]
-) -> bool:
+def _folded_elsewhere(history: HistorySnapshot, tag: ReleaseTag, tags: ReleaseTags) -> bool:
     """Whether a final release of `tag`'s own version contains it ("fold": no section)."""
     return any(
-        not t.version.is_prerelease
-        and t.version.core == tag.version.core
+        t.version.core == tag.version.core
         and (t.sha == tag.sha or history.is_ancestor(tag.sha, t.sha))
-        for t in tags
+        for t in tags.finals()
     )
 
 
@@ -417,8 +400,8 @@ def plan_release(
         sha = history.resolve(f"refs/tags/{tag}")
         if sha is None:
             raise UsageError(f"tag {tag} does not exist", hint="run `git fetch --tags`")
-        tags = [t for t in release_tags(history, scope) if t.name != tag]
-        return _release_for(history, config, scope, parsed, tag, sha, tags)
+        others = release_tags(history, scope).without(tag)
+        return _release_for(history, config, scope, parsed, tag, sha, others)
     head = history.resolve("HEAD")
     if head is None:
         raise UsageError(f"repository {history.root} has no commits", hint="commit something first")
@@ -550,8 +533,8 @@ def _all_releases(
 
     candidates = [
         _Candidate(tag.name, tag.sha, tag.version)
-        for tag in release_tags(history, scope)
-        if tag.sha in parents  # tags on other branches are not releases of this history
+        # Tags on other branches are not releases of this history.
+        for tag in release_tags(history, scope).on_commits(parents)
     ]
     if upcoming is not None:
         candidates.append(_Candidate(scope.tag_format.render(upcoming), order[0], upcoming))

@@ -46,7 +46,7 @@ def tag_from_env(root: Path | HistorySnapshot, config: RelkitConfig, env: Mappin
         return ref.removeprefix("refs/tags/")
     head = history.resolve("HEAD")
     scope = scope_for(config)
-    on_head = [t for t in release_tags(history, scope) if t.sha == head]
+    on_head = list(release_tags(history, scope).on_commits({head} if head else set()))
     if not on_head:
         raise UsageError(
             "no release tag given and HEAD has none",
@@ -65,11 +65,11 @@ def check_version_fits(
     require (a breaking change tagged as a minor release, a feature as a patch)."""
     history = snapshot_of(root)
     scope = scope_for(config, component)
-    finals = [
+    finals = (
         t
-        for t in release_tags(history, scope)
-        if not t.version.is_prerelease and t.version < info.version and t.name != info.tag
-    ]
+        for t in release_tags(history, scope).finals()
+        if t.version < info.version and t.name != info.tag
+    )
     base = reachable_release(history, finals, info.sha)
     if base is not None and base.name == info.previous_tag:
         commits = list(info.commits)  # the notes' range is this range: no second read
