@@ -16,6 +16,7 @@ time does not; wall time is printed beside it.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import subprocess
@@ -38,13 +39,20 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+# Some images set PYTHONDONTWRITEBYTECODE=1: every run would then compile the relkit modules
+# changed since the last install, which no installed relkit does.
+ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+
 def _measure(command: list[str], cwd: Path, repeat: int) -> tuple[float, float]:
-    """Median (CPU seconds, wall seconds) of `repeat` runs; a failed run stops the bench."""
+    """Median (CPU seconds, wall seconds) of `repeat` runs after one unmeasured warm-up run
+    (bytecode written, files in the page cache); a failed run stops the bench."""
     cpu: list[float] = []
     wall: list[float] = []
+    subprocess.run(command, cwd=cwd, capture_output=True, check=False, env=ENV)
     for _ in range(repeat):
         before, started = _children_cpu(), time.perf_counter()
-        done = subprocess.run(command, cwd=cwd, capture_output=True, check=False)
+        done = subprocess.run(command, cwd=cwd, capture_output=True, check=False, env=ENV)
         wall.append(time.perf_counter() - started)
         cpu.append(_children_cpu() - before)
         if done.returncode not in (0, 3):  # 3: nothing to release is a normal answer

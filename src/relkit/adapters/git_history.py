@@ -84,8 +84,9 @@ def branch_tips(root: Path, remote: str = "origin") -> dict[str, str]:
     return tips
 
 
-def _show_ref_tags(root: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """Every tag → the object it names, and annotated tags → the commit they point at.
+def _show_ref_tags(root: Path) -> tuple[dict[str, str], set[str]]:
+    """Every tag → the commit it points at (annotated tags peeled), in name order, and the
+    names of the annotated ones.
 
     `git show-ref -d` reads peeled values straight from packed-refs (what a clone has), where
     `for-each-ref` with `%(objecttype)` or `--merged` opens every tag object: 10x slower on
@@ -98,37 +99,32 @@ def _show_ref_tags(root: Path) -> tuple[dict[str, str], dict[str, str]]:
         raise RelkitError(
             f"git show-ref failed in {root}: {detail}", hint="is this a git repository?"
         )
-    direct: dict[str, str] = {}
-    peeled: dict[str, str] = {}
-    for line in result.stdout.decode("utf-8", "replace").splitlines():
-        sha, _, ref = line.partition(" ")
-        name = ref[10:]  # after "refs/tags/"
-        if name[-3:] == "^{}":
-            peeled[name[:-3]] = sha
-        else:
-            direct[name] = sha
-    return direct, peeled
+    text = result.stdout.decode("utf-8", "replace").strip("\n")
+    if not text:
+        return {}, set()
+    # Lines are "<sha> refs/tags/<name>": a ref name holds no space and no control character
+    # (git check-ref-format), so two splits in C read 23,000 tags in a third of a loop's time.
+    words = text.replace("\n", " ").split(" ")
+    tags = dict(zip([ref[10:] for ref in words[1::2]], words[0::2], strict=True))
+    annotated: set[str] = set()
+    if "^{}" in text:  # "<commit> refs/tags/<name>^{}" follows an annotated tag's line
+        for peeled in [name for name in tags if name[-3:] == "^{}"]:
+            name = peeled[:-3]
+            tags[name] = tags.pop(peeled)
+            annotated.add(name)
+    return tags, annotated
 
 
 def list_tags(root: Path) -> list[TagRef]:
     """Every tag with the commit it points at (annotated tags peeled)."""
-    direct, peeled = _show_ref_tags(root)
-    return [
-        TagRef(name, peeled[name], annotated=True)
-        if name in peeled
-        else TagRef(name, sha, annotated=False)
-        for name, sha in direct.items()
-    ]
+    tags, annotated = _show_ref_tags(root)
+    return [TagRef(name, sha, annotated=name in annotated) for name, sha in tags.items()]
 
 
 def tag_commits(root: Path) -> dict[str, str]:
-    """Every tag's name → the commit it points at (annotated tags peeled), in name order.
-
-    `list_tags` without a `TagRef` per tag: the release history needs only these two
-    strings of each of a long history's 23,000 tags."""
-    direct, peeled = _show_ref_tags(root)
-    direct.update(peeled)  # a peeled name is always a direct one too: the order stays
-    return direct
+    """Every tag's name → the commit it points at (annotated tags peeled), in name order:
+    `list_tags` without a `TagRef` for each of a long history's 23,000 tags."""
+    return _show_ref_tags(root)[0]
 
 
 def read_commits(

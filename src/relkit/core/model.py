@@ -13,6 +13,7 @@ from enum import StrEnum
 from functools import total_ordering
 
 from relkit.core.errors import UsageError
+from relkit.core.records import quick_init
 
 __all__ = [
     "Artifact",
@@ -71,6 +72,7 @@ def _shown(text: str) -> str:
 
 
 @total_ordering
+@quick_init
 @dataclass(frozen=True)
 class Version:
     """A semantic version. Ordering follows semver precedence (build metadata ignored)."""
@@ -154,6 +156,7 @@ class Version:
         return hash(self._precedence_key())
 
 
+@quick_init
 @dataclass(frozen=True)
 class RawCommit:
     """One commit as git reports it, before any conventional-commit parsing."""

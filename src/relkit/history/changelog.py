@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from relkit.core.config import CommitType, RelkitConfig
 from relkit.core.markdown_text import Mentions, safe_block, safe_inline
 from relkit.core.model import Version
+from relkit.core.records import quick_init
 from relkit.history.conventional import (
     ConventionalCommit,
     Person,
@@ -103,12 +104,14 @@ class ContributorFilter:
         )
 
 
+@quick_init
 @dataclass(frozen=True)
 class Section:
     title: str
     entries: tuple[ConventionalCommit, ...]
 
 
+@quick_init
 @dataclass(frozen=True)
 class Release:
     """One version of the changelog. `version` is `None` for unreleased commits."""

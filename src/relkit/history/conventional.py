@@ -39,6 +39,7 @@ from datetime import datetime
 from typing import Literal
 
 from relkit.core.model import RawCommit
+from relkit.core.records import quick_init
 from relkit.history.squash import SquashBody, SquashPart, split_squash
 
 __all__ = [
@@ -91,6 +92,7 @@ _ISSUE_NUMBER = re.compile(r"(?<![\w/])#(?P<number>[0-9]{1,18})(?!\w)")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 
 
+@quick_init
 @dataclass(frozen=True, order=True)
 class Person:
     """An author or co-author; equality is by e-mail (case-insensitive) then name."""
@@ -127,6 +129,7 @@ def is_bot(person: Person) -> bool:
 Listing = Literal["entry", "bullet", "repeat"]
 
 
+@quick_init
 @dataclass(frozen=True)
 class ConventionalCommit:
     """One changelog entry. A squash commit may give several, all with the same `sha`."""
@@ -161,6 +164,7 @@ class ConventionalCommit:
         return (self.author, *self.co_authors)
 
 
+@quick_init
 @dataclass(frozen=True)
 class _Message:
     """The parts of one message, before it is tied to a commit."""
@@ -347,6 +351,7 @@ def _unwrap_title(text: str) -> str:
     return joined + "\n\n" + after.lstrip("\n")
 
 
+@quick_init
 @dataclass(frozen=True)
 class _Bullet:
     """One conventional squashed message, its place in the body and how it may be listed."""

@@ -15,6 +15,7 @@ from operator import itemgetter
 from typing import overload
 
 from relkit.core.model import Version
+from relkit.core.records import quick_init
 from relkit.core.tag_format import TagFormat
 
 __all__ = ["ReleaseTag", "ReleaseTags", "read_release_tags"]
@@ -25,6 +26,7 @@ _Precedence = tuple[int, int, int, int, tuple[tuple[int, int, str], ...]]
 _Row = tuple[_Precedence, str, str, Version | None]
 
 
+@quick_init
 @dataclass(frozen=True)
 class ReleaseTag:
     name: str

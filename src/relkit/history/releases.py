@@ -24,6 +24,7 @@ from relkit.adapters.git_history import HistorySnapshot, snapshot_of
 from relkit.core.config import ComponentConfig, RelkitConfig
 from relkit.core.errors import NothingToRelease, RelkitError, UsageError
 from relkit.core.model import RawCommit, Version
+from relkit.core.records import quick_init
 from relkit.core.tag_format import TagFormat
 from relkit.history import attribution
 from relkit.history.changelog import (
@@ -434,6 +435,7 @@ def release_notes(
     return plan_release(root, config, tag=tag, component=component).notes
 
 
+@quick_init
 @dataclass(frozen=True)
 class _Candidate:
     """A release of the changelog: a reachable tag, or HEAD as the upcoming version."""

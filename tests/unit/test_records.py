@@ -1,0 +1,115 @@
+"""`quick_init`: a frozen dataclass made faster to build and otherwise the same."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import FrozenInstanceError, InitVar, dataclass, field, fields, replace
+
+import pytest
+
+from relkit.core.model import RawCommit, Version
+from relkit.core.records import quick_init
+from relkit.history.changelog import Release, Section
+from relkit.history.conventional import ConventionalCommit, Person
+from relkit.history.release_tags import ReleaseTag
+
+
+def _plain_and_quick() -> tuple[type, type]:
+    def define() -> type:
+        @dataclass(frozen=True)
+        class Record:
+            name: str
+            count: int = 0
+            tags: tuple[str, ...] = field(default_factory=tuple)
+            items: list[int] = field(default_factory=list)
+            note: str | None = field(default=None, kw_only=True)
+
+        return Record
+
+    return define(), quick_init(define())
+
+
+def _shape(cls: type) -> list[tuple[str, object, object]]:
+    """Each parameter's name, kind and default (any default factory shown as "factory")."""
+    found = []
+    for parameter in list(inspect.signature(cls.__init__).parameters.values())[1:]:
+        default = parameter.default
+        if isinstance(default, type) or repr(default) == "<factory>":
+            default = "factory"
+        found.append((parameter.name, parameter.kind, default))
+    return found
+
+
+def test_a_quick_record_behaves_like_the_dataclass_it_was() -> None:
+    plain, quick = _plain_and_quick()
+    assert _shape(quick) == _shape(plain)
+    for args, kwargs in [(("a",), {}), (("a", 2, ("x",)), {"note": "n"}), ((), {"name": "b"})]:
+        made, expected = quick(*args, **kwargs), plain(*args, **kwargs)
+        assert vars(made) == vars(expected)
+        assert repr(made).replace(quick.__qualname__, "") == repr(expected).replace(
+            plain.__qualname__, ""
+        )
+    one = quick("a", 1)
+    assert one == quick("a", 1) and one != quick("a", 2)
+    assert replace(one, count=5) == quick("a", 5)
+    assert quick("a").items is not quick("a").items  # a factory runs for every record
+    with pytest.raises(FrozenInstanceError):
+        one.count = 2  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        quick("a", 1, (), [], "too many")
+    with pytest.raises(TypeError):
+        quick()
+    with pytest.raises(TypeError):
+        quick("a", note_typo="x")
+
+
+def test_hashing_follows_the_fields() -> None:
+    plain, quick = _plain_and_quick()
+    assert hash(Version(1, 2, 3, ("rc", "1"))) == hash(Version(1, 2, 3, ("rc", "1")))
+    assert len({Person("A", "a@x"), Person("A", "a@x"), Person("B", "b@x")}) == 2
+    for cls in (plain, quick):  # a list field makes either unhashable, alike
+        with pytest.raises(TypeError, match="unhashable"):
+            hash(cls("a"))
+
+
+def test_records_it_cannot_speed_up_are_refused() -> None:
+    @dataclass
+    class Mutable:
+        x: int
+
+    @dataclass(frozen=True, slots=True)
+    class Slotted:
+        x: int
+
+    @dataclass(frozen=True)
+    class Posted:
+        x: int
+
+        def __post_init__(self) -> None:
+            pass
+
+    @dataclass(frozen=True)
+    class WithInitVar:
+        x: int
+        extra: InitVar[int] = 0
+
+    @dataclass(frozen=True)
+    class Computed:
+        x: int
+        y: int = field(init=False, default=0)
+
+    for cls in (Mutable, Slotted, Posted, WithInitVar, Computed, int):
+        with pytest.raises(TypeError, match="quick_init"):
+            quick_init(cls)
+
+
+@pytest.mark.parametrize(
+    "cls", [Version, RawCommit, Person, ConventionalCommit, Section, Release, ReleaseTag]
+)
+def test_relkits_records_keep_their_signature(cls: type) -> None:
+    """The quick `__init__` takes exactly the fields, in order, with their defaults."""
+    parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    assert [p.name for p in parameters] == [f.name for f in fields(cls)]
+    for parameter, record_field in zip(parameters, fields(cls), strict=True):
+        if record_field.default is not record_field.default_factory:  # has a plain default
+            assert parameter.default == record_field.default
