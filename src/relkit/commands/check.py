@@ -178,7 +178,9 @@ def _preview_body(
             commits = []  # the commits check already reports it
     shown = {name: t.section for name, t in config.commit_types.items() if t.section}
     components = _component_versions(history, config, args.revision_range)
-    preview = Preview(tag, reason, commits, shown, publishes, failures, components)
+    preview = Preview(
+        tag, reason, commits, shown, publishes, failures, components, config.changelog.mentions
+    )
     return str(render(preview))
 
 

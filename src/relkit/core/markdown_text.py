@@ -1,16 +1,28 @@
 """Commit text made safe to place in the Markdown relkit writes (issue 15 §5).
 
 A subject, a body or a breaking-change description is someone else's text; in the
-changelog, the release body or the promotion PR body it must stay text:
+changelog, the release body, the promotion PR body, the release PR body and the PR
+preview it must stay text:
 
 - it never opens an HTML comment (`<!--` becomes `&lt;!--`), so it can neither write
-  relkit's own markers (`<!-- relkit: insert -->`, `<!-- relkit: supersedes 12 -->`) nor
-  hide the rest of the document;
+  relkit's own markers (`<!-- relkit: insert -->`, `<!-- relkit:release-pr: … -->`,
+  `<!-- relkit:pr-preview -->`, `<!-- relkit: supersedes 12 -->`) nor hide the rest of
+  the document;
 - none of its lines is a heading: a leading `#` is escaped (`\\#`), and in multi-line
   text a line of only `=` or `-` (a setext underline) is escaped too, so relkit's update
   mode, which finds releases by their headings, only ever sees relkit's own;
 - `@name` / `@org/team` mentions are rendered as code by default (`mentions = "code"`):
   a release then never pings a team; `mentions = "keep"` leaves them as written.
+
+Other HTML (`<b>`, `Vec<T>`) stays as written, in every document alike, as GitHub (which
+sanitizes it) shows it; only in a field holding a mention is `<` escaped too
+(`_mentions_as_code`).
+
+One policy, applied once: each piece of commit text is escaped here, as a field, where it
+enters a document (the template contexts, the release PR's reason, the preview's lines).
+A document assembled from escaped fields and relkit's own Markdown is never escaped again:
+a second pass would show its escapes (`&lt;` inside a code span, a word joiner inside a
+mention already made code) and would break relkit's own text (a `pkg@v1.2.0` compare link).
 
 Markdown renderers show `&lt;` as `<` and `\\#` as `#`: the reader sees the text as written.
 """
@@ -20,7 +32,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-__all__ = ["Mentions", "markdown_safe", "safe_block", "safe_inline"]
+__all__ = ["Mentions", "safe_block", "safe_inline"]
 
 Mentions = Literal["code", "keep"]
 
@@ -167,17 +179,3 @@ def safe_block(text: str, mentions: Mentions = "code") -> str:
     if "=" in text or "-" in text:
         text = _SETEXT_LINE.sub(r"\1\\\2\3", text)
     return text
-
-
-_ANY_MENTION = re.compile(r"@(?=[A-Za-z0-9_-])")
-
-
-def markdown_safe(text: str) -> str:
-    """A whole rendered document (a release PR body, the PR preview) shown without acting.
-
-    `<` becomes `&lt;` (no HTML, so no `<!-- marker -->` and no `<details>`) and `@name`
-    gets a word joiner after the `@` (GitHub links no mention). For text whose every part
-    came from commits; relkit's own Markdown (headings, lists, links) stays as it is.
-    """
-    text = text.replace("<", "&lt;")
-    return _ANY_MENTION.sub("@\u2060", text)
