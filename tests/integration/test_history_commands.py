@@ -379,15 +379,23 @@ def test_components_have_their_own_history_and_tags(make_repo: MakeRepo, capsys:
             "ssh://git@github.example.com:2222/acme/widget.git/",
             "https://github.example.com/acme/widget",
         ),
+        # a password holding `@`, an scp-like remote with a password
+        (
+            "https://x-access-token:ghs_se@cret@github.com/acme/widget",
+            "https://github.com/acme/widget",
+        ),
+        ("user:secret@github.com:acme/widget.git", "https://github.com/acme/widget"),
+        ("https://git.example.com:8443/acme/widget", "https://git.example.com:8443/acme/widget"),
         ("/srv/git/widget.git", None),
         ("file:///srv/git/widget.git", None),
+        ("https://github.com/", None),
         ("", None),
     ],
 )
 def test_remote_url_to_web_url_never_keeps_credentials(url: str, web: str | None) -> None:
     result = git_history.web_url_from_remote(url)
     assert result == web
-    assert "secret" not in (result or "")
+    assert "secret" not in (result or "") and "cret" not in (result or "")
 
 
 def test_tags_are_peeled_and_marked_annotated(make_repo: MakeRepo) -> None:

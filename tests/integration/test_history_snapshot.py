@@ -177,3 +177,55 @@ def test_a_cut_plan_lists_the_tags_once(make_repo: Maker, tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
     assert "v1.2.0" in done.stdout
     assert _calls(log).count("show-ref") == 1, _calls(log)
+
+
+def test_check_with_a_comment_reads_the_ranges_commits_once(
+    make_repo: Maker, tmp_path: Path
+) -> None:
+    repo = make_repo([*HISTORY, {"commit": "fix: fourth", "files": {"d": "1\n"}}])
+    env, log = _logging_git(tmp_path)
+    for name in ("GITHUB_TOKEN", "GH_TOKEN", "GITHUB_STEP_SUMMARY", "GITHUB_ACTIONS"):
+        env.pop(name, None)  # no token: the preview is printed, nothing is sent
+    env["GITHUB_REPOSITORY"] = "acme/shop"
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "relkit", "-C", str(repo.path),
+            "check", "--range", "v1.1.0..HEAD", "--comment", "--pr-number", "1",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "commits v1.1.0..HEAD: 1 commit(s)" in done.stdout
+    assert "- Bug Fixes: fix: fourth" in done.stdout  # the preview's notes: the same commits
+    lines = log.read_text(encoding="utf-8").splitlines()
+    range_reads = [line for line in lines if "v1.1.0..HEAD" in line.split()]
+    assert len(range_reads) == 1, range_reads
+    # One snapshot for the whole command: the tags are listed once too.
+    assert _calls(log).count("show-ref") == 1, _calls(log)
+
+
+def test_a_range_git_cannot_read_is_asked_once_and_fails_every_reader(
+    make_repo: Maker, tmp_path: Path
+) -> None:
+    repo = make_repo([*HISTORY])
+    env, log = _logging_git(tmp_path)
+    for name in ("GITHUB_TOKEN", "GH_TOKEN", "GITHUB_STEP_SUMMARY", "GITHUB_ACTIONS"):
+        env.pop(name, None)
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "relkit", "-C", str(repo.path),
+            "check", "--range", "nope..HEAD", "--comment", "--pr-number", "1",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "FAIL  commits nope..HEAD: git log failed" in done.stdout, done.stdout
+    assert "❌ commits nope..HEAD" in done.stdout  # the preview lists the failure
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert len([line for line in lines if "nope..HEAD" in line.split()]) == 1

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from relkit.core.markdown_text import safe_block, safe_inline
 from relkit.history.changelog import insert_sections
+from tests.fixtures.markdown_reader import live_mentions
 from tests.hypothesis_profiles import property_settings
 
 _text = st.text(alphabet="#<!->= @abc/\n\t `", max_size=60)
@@ -51,3 +52,43 @@ def test_the_marker_counts_only_on_a_line_of_its_own() -> None:
     assert insert_sections(quoted, "## 1.1.0\n").index("## 1.1.0") == len("# C\n\n")
     own = "# C\n<!-- relkit: insert -->\n\n## 1.0.0\n"
     assert insert_sections(own, "## 1.1.0\n").startswith("# C\n<!-- relkit: insert -->\n\n## 1.1.0")
+
+
+# Everything that makes Markdown around an `@`: code, escapes, HTML, links, emphasis,
+# entities (`&#64;`), tables, fences.
+_hostile = st.text(alphabet="@bo`\\<>[]()|-_*&#64;~ \n", max_size=40)
+
+
+def _documents(scope: str, text: str) -> list[str]:
+    """`text` where relkit's templates put a field: after a scope, in the preview's list, at
+    a line's start (a custom template), and as a breaking description under a list item."""
+    line = text.replace("\n", " ")
+    block = safe_block(text)
+    return [
+        f"* **{safe_inline(scope)}:** {safe_inline(line)} ([abc1234](https://x))\n",
+        f"- Features: feat: {safe_inline(line)} (abc1234)\n",
+        f"{safe_inline(line)}\n",
+        "* " + block.replace("\n", "\n  ") + " ([abc1234](https://x))\n",
+        f"{block}\n",
+    ]
+
+
+@property_settings(1500)
+@given(st.text(alphabet="@b`", max_size=6), _hostile)
+def test_a_mention_made_code_is_never_live_however_the_text_is_built(scope: str, text: str) -> None:
+    for document in _documents(scope, text):
+        assert live_mentions(document) == [], document
+
+
+def test_mentions_beside_code_escapes_html_and_entities_are_made_code() -> None:
+    assert safe_inline("`@bob") == "\\``@bob`"  # a lone backtick: escaped, the mention code
+    assert safe_inline("\\`@bob`") == "\\``@bob`\\`"
+    assert safe_inline("``x```@bob`") == "\\`\\`x\\`\\`\\``@bob`\\`"
+    assert safe_inline("`x`@bob") == "`x` `@bob`"
+    assert safe_inline("`see @bob`") == "`see @bob`"  # already code
+    assert safe_inline("<div>@bob") == "&lt;div>`@bob`"
+    assert safe_inline("&#64;bob") == "&amp;#64;bob"
+    assert safe_inline("_x_@bob") == "_x_`@bob`"
+    assert safe_inline("Vec<T> for bob@example.com") == "Vec<T> for bob@example.com"
+    assert safe_block("x\n```\n@app.route\n```") == "x\n```\n@app.route\n```"
+    assert safe_block("a | b\n--|--\n`x|@bob` | c") == "a | b\n\\--|--\n`x|@bob` | c"

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from relkit.cut.pr_preview import MARKER, MAX_COMMENT, Preview, render_preview
 from relkit.history.conventional import ConventionalCommit, Person
+from tests.fixtures.markdown_reader import live_mentions
 
 
 def _commit(header: str, n: int = 0) -> ConventionalCommit:
@@ -54,6 +55,19 @@ def test_commit_text_never_forms_the_marker_or_a_mention(text: str) -> None:
         Preview(None, text, [_commit("feat: " + text)], SHOWN, [], [(text, text)])
     )
     assert body.count("<!--") == 1  # relkit's own marker only
-    assert "<details" not in body.replace("<details>", "", 3)
-    # GitHub logins are ASCII letters, digits and hyphens: nothing such may follow an @.
-    assert re.search(r"@[A-Za-z0-9_-]", body) is None
+    # No mention a reader would see: each `@login` outside code is part of a word.
+    assert live_mentions(body) == []
+    assert not re.search(r"^#", body.replace("### relkit preview", ""), re.MULTILINE)
+
+
+@given(st.text(alphabet="@bo`\\<>[]()|-_*&#64;~ \n", max_size=60))
+def test_hostile_markdown_around_a_mention_never_pings(text: str) -> None:
+    body = render_preview(
+        Preview(None, text, [_commit("feat: " + text)], SHOWN, [], [(text, text)])
+    )
+    assert live_mentions(body) == []
+
+
+def test_kept_mentions_stay_live() -> None:
+    preview = Preview(None, "r", [_commit("feat: ask @bob")], SHOWN, [], [], mentions="keep")
+    assert "feat: ask @bob (" in render_preview(preview)

@@ -90,7 +90,12 @@ def test_no_origin_and_no_repository_url_falls_back_to_release(tmp_path: Path) -
         ("file:///srv/git/web", "web"),
         ("web", "web"),
         ("", None),
-        ("https://github.com/", "github.com"),
+        # a host is not a repository's name: the app is then "release"
+        ("https://github.com/", None),
+        ("https://x-access-token:se@cret@github.com/acme/web", "web"),
+        ("user:secret@host:acme/web.git", "web"),
+        ("/home/me/web/.git", "web"),
+        ("git@host:", None),
         (None, None),
     ],
 )

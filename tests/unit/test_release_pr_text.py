@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from relkit.core.config import RelkitConfig
+from relkit.core.markdown_text import safe_inline
 from relkit.core.model import Version
 from relkit.cut.pr_preview import Preview, render_preview
 from relkit.cut.release_pr import MARKER, release_as, render_body
@@ -41,7 +42,11 @@ environment = "staging"
 """
     )
 )
-NOTES = "### Features\n\n- **web:** shopping cart for <b>@alice</b> ([1a2b3c4](https://x))\n"
+# Notes as relkit renders them: each field of commit text escaped once (`safe_inline`).
+NOTES = (
+    "### Features\n\n"
+    f"- **web:** {safe_inline('shopping cart for <b>@alice</b>')} ([1a2b3c4](https://x))\n"
+)
 
 
 def golden(name: str, actual: str) -> None:
@@ -69,12 +74,26 @@ def test_release_pr_body_golden() -> None:
     golden("body-release-as.md", _body("2.0.0"))
 
 
-def test_the_body_escapes_commit_text_and_reads_back_its_release_as() -> None:
+def test_the_body_takes_the_notes_as_rendered_and_reads_back_its_release_as() -> None:
     body = _body("2.0.0")
-    assert "<b>" not in body and "@alice" not in body
+    # Escaped once, when the notes were rendered: the body adds no second escape.
+    assert NOTES.strip() in body
+    assert "<b>" not in body and "`@alice`" in body and "\u2060" not in body
     assert body.count("<!--") == 1
     assert release_as(body) == "2.0.0"
     assert release_as(_body()) is None
+    # The reason quotes a commit header: escaped once, here.
+    reason = "minor bump, required by 1a2b3c4 (feat(web): cart for @bob <!-- x -->)"
+    quoted = render_body(
+        root_notes=NOTES,
+        config=CONFIG,
+        component=None,
+        version=Version(1, 5, 0),
+        tag="v1.5.0",
+        reason=reason,
+        release_as_line=None,
+    )
+    assert "(feat(web): cart for `@bob` &lt;!-- x -->)." in quoted
 
 
 def test_preview_golden() -> None:

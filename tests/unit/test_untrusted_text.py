@@ -1,4 +1,8 @@
-"""Commit text on its way to GitHub: Markdown that acts on nothing, frames no runner reads."""
+"""Commit text on its way to the runner's log: frames no runner reads.
+
+The Markdown side (no marker, no heading, mentions per config) is tested where it is
+escaped: tests/unit/test_markdown_text.py, tests/unit/test_pr_preview.py and
+tests/integration/test_pr_markdown.py."""
 
 from __future__ import annotations
 
@@ -7,20 +11,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from relkit.core.markdown_text import markdown_safe
 from relkit.core.workflow_commands import guarded
-
-
-def test_markdown_safe_defangs_html_and_mentions() -> None:
-    text = markdown_safe("hi @alice <!-- relkit:pr-preview --> <details>")
-    assert text == "hi @\u2060alice &lt;!-- relkit:pr-preview --> &lt;details>"
-
-
-@given(st.text(max_size=200))
-def test_markdown_safe_leaves_no_tag_and_no_mention(text: str) -> None:
-    safe = markdown_safe(text)
-    assert "<" not in safe
-    assert re.search(r"@[A-Za-z0-9_-]", safe) is None
 
 
 @given(st.text(max_size=200))

@@ -8,7 +8,6 @@ separated (a commit message cannot contain NUL).
 
 from __future__ import annotations
 
-import re
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -18,6 +17,7 @@ from typing import Any, TypeVar, cast
 
 from relkit.core.errors import RelkitError
 from relkit.core.model import RawCommit, TagRef
+from relkit.core.remote_url import parse_remote_url
 
 __all__ = [
     "HistorySnapshot",
@@ -278,35 +278,14 @@ def git_time(raw: str) -> datetime:
     return _LATEST if seconds > 0 else _EARLIEST
 
 
-# scheme://[user[:password]@]host[:port]/path: the credentials part is never kept.
-_URL = re.compile(r"^(?P<scheme>[a-z+]+)://(?:[^@/]*@)?(?P<host>[^/:]+)(?::\d+)?/(?P<path>.+)$")
-_SCP_LIKE = re.compile(r"^(?:[\w.-]+@)?(?P<host>[\w.-]+):(?P<path>[^/].*)$")
-
-
 def web_url_from_remote(url: str) -> str | None:
     """`git@github.com:o/r.git`, `https://token@github.com/o/r`, ... → `https://github.com/o/r`.
 
     Credentials embedded in the URL are dropped: the result goes into changelogs and logs.
+    The URL is read by `core/remote_url`, as every remote URL in relkit is.
     """
-    url = url.strip()
-    if not url:
-        return None
-    match = re.match(
-        r"^(?P<scheme>[a-z+]+)://(?:[^@/]*@)?(?P<host>[^/:]+)(?::\d+)?/(?P<path>.+)$", url
-    )
-    if match:
-        if match.group("scheme") == "file":
-            return None
-        host, path = match.group("host"), match.group("path")
-    else:
-        scp = _SCP_LIKE.match(url)
-        if scp is None:
-            return None
-        host, path = scp.group("host"), scp.group("path")
-    path = path.rstrip("/")
-    if path.endswith(".git"):
-        path = path[: -len(".git")]
-    return f"https://{host}/{path}"
+    remote = parse_remote_url(url)
+    return remote.web_url if remote is not None else None
 
 
 def remote_url(root: Path, remote: str = "origin") -> str | None:

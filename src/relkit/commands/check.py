@@ -25,6 +25,7 @@ from relkit.release.check import (
     check_release_dry_run,
     check_release_plan,
     check_title,
+    range_commits,
 )
 
 __all__ = ["register"]
@@ -77,28 +78,34 @@ def run(args: argparse.Namespace) -> int:
     if args.changed:
         return _changed(args, root, explicit)
     results: list[CheckResult] = []
+    # One view of the history for every check and the preview: the range's commits and
+    # the tags are read once however many of them ask.
+    history = HistorySnapshot(root)
     config_result, config = check_config(root, explicit)
     results.append(config_result)
     if config is not None:
         paths_result = check_paths(root, config)
         results.append(paths_result)
         if args.revision_range:
-            results.append(check_commits(root, config, args.revision_range))
+            results.append(check_commits(history, config, args.revision_range))
         if args.title is not None:
             results.append(check_title(config, args.title))
         if not paths_result.failed:
             # The checks below open what the config names: not when a path is refused.
-            results += _file_checks(args, root, config)
+            results += _file_checks(args, history, config)
     _print(results, as_json=args.json)
     if args.comment:
         # The exit code follows the checks only: a preview that cannot be posted warns.
-        _comment(args, root, config, results)
+        _comment(args, history, config, results)
     return EXIT_FAILED if any(r.failed for r in results) else EXIT_OK
 
 
-def _file_checks(args: argparse.Namespace, root: Path, config: RelkitConfig) -> list[CheckResult]:
+def _file_checks(
+    args: argparse.Namespace, history: HistorySnapshot, config: RelkitConfig
+) -> list[CheckResult]:
+    root = history.root
     results = check_charts(root, config)
-    plan_result, plan = check_release_plan(root, config)
+    plan_result, plan = check_release_plan(history, config)
     results.append(plan_result)
     resolver = None
     if args.resolve:
@@ -112,13 +119,15 @@ def _file_checks(args: argparse.Namespace, root: Path, config: RelkitConfig) -> 
     return results
 
 
-def _comment(args: argparse.Namespace, root: Path, config: Any, results: list[CheckResult]) -> None:
+def _comment(
+    args: argparse.Namespace, history: HistorySnapshot, config: Any, results: list[CheckResult]
+) -> None:
     from relkit.adapters.github import GitHubApiError
     from relkit.commands._common import github_for
     from relkit.cut.pr_preview import pr_context, render_preview, upsert_comment
 
     env = dict(os.environ)
-    body = _preview_body(args, root, config, results, render_preview)
+    body = _preview_body(args, history, config, results, render_preview)
     context = pr_context(env, args.pr_number)
     why_not = context.why_not
     if config is None:
@@ -145,7 +154,7 @@ def _comment(args: argparse.Namespace, root: Path, config: Any, results: list[Ch
 
 def _preview_body(
     args: argparse.Namespace,
-    root: Path,
+    history: HistorySnapshot,
     config: Any,
     results: list[CheckResult],
     render: Any,
@@ -160,7 +169,6 @@ def _preview_body(
     failures = [(r.name, r.message) for r in results if r.failed]
     if config is None:
         return str(render(Preview(None, "the configuration does not load", [], {}, [], failures)))
-    history = HistorySnapshot(root)  # the project's and each component's version: one read
     tag: str | None = None
     publishes: list[str] = []
     try:
@@ -172,13 +180,16 @@ def _preview_body(
     commits = []
     if args.revision_range:
         try:
-            raws = history.read_commits((args.revision_range,))
+            # The commits the commit check read: not a second `git log` of the range.
+            raws = range_commits(history, args.revision_range)
             commits = parse_commits(raws, config.exclude_patterns)
         except RelkitError:
             commits = []  # the commits check already reports it
     shown = {name: t.section for name, t in config.commit_types.items() if t.section}
     components = _component_versions(history, config, args.revision_range)
-    preview = Preview(tag, reason, commits, shown, publishes, failures, components)
+    preview = Preview(
+        tag, reason, commits, shown, publishes, failures, components, config.changelog.mentions
+    )
     return str(render(preview))
 
 

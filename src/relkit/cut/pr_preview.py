@@ -1,8 +1,11 @@
 """`relkit check --comment`: what merging a PR will release, as ONE comment on the PR.
 
 The comment is found again by a hidden marker at its start and edited in place, so a PR has
-one preview however often it is pushed to. Its text from commits is untrusted: it goes
-through `markdown_safe` (no HTML, so no forged marker; no @mentions). Long parts fold into
+one preview however often it is pushed to. Its text from commits (and from the PR's
+config: tags, check messages) is untrusted: each piece is escaped once, as the changelog's
+fields are (`core/markdown_text`: no HTML comment, so no forged marker; no heading;
+mentions per `changelog.mentions`), so the preview shows the notes as the release will.
+Long parts fold into
 `<details>` beyond a screenful, and the whole stays under GitHub's 65,536-character limit.
 
 Where the token cannot write (a fork's PR on `pull_request`: GITHUB_TOKEN is read-only),
@@ -13,12 +16,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from relkit.adapters.github import GitHubClient
-from relkit.core.markdown_text import markdown_safe
+from relkit.core.markdown_text import Mentions, safe_block, safe_inline
 from relkit.history.conventional import ConventionalCommit
 
 __all__ = [
@@ -47,6 +50,7 @@ class Preview:
     failures: Sequence[tuple[str, str]]  # (check name, message) of failing checks
     # Monorepo components this PR touches: (component, next tag or None, why).
     components: Sequence[tuple[str, str | None, str]] = ()
+    mentions: Mentions = "code"  # `changelog.mentions`, as in the notes themselves
 
 
 def _part(title: str, lines: list[str], budget: int) -> list[str]:
@@ -69,8 +73,13 @@ def _part(title: str, lines: list[str], budget: int) -> list[str]:
 
 
 def render_preview(preview: Preview) -> str:
+    mentions = preview.mentions
+
+    def text(value: str) -> str:
+        return safe_inline(value, mentions)
+
     if preview.next_version:
-        headline = f"Merging this PR, the next release is **{preview.next_version}**."
+        headline = f"Merging this PR, the next release is **{text(preview.next_version)}**."
     else:
         headline = "The next release: **none** yet."
     notes = []
@@ -78,21 +87,20 @@ def render_preview(preview: Preview) -> str:
         section = preview.shown_types.get(commit.type)
         if section is not None or commit.breaking:
             label = "BREAKING" if commit.breaking else section
-            notes.append(f"- {label}: {markdown_safe(commit.header)} ({commit.short_sha})")
+            notes.append(f"- {label}: {text(commit.header)} ({commit.short_sha})")
     if not notes:
         notes = ["- nothing: no commit of this PR goes into the release notes"]
-    failures = [
-        f"- ❌ {markdown_safe(name)}: {markdown_safe(msg)}" for name, msg in preview.failures
-    ]
+    # A check's message may hold a line break (an error quoting git): a block field.
+    failures = [f"- ❌ {text(name)}: {safe_block(msg, mentions)}" for name, msg in preview.failures]
     budget = (MAX_COMMENT - _ROOM) // 3
     lines = [
         MARKER,
         "### relkit preview",
         "",
         headline,
-        f"Why: {markdown_safe(preview.reason)}.",
+        f"Why: {text(preview.reason)}.",
         "",
-        *_components(preview.components),
+        *_components(preview.components, text),
         *_part("Release notes this PR adds", notes, budget),
         *_part("What the next tag publishes", list(preview.publishes) or ["- a tag only"], budget),
         *(
@@ -108,13 +116,17 @@ def render_preview(preview: Preview) -> str:
     return body
 
 
-def _components(components: Sequence[tuple[str, str | None, str]]) -> list[str]:
+def _components(
+    components: Sequence[tuple[str, str | None, str]], text: Callable[[str], str]
+) -> list[str]:
     if not components:
         return []
     lines = ["**Components this PR touches**", ""]
     for name, tag, why in components:
-        next_release = f"next **{markdown_safe(tag)}**" if tag else "no release yet"
-        lines.append(f"- `{markdown_safe(name)}`: {next_release} ({markdown_safe(why)})")
+        next_release = f"next **{text(tag)}**" if tag else "no release yet"
+        # A component's name is a plain file name (the config refuses anything else): in a
+        # code span as it is, where an escape would show.
+        lines.append(f"- `{name}`: {next_release} ({text(why)})")
     return [*lines, ""]
 
 

@@ -26,7 +26,7 @@ from relkit.adapters.git_repo import GitRepo, push_error
 from relkit.adapters.github import GitHubApiError, GitHubClient, PullRequest
 from relkit.core.config import RelkitConfig
 from relkit.core.errors import NothingToRelease, RelkitError, UsageError
-from relkit.core.markdown_text import markdown_safe
+from relkit.core.markdown_text import Mentions, safe_inline
 from relkit.core.model import Version
 from relkit.cut.prepare import (
     CutOptions,
@@ -51,8 +51,8 @@ __all__ = [
 ]
 
 # Everything above this line in the PR body is the maintainer's (a `Release-As:` line);
-# everything below is rewritten by every run. Commit text is escaped (`<` → `&lt;`), so it
-# can never form this marker.
+# everything below is rewritten by every run. Commit text is escaped (`<!--` → `&lt;!--`,
+# `core/markdown_text`), so it can never form this marker.
 MARKER = "<!-- relkit:release-pr: everything below is rewritten by relkit -->"
 MAX_BODY = 65536  # GitHub's limit on a PR body, in characters
 _NOTES_SLOT = "\x00relkit-notes\x00"  # cannot occur in the fixed text around it
@@ -85,6 +85,7 @@ class ReleasePrPlan:
     changes: tuple[FileChange, ...]
     warnings: tuple[str, ...] = ()
     requested_by: str | None = None  # "the command line" | "Release-As in #N"
+    mentions: Mentions = "code"  # `changelog.mentions`: for the reason in the close comment
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,10 @@ def plan_release_pr(
     try:
         version, reason, warnings = choose_version(history, config, cut_options)
     except NothingToRelease as exc:
-        return ReleasePrPlan(base, head, branch, existing, None, None, exc.message, "", "", ())
+        return ReleasePrPlan(
+            base, head, branch, existing, None, None, exc.message, "", "", (),
+            mentions=config.changelog.mentions,
+        )  # fmt: skip
     except UsageError as exc:
         if requested_by is None or requested_by == "the command line":
             raise
@@ -183,6 +187,7 @@ def plan_release_pr(
         changes,
         tuple(warnings),
         requested_by,
+        config.changelog.mentions,
     )
 
 
@@ -205,7 +210,8 @@ def render_body(
         f"Merging this PR (merge, squash or rebase) releases **{tag}**: "
         f"`relkit tag` then tags the merged commit and the tag's workflow publishes it.",
         "",
-        f"Why {version}: {markdown_safe(reason)}.",
+        # The reason quotes a commit header: escaped here, once, like every field of the notes.
+        f"Why {version}: {safe_inline(reason, config.changelog.mentions)}.",
         "",
         "### Release notes",
         "",
@@ -224,7 +230,9 @@ def render_body(
         "",
     ]
     text = "\n".join(lines)
-    notes = markdown_safe(root_notes.strip()) or "_no notes_"
+    # The notes' commit text was escaped field by field when they were rendered (the same
+    # notes the GitHub Release gets): escaping them again would show its escapes.
+    notes = root_notes.strip() or "_no notes_"
     room = MAX_BODY - len(text) + len(_NOTES_SLOT)
     if len(notes) > room:
         # GitHub refuses a PR body over 65,536 characters (422): the full notes are in the
@@ -364,7 +372,7 @@ def _close(
     pr = plan.existing
     if pr is not None:
         comment = (
-            f"relkit closed this release PR: {markdown_safe(plan.reason)}. "
+            f"relkit closed this release PR: {safe_inline(plan.reason, plan.mentions)}. "
             "A new one opens with the next releasable commit."
         )
         client.close_pull(github_repo, pr.number, comment=comment)

@@ -19,6 +19,7 @@ import yaml
 
 from relkit.bundle.compose import COMPOSE_FILE_NAMES
 from relkit.core.model import SEMVER_BODY
+from relkit.core.remote_url import parse_remote_url
 from relkit.history.changelog import INSERT_MARKER
 
 __all__ = [
@@ -40,11 +41,11 @@ __all__ = [
 COMPOSE_NAMES = COMPOSE_FILE_NAMES
 CHANGELOG_NAMES = ("CHANGELOG.md", "CHANGES.md", "HISTORY.md")
 
-_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,99})"
-_GITHUB_URL = re.compile(
-    r"^(?:https://(?:[^@/]+@)?github\.com/|ssh://git@github\.com/|git@github\.com:)"
-    rf"(?P<owner>[A-Za-z0-9](?:[A-Za-z0-9-]{{0,38}}))/(?P<name>{_NAME}?)(?:\.git)?/?$"
-)
+# github.com's own rules for an owner and a repository name. Which hosts: the web and
+# ssh (`ssh.github.com:443`) names of github.com, whatever the case they are written in.
+_GITHUB_HOSTS = frozenset({"github.com", "www.github.com", "ssh.github.com"})
+_GITHUB_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})", re.ASCII)
+_GITHUB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", re.ASCII)
 # The version part is the one relkit's tag formats parse (ASCII digits only, semver 2.0.0).
 _PLAIN_TAG = re.compile(rf"^(?P<v>v?){SEMVER_BODY}$", re.ASCII)
 _PREFIXED_TAG = re.compile(
@@ -114,15 +115,14 @@ class Detected:
 
 def github_repository(url: str | None) -> str | None:
     """`owner/name` of a github.com remote URL, None for anything else."""
-    if not url:
+    remote = parse_remote_url(url)
+    if remote is None or remote.host not in _GITHUB_HOSTS or len(remote.path) != 2:
         return None
-    match = _GITHUB_URL.match(url.strip())
-    if match is None:
+    owner, name = remote.path
+    # `shop.git.git`: the remote names a `shop.git`, which github.com does not allow.
+    if not _GITHUB_OWNER.fullmatch(owner) or not _GITHUB_NAME.fullmatch(name):
         return None
-    name = match["name"].removesuffix(".git")
-    if name in ("", ".", "..") or name.endswith(".git"):
-        return None
-    return f"{match['owner']}/{name}"
+    return None if name.endswith(".git") else f"{owner}/{name}"
 
 
 def tag_shape(tags: Sequence[str]) -> TagShape:

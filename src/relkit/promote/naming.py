@@ -7,6 +7,7 @@ import re
 from relkit.core.config import PromoteConfig
 from relkit.core.errors import ConfigError
 from relkit.core.model import ReleasePlan, Version
+from relkit.core.remote_url import parse_remote_url
 from relkit.promote.changes import Promotion
 
 __all__ = [
@@ -55,14 +56,13 @@ def app_name(plan: ReleasePlan, fallback: str | None = None) -> str:
 
 
 def repository_name(url: str | None) -> str | None:
-    """`https://github.com/acme/web.git`, `git@host:acme/web`, `/srv/git/web.git` → `web`."""
-    if not url:
-        return None
-    path = url.strip().rstrip("/")
-    if path.endswith(".git"):
-        path = path[: -len(".git")]
-    name = re.split(r"[/:\\]", path)[-1]
-    return name if name and name not in (".", "..") and "@" not in name else None
+    """`https://github.com/acme/web.git`, `git@host:acme/web`, `/srv/git/web.git` → `web`.
+
+    Read by `core/remote_url`: never a credential, a host or a path separator; None when
+    the URL names no repository.
+    """
+    remote = parse_remote_url(url)
+    return remote.name if remote is not None else None
 
 
 def title(promotion: Promotion, plan: ReleasePlan, app: str | None = None) -> str:

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Literal
 
 from relkit.adapters import git_history
+from relkit.adapters.git_history import HistorySnapshot, snapshot_of
 from relkit.bundle.build import Resolver, pin_bundle_images, release_image_references
 from relkit.bundle.reference import split_digest
 from relkit.core.config import ComponentConfig, RelkitConfig, load_config, path_settings
 from relkit.core.errors import NothingToRelease, RelkitError
-from relkit.core.model import ImagePin, ReleasePlan, Version
+from relkit.core.model import ImagePin, RawCommit, ReleasePlan, Version
 from relkit.core.paths import PathError, dir_inside, lexical_problem, resolve_inside
 from relkit.history.conventional import (
     ConventionalCommit,
@@ -46,6 +47,7 @@ __all__ = [
     "check_release_plan",
     "check_title",
     "offline_resolver",
+    "range_commits",
 ]
 
 Status = Literal["ok", "warning", "failed", "skipped"]
@@ -261,14 +263,35 @@ def _named(commit: ConventionalCommit) -> str:
     return f"{commit.short_sha} {commit.header!r}"
 
 
-def check_commits(root: Path, config: RelkitConfig, revision_range: str) -> CheckResult:
+def range_commits(root: Path | HistorySnapshot, revision_range: str) -> list[RawCommit]:
+    """The commits of `revision_range`, read once per snapshot.
+
+    `relkit check --comment` needs them twice (the commit check, the preview's notes): the
+    second reader gets the first one's answer, or its error, without another `git log`."""
+    history = snapshot_of(root)
+
+    def read() -> tuple[RawCommit, ...] | RelkitError:
+        try:
+            return tuple(history.read_commits((revision_range,)))
+        except RelkitError as error:
+            return error
+
+    found = history.memo(f"check.range_commits:{revision_range}", read)
+    if isinstance(found, RelkitError):
+        raise found
+    return list(found)
+
+
+def check_commits(
+    root: Path | HistorySnapshot, config: RelkitConfig, revision_range: str
+) -> CheckResult:
     """Every commit of the range is conventional under the config; says the bump they cause.
 
     The number of commits that are not conventional is the one `relkit version --json` gives
     as `non_conventional` (issue 16); entries of a configured-out type are counted apart."""
     name = f"commits {revision_range}"
     try:
-        raws = git_history.read_commits(root, (revision_range,))
+        raws = range_commits(root, revision_range)
     except RelkitError as error:
         return CheckResult(name, "failed", error.message)
     commits = parse_commits(raws, config.exclude_patterns)
@@ -320,25 +343,28 @@ def check_title(config: RelkitConfig, title: str) -> CheckResult:
 # ---------------------------------------------------------------------------- release plan
 
 
-def check_release_plan(root: Path, config: RelkitConfig) -> tuple[CheckResult, ReleasePlan]:
+def check_release_plan(
+    root: Path | HistorySnapshot, config: RelkitConfig
+) -> tuple[CheckResult, ReleasePlan]:
     """`relkit release --dry-run` of the next version gets its plan: version, notes, previous.
 
     Returns the plan (or a placeholder 0.0.0 plan when nothing is releasable) for the bundle
     checks, which pin images against it."""
     name = "release plan"
+    history = snapshot_of(root)
     try:
-        info = plan_release(root, config)
+        info = plan_release(history, config)
     except NothingToRelease as nothing:
-        return CheckResult(name, "skipped", nothing.message), _placeholder_plan(root)
+        return CheckResult(name, "skipped", nothing.message), _placeholder_plan(history)
     except RelkitError as error:
-        return CheckResult(name, "failed", error.message), _placeholder_plan(root)
+        return CheckResult(name, "failed", error.message), _placeholder_plan(history)
     plan = plan_of(info)
     previous = info.previous_tag or "none"
     return CheckResult(name, "ok", f"next release {info.tag} (previous: {previous})"), plan
 
 
-def _placeholder_plan(root: Path) -> ReleasePlan:
-    head = git_history.resolve(root, "HEAD") or "0" * 40
+def _placeholder_plan(history: HistorySnapshot) -> ReleasePlan:
+    head = history.resolve("HEAD") or "0" * 40
     return ReleasePlan(
         version=Version(0, 0, 0),
         tag="v0.0.0",
