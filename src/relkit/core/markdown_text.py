@@ -63,7 +63,7 @@ def _common(text: str, mentions: Mentions, *, block: bool) -> str:
     if "#" in text and _HEADING_LINE.search(text):
         text = _HEADING_LINE.sub(r"\1\\#", text)
     if mentions == "code":
-        if _MAY_MENTION.search(text):
+        if ("@" in text or "&" in text) and _MAY_MENTION.search(text):
             text = _mentions_as_code(text, block=block)
         elif "`" in text and not block:
             # A backtick that closes nothing here could close a code span of the next

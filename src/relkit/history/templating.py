@@ -150,6 +150,14 @@ class _BoundedEnvironment(SandboxedEnvironment):
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         self.budget.tick()
+        # The templates read their context's dicts by key (e["subject"]): ten times per
+        # entry. A key a dict holds is what the sandbox returns too, so only a miss (where
+        # it may try an attribute, under its checks) takes the longer way.
+        if type(obj) is dict:
+            try:
+                return obj[argument]
+            except (KeyError, TypeError):
+                pass
         return super().getitem(obj, argument)
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
