@@ -179,24 +179,33 @@ def test_a_cut_plan_lists_the_tags_once(make_repo: Maker, tmp_path: Path) -> Non
     assert _calls(log).count("show-ref") == 1, _calls(log)
 
 
-def test_check_with_a_comment_reads_the_ranges_commits_once(
-    make_repo: Maker, tmp_path: Path
-) -> None:
-    repo = make_repo([*HISTORY, {"commit": "fix: fourth", "files": {"d": "1\n"}}])
+def _check_with_comment(
+    repo_path: Path, tmp_path: Path, revisions: str
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """`relkit check --range REVISIONS --comment` without a token (the preview is printed,
+    nothing is sent), through the logging git; the result and the log."""
     env, log = _logging_git(tmp_path)
     for name in ("GITHUB_TOKEN", "GH_TOKEN", "GITHUB_STEP_SUMMARY", "GITHUB_ACTIONS"):
-        env.pop(name, None)  # no token: the preview is printed, nothing is sent
+        env.pop(name, None)
     env["GITHUB_REPOSITORY"] = "acme/shop"
     done = subprocess.run(
         [
-            sys.executable, "-m", "relkit", "-C", str(repo.path),
-            "check", "--range", "v1.1.0..HEAD", "--comment", "--pr-number", "1",
+            sys.executable, "-m", "relkit", "-C", str(repo_path),
+            "check", "--range", revisions, "--comment", "--pr-number", "1",
         ],
         env=env,
         capture_output=True,
         text=True,
         check=False,
     )  # fmt: skip
+    return done, log
+
+
+def test_check_with_a_comment_reads_the_ranges_commits_once(
+    make_repo: Maker, tmp_path: Path
+) -> None:
+    repo = make_repo([*HISTORY, {"commit": "fix: fourth", "files": {"d": "1\n"}}])
+    done, log = _check_with_comment(repo.path, tmp_path, "v1.1.0..HEAD")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "commits v1.1.0..HEAD: 1 commit(s)" in done.stdout
     assert "- Bug Fixes: fix: fourth" in done.stdout  # the preview's notes: the same commits
@@ -211,19 +220,7 @@ def test_a_range_git_cannot_read_is_asked_once_and_fails_every_reader(
     make_repo: Maker, tmp_path: Path
 ) -> None:
     repo = make_repo([*HISTORY])
-    env, log = _logging_git(tmp_path)
-    for name in ("GITHUB_TOKEN", "GH_TOKEN", "GITHUB_STEP_SUMMARY", "GITHUB_ACTIONS"):
-        env.pop(name, None)
-    done = subprocess.run(
-        [
-            sys.executable, "-m", "relkit", "-C", str(repo.path),
-            "check", "--range", "nope..HEAD", "--comment", "--pr-number", "1",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )  # fmt: skip
+    done, log = _check_with_comment(repo.path, tmp_path, "nope..HEAD")
     assert done.returncode == 1
     assert "FAIL  commits nope..HEAD: git log failed" in done.stdout, done.stdout
     assert "❌ commits nope..HEAD" in done.stdout  # the preview lists the failure
