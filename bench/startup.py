@@ -11,13 +11,20 @@ time does not; wall time is printed beside it.
 
     .venv/bin/python bench/startup.py [--commits 27000] [--tags 23000] [--repeat 5]
     .venv/bin/python bench/startup.py --repo PATH   # any real repository instead
+    .venv/bin/python bench/startup.py --instructions # relkit's instructions, valgrind
+
+`--instructions` counts the instructions each relkit command executes (its own process, not
+git's) under valgrind's callgrind: slow (~50x), but the same on a busy machine as on an idle
+one, so a change's effect shows even where CPU seconds drift by 20% between runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -61,6 +68,25 @@ def _measure(command: list[str], cwd: Path, repeat: int) -> tuple[float, float]:
     return statistics.median(cpu), statistics.median(wall)
 
 
+def _instructions(command: list[str], cwd: Path) -> float:
+    """Millions of instructions `command` executes (its process only), counted by callgrind."""
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
+    subprocess.run(command, cwd=cwd, capture_output=True, check=False, env=ENV)  # warm-up
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=ENV,
+    )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if found is None:
+        raise SystemExit(f"valgrind did not count {' '.join(command)}: {done.stderr[-300:]}")
+    return int(found.group(1)) / 1e6
+
+
 def _latest_tag(repo: Path) -> str:
     done = subprocess.run(
         ["git", "-C", str(repo), "tag", "--list", "v*", "--sort=-v:refname"],
@@ -77,6 +103,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tags", type=int, default=23_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--repo", type=Path, help="a repository to use instead of the corpus")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count relkit's instructions with valgrind instead of timing",
+    )
     args = parser.parse_args(argv)
 
     repo = args.repo.resolve() if args.repo else make_corpus(args.commits, args.tags)
@@ -90,6 +121,12 @@ def main(argv: list[str] | None = None) -> int:
         "git log (whole history)": ["git", "log", "--format=%H%x00%B", "--no-color"],
         "relkit changelog --full": [relkit, "changelog", "--full", "--stdout"],
     }
+    if args.instructions:
+        print(f"repository: {repo} (latest tag {latest}); instructions, relkit's process only")
+        for label, command in runs.items():
+            if label.startswith("relkit"):
+                print(f"{label:<24}  {_instructions(command, repo):>8.0f} M")
+        return 0
     results = {label: _measure(command, repo, args.repeat) for label, command in runs.items()}
 
     print(f"repository: {repo} (latest tag {latest}); median of {args.repeat} runs")
