@@ -15,6 +15,7 @@ from tests.e2e.protected import git
 from tests.e2e.scenario import relkit_command
 from tests.e2e.test_release_pr import COMPONENTS_CONFIG, Project, make_project
 from tests.fakes.github_server import FakeGitHub
+from tests.fixtures import relkit_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +39,7 @@ def _push(project: Project, message: str, name: str) -> None:
 def _check(
     project: Project, *extra: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    return relkit_cli.run(
         [
             *relkit_command(), "-C", str(project.checkout), "check",
             "--range", "origin/main..HEAD", "--comment", *extra,

@@ -7,7 +7,6 @@ import http.server
 import json
 import os
 import socketserver
-import subprocess
 import threading
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from relkit.adapters.registry import (
 )
 from relkit.core.errors import RelkitError
 from tests.e2e.scenario import relkit_command
+from tests.fixtures import relkit_cli
 from tests.fixtures.registry import (
     TEST_PASSWORD,
     TEST_USER,
@@ -574,7 +574,7 @@ def test_no_secret_reaches_the_error_line_or_the_annotation(tmp_path: Path) -> N
             "DOCKER_CONFIG": str(config),
             "GITHUB_ACTIONS": "true",
         }
-        done = subprocess.run(
+        done = relkit_cli.run(
             [*relkit_command(), "verify", f"oci://{registry.host}/acme/app:1.0.0", "--unsigned"],
             env=env,
             capture_output=True,
@@ -707,7 +707,7 @@ def test_relkit_verify_of_a_malformed_manifest_exits_1_without_traceback(tmp_pat
         return Answer(200, {"Content-Type": OCI_MANIFEST}, _MALFORMED["layers-string"][0])
 
     with HostileServer(answer) as registry:
-        done = subprocess.run(
+        done = relkit_cli.run(
             [*relkit_command(), "verify", f"oci://{registry.host}/acme/art:1.0.0", "--unsigned"],
             capture_output=True,
             text=True,
