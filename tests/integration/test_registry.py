@@ -197,7 +197,7 @@ def test_list_tags_follows_link_pagination() -> None:
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Paged)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
         with _open_client() as client:
             tags = client.list_tags(f"127.0.0.1:{server.server_address[1]}/acme/paged", page_size=2)
@@ -227,7 +227,7 @@ def _plain_http_server() -> tuple[socketserver.TCPServer, str]:
             self.request.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
 
     server = socketserver.ThreadingTCPServer(("127.0.0.2", 0), Answer)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     return server, f"127.0.0.2:{server.server_address[1]}"
 
 
@@ -275,7 +275,7 @@ def test_reads_are_retried_on_rate_limits(registry: RegistryServer) -> None:
             pass
 
     proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RateLimited)
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    threading.Thread(target=proxy.serve_forever, args=(0.05,), daemon=True).start()
     try:
         host = f"127.0.0.1:{proxy.server_address[1]}"
         with _open_client() as client:
