@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from relkit.signing.keys import generate_key_pair, public_key_pem
+from tests.fixtures import relkit_cli
 from tests.fixtures.gitrepo import BuiltRepo, build_repo, git_env
 from tests.fixtures.registry import push_test_image, push_test_index
 
@@ -290,7 +291,7 @@ def relkit_command() -> list[str]:
 def run_relkit(
     scenario: Scenario, *args: str, check: bool = True, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
+    done = relkit_cli.run(
         [*relkit_command(), "-C", str(scenario.root), *args],
         env=scenario.env,
         capture_output=True,

@@ -14,6 +14,7 @@ import pytest
 
 from relkit.adapters.registry import Reference
 from tests.e2e.scenario import relkit_command
+from tests.fixtures import relkit_cli
 from tests.fixtures.gitrepo import BuiltRepo, build_repo, git_env
 from tests.fixtures.registry import RegistryServer
 
@@ -84,7 +85,7 @@ def project(tmp_path: Path, registry: RegistryServer, gitops: BuiltRepo) -> Buil
 
 
 def _release(project: BuiltRepo, tag: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    return relkit_cli.run(
         [
             *relkit_command(),
             "-C",

@@ -30,6 +30,7 @@ from relkit.adapters.registry import DockerConfig, RegistryClient
 from relkit.signing.attest import verify_attestation_with_key
 from relkit.signing.keys import generate_key_pair, public_key_pem, verify_blob_with_key
 from tests.e2e.scenario import Scenario, relkit_command, run_relkit, set_up
+from tests.fixtures import relkit_cli
 from tests.fixtures.registry import RegistryServer
 
 pytestmark = pytest.mark.e2e
@@ -58,7 +59,7 @@ def _world(tmp_path: Path, registry: RegistryServer, namespace: str, key: bytes)
 
 def _kill_during(scenario: Scenario, step: str | None, delay_s: float) -> int:
     """Run `relkit release`; SIGKILL it `delay_s` after `step` starts (None: after launch)."""
-    process = subprocess.Popen(
+    process = relkit_cli.popen(
         [*relkit_command(), "-C", str(scenario.root), "release", "--tag", "v1.2.0"],
         env=scenario.env,
         stdout=subprocess.DEVNULL,

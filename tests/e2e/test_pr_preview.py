@@ -15,6 +15,7 @@ from tests.e2e.protected import git
 from tests.e2e.scenario import relkit_command
 from tests.e2e.test_release_pr import COMPONENTS_CONFIG, Project, make_project
 from tests.fakes.github_server import FakeGitHub
+from tests.fixtures import relkit_cli
 from tests.fixtures.markdown_reader import live_mentions
 
 pytestmark = pytest.mark.e2e
@@ -39,7 +40,7 @@ def _push(project: Project, message: str, name: str) -> None:
 def _check(
     project: Project, *extra: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    return relkit_cli.run(
         [
             *relkit_command(), "-C", str(project.checkout), "check",
             "--range", "origin/main..HEAD", "--comment", *extra,

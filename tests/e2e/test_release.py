@@ -29,6 +29,7 @@ from relkit.signing.keys import generate_key_pair
 from relkit.signing.provenance import subject_digests
 from tests.e2e.scenario import Scenario, relkit_command, run_relkit, set_up
 from tests.fakes.github_server import FakeGitHub
+from tests.fixtures import relkit_cli
 from tests.fixtures.registry import RegistryServer
 from tests.schemas import cyclonedx_errors, slsa_errors
 
@@ -258,7 +259,7 @@ def _check_attestations(world: World) -> None:
 
 def _run_until(scenario: Scenario, kill_after: str) -> int:
     """Start `relkit release` and SIGKILL it as soon as step `kill_after` reports its end."""
-    process = subprocess.Popen(
+    process = relkit_cli.popen(
         [*relkit_command(), "-C", str(scenario.root), "release", "--tag", "v1.2.0"],
         env=scenario.env,
         stdout=subprocess.DEVNULL,

@@ -16,6 +16,7 @@ from relkit.cut.release_pr import MARKER
 from tests.e2e.protected import clone, git, merge_pull, protect, push_feature
 from tests.e2e.scenario import relkit_command
 from tests.fakes.github_server import FakeGitHub, FakeRepo
+from tests.fixtures import relkit_cli
 from tests.fixtures.gitrepo import build_repo, git_env
 
 pytestmark = pytest.mark.e2e
@@ -58,7 +59,7 @@ class Project:
 
     def relkit(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         self.sync()
-        done = subprocess.run(
+        done = relkit_cli.run(
             [*relkit_command(), "-C", str(self.checkout), *args],
             env=self.env,
             capture_output=True,
@@ -418,7 +419,7 @@ def test_dry_run_and_refusals_write_nothing(project: Project) -> None:
     assert via.returncode == 2 and "relkit: error: --via-api needs --pr" in via.stderr
     # A checkout behind the remote's tip is refused: the PR is computed from the pushed tip.
     push_feature(project.merger, "fix: later", {"later.txt": "l\n"})
-    behind = subprocess.run(
+    behind = relkit_cli.run(
         [*relkit_command(), "-C", str(project.checkout), "cut", "--pr"],
         env=project.env,
         capture_output=True,

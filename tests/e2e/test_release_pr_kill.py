@@ -20,6 +20,7 @@ from tests.e2e.protected import merge_pull, push_feature
 from tests.e2e.scenario import relkit_command
 from tests.e2e.test_release_pr import Project, make_project
 from tests.fakes.github_server import Call, FakeGitHub
+from tests.fixtures import relkit_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.e2e
 def _killed_at(project: Project, nth: int, *args: str) -> int | None:
     """Run relkit; SIGKILL it after the fake handled its `nth` request. None: it ended first."""
     project.sync()
-    process = subprocess.Popen(
+    process = relkit_cli.popen(
         [*relkit_command(), "-C", str(project.checkout), *args],
         env=project.env,
         stdout=subprocess.DEVNULL,

@@ -7,7 +7,6 @@ attacker's own `::stop-commands::` must all stay text. relkit's own annotations 
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures import relkit_cli
 from tests.fixtures.actions_runner import Command, commands
 from tests.fixtures.canary import Run, Runner
 from tests.fixtures.gitrepo import BuiltRepo
@@ -104,7 +104,7 @@ def test_output_to_a_file_is_the_bare_text(make_repo: Maker, canary_runner: Runn
     repo = _hostile_repo(make_repo)
     target = canary_runner.outputs / "notes.md"
     with target.open("w", encoding="utf-8") as handle:
-        subprocess.run(
+        relkit_cli.run(
             [sys.executable, "-m", "relkit", "-C", str(repo), "notes", "v2.0.0"],
             env={**canary_runner.env, "GITHUB_ACTIONS": "true"},
             stdout=handle,

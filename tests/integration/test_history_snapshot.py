@@ -9,16 +9,17 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from subprocess import CompletedProcess
 from typing import Any
 
 from relkit.adapters.git_history import HistorySnapshot, snapshot_of
 from relkit.core.config import RelkitConfig
 from relkit.history.releases import reachable_release, release_tags, scope_for
 from relkit.release.plan import build_plan
+from tests.fixtures import relkit_cli
 from tests.fixtures.gitrepo import BuiltRepo
 
 Maker = Callable[..., BuiltRepo]
@@ -66,7 +67,7 @@ def test_a_release_plan_lists_the_tags_once_and_asks_each_question_once(
 ) -> None:
     repo = make_repo([*HISTORY])
     env, log = _logging_git(tmp_path)
-    done = subprocess.run(
+    done = relkit_cli.run(
         [sys.executable, "-m", "relkit", "-C", str(repo.path), "release", "--dry-run", *DRY],
         env=env,
         capture_output=True,
@@ -136,7 +137,7 @@ def test_the_highest_reachable_release_is_found_in_few_processes_past_other_line
 ) -> None:
     repo = make_repo(_release_lines())
     env, log = _logging_git(tmp_path)
-    done = subprocess.run(
+    done = relkit_cli.run(
         [sys.executable, "-m", "relkit", "-C", str(repo.path), "version", "--json"],
         env=env,
         capture_output=True,
@@ -167,7 +168,7 @@ def test_batched_reachability_agrees_with_one_merge_base_per_tag(make_repo: Make
 def test_a_cut_plan_lists_the_tags_once(make_repo: Maker, tmp_path: Path) -> None:
     repo = make_repo([*HISTORY, {"commit": "feat: fourth", "files": {"d": "1\n"}}])
     env, log = _logging_git(tmp_path)
-    done = subprocess.run(
+    done = relkit_cli.run(
         [sys.executable, "-m", "relkit", "-C", str(repo.path), "cut", "--dry-run", "--no-push"],
         env=env,
         capture_output=True,
@@ -181,14 +182,14 @@ def test_a_cut_plan_lists_the_tags_once(make_repo: Maker, tmp_path: Path) -> Non
 
 def _check_with_comment(
     repo_path: Path, tmp_path: Path, revisions: str
-) -> tuple[subprocess.CompletedProcess[str], Path]:
+) -> tuple[CompletedProcess[str], Path]:
     """`relkit check --range REVISIONS --comment` without a token (the preview is printed,
     nothing is sent), through the logging git; the result and the log."""
     env, log = _logging_git(tmp_path)
     for name in ("GITHUB_TOKEN", "GH_TOKEN", "GITHUB_STEP_SUMMARY", "GITHUB_ACTIONS"):
         env.pop(name, None)
     env["GITHUB_REPOSITORY"] = "acme/shop"
-    done = subprocess.run(
+    done = relkit_cli.run(
         [
             sys.executable, "-m", "relkit", "-C", str(repo_path),
             "check", "--range", revisions, "--comment", "--pr-number", "1",

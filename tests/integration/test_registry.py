@@ -7,7 +7,6 @@ import http.server
 import json
 import os
 import socketserver
-import subprocess
 import threading
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from relkit.adapters.registry import (
 )
 from relkit.core.errors import RelkitError
 from tests.e2e.scenario import relkit_command
+from tests.fixtures import relkit_cli
 from tests.fixtures.registry import (
     TEST_PASSWORD,
     TEST_USER,
@@ -197,7 +197,7 @@ def test_list_tags_follows_link_pagination() -> None:
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Paged)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
         with _open_client() as client:
             tags = client.list_tags(f"127.0.0.1:{server.server_address[1]}/acme/paged", page_size=2)
@@ -227,7 +227,7 @@ def _plain_http_server() -> tuple[socketserver.TCPServer, str]:
             self.request.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
 
     server = socketserver.ThreadingTCPServer(("127.0.0.2", 0), Answer)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     return server, f"127.0.0.2:{server.server_address[1]}"
 
 
@@ -275,7 +275,7 @@ def test_reads_are_retried_on_rate_limits(registry: RegistryServer) -> None:
             pass
 
     proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RateLimited)
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    threading.Thread(target=proxy.serve_forever, args=(0.05,), daemon=True).start()
     try:
         host = f"127.0.0.1:{proxy.server_address[1]}"
         with _open_client() as client:
@@ -574,7 +574,7 @@ def test_no_secret_reaches_the_error_line_or_the_annotation(tmp_path: Path) -> N
             "DOCKER_CONFIG": str(config),
             "GITHUB_ACTIONS": "true",
         }
-        done = subprocess.run(
+        done = relkit_cli.run(
             [*relkit_command(), "verify", f"oci://{registry.host}/acme/app:1.0.0", "--unsigned"],
             env=env,
             capture_output=True,
@@ -707,7 +707,7 @@ def test_relkit_verify_of_a_malformed_manifest_exits_1_without_traceback(tmp_pat
         return Answer(200, {"Content-Type": OCI_MANIFEST}, _MALFORMED["layers-string"][0])
 
     with HostileServer(answer) as registry:
-        done = subprocess.run(
+        done = relkit_cli.run(
             [*relkit_command(), "verify", f"oci://{registry.host}/acme/art:1.0.0", "--unsigned"],
             capture_output=True,
             text=True,

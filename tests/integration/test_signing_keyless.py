@@ -430,7 +430,7 @@ def token_service() -> Iterator[Callable[..., tuple[_TokenService, str]]]:
                 pass
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
         servers.append(server)
         port = server.server_address[1]
         return state, f"http://127.0.0.1:{port}/_apis/token?api-version=2.0"

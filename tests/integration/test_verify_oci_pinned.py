@@ -145,7 +145,7 @@ def tag_mover(registry: RegistryServer) -> Iterator[tuple[str, _TagMover]]:
             pass
 
     proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    threading.Thread(target=proxy.serve_forever, args=(0.05,), daemon=True).start()
     try:
         yield f"127.0.0.1:{proxy.server_address[1]}", mover
     finally:
