@@ -413,8 +413,13 @@ class FakeGitHub:
         return self
 
     def stop(self) -> None:
+        # shutdown() waits for its server's next poll: the three wait side by side.
+        stoppers = [threading.Thread(target=s.shutdown) for s in self._servers.values()]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join()
         for server in self._servers.values():
-            server.shutdown()
             server.server_close()
         for thread in self._threads:
             thread.join(timeout=5)
