@@ -213,8 +213,11 @@ def test_check_with_a_comment_reads_the_ranges_commits_once(
     lines = log.read_text(encoding="utf-8").splitlines()
     range_reads = [line for line in lines if "v1.1.0..HEAD" in line.split()]
     assert len(range_reads) == 1, range_reads
-    # One snapshot for the whole command: the tags are listed once too.
+    # One snapshot for the whole command: the tags are listed once too, and no question
+    # (the commits since the last release, which tags HEAD contains) is asked twice.
     assert _calls(log).count("show-ref") == 1, _calls(log)
+    asked = [line for line in lines if " log " in f" {line} " or "--merged" in line]
+    assert len(asked) == len(set(asked)), asked
 
 
 def test_a_range_git_cannot_read_is_asked_once_and_fails_every_reader(

@@ -337,6 +337,8 @@ class HistorySnapshot:
         self._shallow: bool | None = None
         self._branch_tips: dict[str, dict[str, str]] = {}
         self._memo: dict[str, Any] = {}
+        self._merged: dict[tuple[tuple[str, ...], str], frozenset[str]] = {}
+        self._commits: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[RawCommit, ...]] = {}
 
     def tags(self) -> dict[str, str]:
         """Every tag's name → the commit it points at, in name order (`tag_commits`)."""
@@ -366,6 +368,9 @@ class HistorySnapshot:
         # below it (`v1/x`), which the set lookup drops.
         if not names:
             return set()
+        key = (tuple(names), target)
+        if key in self._merged:
+            return set(self._merged[key])
         result = _git(
             self.root,
             "for-each-ref",
@@ -379,6 +384,7 @@ class HistorySnapshot:
             name = line.removeprefix("refs/tags/")
             if name in wanted:
                 found.add(name)
+        self._merged[key] = frozenset(found)
         return found
 
     def is_shallow(self) -> bool:
@@ -394,11 +400,17 @@ class HistorySnapshot:
     def read_commits(
         self, revisions: Sequence[str] = ("HEAD",), paths: Sequence[str] = ()
     ) -> list[RawCommit]:
-        """Commits of `revisions`; their committer times answer `commit_time` afterwards."""
-        commits = read_commits(self.root, revisions, paths)
-        for commit in commits:
-            self._times.setdefault(commit.sha, commit.committed_at)
-        return commits
+        """Commits of `revisions`; their committer times answer `commit_time` afterwards.
+
+        Read once per snapshot: the version, the notes and the preview of one command ask
+        for the same range (each reader gets its own list)."""
+        key = (tuple(revisions), tuple(paths))
+        if key not in self._commits:
+            commits = read_commits(self.root, revisions, paths)
+            for commit in commits:
+                self._times.setdefault(commit.sha, commit.committed_at)
+            self._commits[key] = tuple(commits)
+        return list(self._commits[key])
 
     def iter_commits(
         self, revisions: Sequence[str] = ("HEAD",), paths: Sequence[str] = ()
