@@ -858,15 +858,10 @@ class GitHubClient:
     def get_ref(self, repo: str, ref: str) -> str | None:
         """The sha `ref` (`heads/x`, `tags/v1`) points at, or None when it does not exist."""
         owner, name = _split_repo(repo)
-        try:
-            data = self._call(
-                f"get ref {ref} of {repo}",
-                lambda: self._get(f"repos/{owner}/{name}/git/ref/{_ref_path(ref)}"),
-            )
-        except GitHubApiError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        path = f"repos/{owner}/{name}/git/ref/{_ref_path(ref)}"
+        data = self._get_unless_missing(f"get ref {ref} of {repo}", path)
+        if data is None:
+            return None
         target = _object(_object(data, "ref").get("object"), "ref.object")
         return _text(target, "sha", "ref.object")
 
@@ -967,15 +962,10 @@ class GitHubClient:
     def peel_tag(self, repo: str, sha: str) -> str:
         """The commit an annotated tag object points at (a commit sha is returned as is)."""
         owner, name = _split_repo(repo)
-        try:
-            data = self._call(
-                f"get tag {sha[:12]} of {repo}",
-                lambda: self._get(f"repos/{owner}/{name}/git/tags/{sha}"),
-            )
-        except GitHubApiError as exc:
-            if exc.status == 404:
-                return sha
-            raise
+        path = f"repos/{owner}/{name}/git/tags/{sha}"
+        data = self._get_unless_missing(f"get tag {sha[:12]} of {repo}", path)
+        if data is None:
+            return sha
         target = _object(_object(data, "tag").get("object"), "tag.object")
         return _text(target, "sha", "tag.object")
 
@@ -983,6 +973,15 @@ class GitHubClient:
 
     def _get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
         return self._gh.request("GET", path, params=dict(params or {})).json()
+
+    def _get_unless_missing(self, what: str, path: str) -> Any | None:
+        """`_get(path)` through `_call`, or None when GitHub answers 404 (no such object)."""
+        try:
+            return self._call(what, lambda: self._get(path))
+        except GitHubApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
 
     def _send(self, method: str, path: str, payload: Mapping[str, Any]) -> Any:
         response = self._gh.request(method, path, json=dict(payload))
