@@ -9,7 +9,7 @@ release tags of 23,000 costs ~30 ms rather than ~110 ms.
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import overload
@@ -67,15 +67,18 @@ class ReleaseTags(Sequence[ReleaseTag]):
 
     def finals(self) -> Iterator[ReleaseTag]:
         """The final releases, highest first (no row of a pre-release is built)."""
-        return (self._tag(i) for i, row in enumerate(self._rows) if row[0][3])
+        return self._where(lambda row: bool(row[0][3]))
 
     def prereleases(self) -> Iterator[ReleaseTag]:
         """The pre-releases, highest first (no row of a final release is built)."""
-        return (self._tag(i) for i, row in enumerate(self._rows) if not row[0][3])
+        return self._where(lambda row: not row[0][3])
 
     def on_commits(self, shas: Container[str]) -> Iterator[ReleaseTag]:
         """The tags pointing at one of `shas`, highest first (no other row is built)."""
-        return (self._tag(i) for i, row in enumerate(self._rows) if row[2] in shas)
+        return self._where(lambda row: row[2] in shas)
+
+    def _where(self, keep: Callable[[_Row], bool]) -> Iterator[ReleaseTag]:
+        return (self._tag(i) for i, row in enumerate(self._rows) if keep(row))
 
     def without(self, name: str) -> ReleaseTags:
         """These tags except the one called `name`."""
