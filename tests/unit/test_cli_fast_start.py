@@ -17,7 +17,7 @@ import pytest
 
 from relkit.cli import COMMANDS
 
-HEAVY = ("sigstore", "githubkit", "helm_python", "cyclonedx", "httpx", "cryptography")
+HEAVY = ("sigstore", "githubkit", "helm_python", "cyclonedx", "httpx", "cryptography", "pydantic")
 
 
 def _loaded_after(argv: list[str], cwd: Path) -> set[str]:

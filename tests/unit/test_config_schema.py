@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
-from pydantic import BaseModel, TypeAdapter
 
 from relkit.cli import main
 from relkit.core.config import RelkitConfig, parse_config
 from relkit.core.config_schema import config_schema, config_schema_json
 from relkit.core.errors import ConfigError
+from relkit.core.settings import Section, validate_as
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "docs" / "reference" / "relkit.schema.json"
@@ -66,21 +66,21 @@ def test_every_example_and_default_is_valid_for_the_schema_and_the_model() -> No
     models = {m.__name__: m for m in _model_classes()}
     schema = config_schema()
     for model_name, object_schema in _objects(schema):
-        fields = models[model_name].model_fields
+        settings = models[model_name]._resolve()
         for key, prop in object_schema["properties"].items():
             sub = {**prop, "$defs": schema["$defs"]}
             validator = Draft202012Validator(sub, format_checker=FormatChecker())
             values = [*prop["examples"], *([prop["default"]] if "default" in prop else [])]
             for value in values:
                 assert list(validator.iter_errors(value)) == [], f"{model_name}.{key}: {value!r}"
-                TypeAdapter(fields[key].annotation).validate_python(value)
+                validate_as(settings[key].annotation, value)
 
 
-def _model_classes() -> list[type[BaseModel]]:
+def _model_classes() -> list[type[Section]]:
     from relkit.core import config
 
     found = [getattr(config, name) for name in config.__all__]
-    return [c for c in found if isinstance(c, type) and issubclass(c, BaseModel)]
+    return [c for c in found if isinstance(c, type) and issubclass(c, Section)]
 
 
 def test_the_defaults_are_the_loaders_defaults() -> None:

@@ -168,12 +168,12 @@ NOT_MESSAGES = {
     "handle empty queries when the index holds no documents yet",
     "* update unit tests",
     '/usr/bin/time -f "%e s" scripts/check-wheel',  # a command
-    "Input should be a valid list",  # pydantic's words, quoted in docs/notes/first-run.md
+    "Input should be a valid list",  # a part of a message, quoted in docs/notes/first-run.md
     "env: TITLE: ${{ github.event.pull_request.title }}",  # workflow YAML
     "<!-- relkit: supersedes … -->",  # a marker in a PR body
 }
 
-# Messages composed from parts (the config loader: "<file>: <key>: <pydantic's reason>"),
+# Messages composed from parts (the config loader: "<file>: <key>: <reason>"),
 # with the settings that make the loader print each: checked below, not taken on trust.
 COMPOSED: dict[str, dict[str, Any]] = {
     "relkit.toml: changelog.fiel: unknown key": {"changelog": {"fiel": "CHANGELOG.md"}},

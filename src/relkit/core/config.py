@@ -10,21 +10,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
-
 from relkit.core.errors import ConfigError
 from relkit.core.paths import lexical_problem
+from relkit.core.settings import Check, Section, SettingError, SettingsInvalid, setting
 from relkit.core.structured import DocumentError, Limits, load_toml, read_text
 from relkit.core.tag_format import TagFormat
 
@@ -73,26 +65,44 @@ def _regex(pattern: str) -> str:
     return pattern
 
 
+def _oci_registry(value: str | None) -> str | None:
+    if value is not None and not value.startswith("oci://"):
+        raise ValueError("must start with oci://")
+    return value.rstrip("/") if value else value
+
+
+def _placeholder(name: str) -> Callable[[str], str]:
+    """A check that `{name}` is in the value (a tag format, a branch name)."""
+
+    def check(value: str) -> str:
+        if "{" + name + "}" not in value:
+            raise ValueError("must contain {" + name + "}")
+        return value
+
+    return check
+
+
+def _app_version_format(value: str) -> str:
+    if "{version}" not in value or value.replace("{version}", "").count("{"):
+        raise ValueError('must contain {version} and no other placeholder, e.g. "v{version}"')
+    return value
+
+
 # Each pattern is checked, and later matched, on its own: joined into one alternation, a
 # global flag such as `(?i)` or a group name used twice would break every command (issue 8).
-Regex = Annotated[str, AfterValidator(_regex)]
+Regex = Annotated[str, Check(_regex)]
 
 
-class _Section(BaseModel):
-    # Frozen: the config is read once and shared; forbid: a typo is an error, not a no-op.
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class CommitType(_Section):
+class CommitType(Section):
     """How one conventional-commit type is shown and how far it bumps the version."""
 
-    section: str | None = Field(
-        None,
+    section: str | None = setting(
+        default=None,
         description="Changelog heading for commits of this type; unset: never shown.",
         examples=["Features"],
     )
-    bump: Bump = Field(
-        "none",
+    bump: Bump = setting(
+        default="none",
         description="How far a commit of this type bumps the next version.",
         examples=["minor"],
     )
@@ -114,77 +124,75 @@ DEFAULT_COMMIT_TYPES: dict[str, CommitType] = {
 }
 
 
-class VersionFile(_Section):
+class VersionFile(Section):
     """A file whose version is bumped by `relkit cut`.
 
     Exactly one of `key` (a dotted key path in a YAML or TOML file, by extension) or
     `pattern` (a regular expression with a named group `version`) says where.
     """
 
-    path: str = Field(
+    path: str = setting(
         description="The file, relative to the repository root.",
         examples=["charts/web/Chart.yaml"],
     )
-    key: str | None = Field(
-        None,
+    key: str | None = setting(
+        default=None,
         description="Dotted key path in a YAML or TOML file (by extension); "
         "set exactly one of key and pattern.",
         examples=["appVersion"],
     )
-    pattern: str | None = Field(
-        None,
+    pattern: str | None = setting(
+        default=None,
         description="Regular expression with a named group `version`; "
         "set exactly one of key and pattern.",
         examples=['__version__ = "(?P<version>[^"]+)"'],
     )
 
-    @model_validator(mode="after")
-    def _one_locator(self) -> VersionFile:
+    def _check(self) -> None:
         if (self.key is None) == (self.pattern is None):
             raise ValueError("set exactly one of 'key' or 'pattern'")
         if self.pattern is not None:
             compiled = compile_pattern(self.pattern, re.MULTILINE)
             if "version" not in compiled.groupindex:
                 raise ValueError("'pattern' needs a named group (?P<version>...)")
-        return self
 
 
-class ChangelogConfig(_Section):
+class ChangelogConfig(Section):
     """The changelog file `relkit changelog` and `relkit cut` write."""
 
-    file: str = Field(
-        "CHANGELOG.md",
+    file: str = setting(
+        default="CHANGELOG.md",
         description="The changelog file, relative to the repository root.",
         examples=["docs/CHANGELOG.md"],
     )
-    mode: Literal["update", "init"] = Field(
-        "update",
+    mode: Literal["update", "init"] = setting(
+        default="update",
         description="update: insert new releases above the existing ones; "
         "init: rewrite the whole file from the history.",
         examples=["init"],
     )
-    template_dir: str | None = Field(
-        None,
+    template_dir: str | None = setting(
+        default=None,
         description="Directory whose Jinja2 templates override the shipped ones by name.",
         examples=[".relkit/templates"],
     )
-    other_commits: Literal["list", "drop"] = Field(
-        "list",
+    other_commits: Literal["list", "drop"] = setting(
+        default="list",
         description="Non-conventional commits: listed under 'Other', or dropped.",
         examples=["drop"],
     )
     # "fold": a pre-release reached by a higher final release has no section of its own
     # (its commits are in the final's); "own": every pre-release tag has its section.
-    prereleases: Literal["fold", "own"] = Field(
-        "fold",
+    prereleases: Literal["fold", "own"] = setting(
+        default="fold",
         description="fold: a pre-release followed by its final release has no section of "
         "its own (its commits are in the final's); own: every pre-release tag has one.",
         examples=["own"],
     )
     # "@org/team" in commit text: "code" renders it as `@org/team` so publishing the notes
     # (GitHub Release, promotion PR) pings nobody; "keep" leaves the mention live (issue 15).
-    mentions: Literal["code", "keep"] = Field(
-        "code",
+    mentions: Literal["code", "keep"] = setting(
+        default="code",
         description="code: an @mention in commit text is shown as code, so publishing the "
         "notes pings nobody; keep: mentions stay live.",
         examples=["keep"],
@@ -192,8 +200,8 @@ class ChangelogConfig(_Section):
     # A squash merge whose title is a Conventional Commit: "title" lists the title alone (its
     # bullets still count for the version, breaking changes and reverts), "split" lists every
     # conventional bullet too (issue 16; docs/maintainers/squash-merges.md).
-    squash_bullets: Literal["title", "split"] = Field(
-        "title",
+    squash_bullets: Literal["title", "split"] = setting(
+        default="title",
         description="A squash merge with a conventional title: title lists the title alone "
         "(its bullets still count for the version, breaking changes and reverts); split lists "
         "every conventional bullet too.",
@@ -201,13 +209,13 @@ class ChangelogConfig(_Section):
     )
     # Contributors: GitHub bots ("[bot]" names, their noreply addresses) are left out unless
     # "list"; anyone whose name or e-mail address one of these patterns finds is left out.
-    bot_contributors: Literal["drop", "list"] = Field(
-        "drop",
+    bot_contributors: Literal["drop", "list"] = setting(
+        default="drop",
         description="GitHub bots ('[bot]' names, their noreply addresses) among the "
         "contributors: left out (drop), or listed.",
         examples=["list"],
     )
-    exclude_contributors: list[Regex] = Field(
+    exclude_contributors: list[Regex] = setting(
         default_factory=list,
         description="Contributors whose name or e-mail address one of these regular "
         "expressions finds are left out.",
@@ -215,57 +223,49 @@ class ChangelogConfig(_Section):
     )
 
 
-class ChartConfig(_Section):
-    path: str = Field(
+class ChartConfig(Section):
+    path: str = setting(
         description="The chart directory (holds Chart.yaml), relative to the repository root.",
         examples=["charts/web"],
     )
-    registry: str = Field(
+    registry: str = setting(
         description="OCI registry the chart is pushed to, as oci://host[:port]/path.",
         examples=["oci://ghcr.io/acme/charts"],
+        check=_oci_registry,
     )
-    set_version: bool = Field(
-        True, description="Set Chart.yaml's version to the release version.", examples=[False]
+    set_version: bool = setting(
+        default=True,
+        description="Set Chart.yaml's version to the release version.",
+        examples=[False],
     )
-    set_app_version: bool = Field(
-        True, description="Set Chart.yaml's appVersion to the release version.", examples=[False]
+    set_app_version: bool = setting(
+        default=True,
+        description="Set Chart.yaml's appVersion to the release version.",
+        examples=[False],
     )
-    app_version_format: str = Field(
-        "{version}",
+    app_version_format: str = setting(
+        default="{version}",
         description='How appVersion is written from the release version: "v{version}" for '
         "charts whose image tag is the appVersion and whose images are tagged v1.2.3.",
         examples=["v{version}"],
+        check=_app_version_format,
     )
-    image: str | None = Field(
-        None,
+    image: str | None = setting(
+        default=None,
         description="A release image (from bundles[].images) whose digest pins the chart's "
         "default image.",
         examples=["ghcr.io/acme/web"],
     )
-    image_values_key: str | None = Field(
-        None,
+    image_values_key: str | None = setting(
+        default=None,
         description="The values.yaml key (dotted path) that receives the image's digest.",
         examples=["image.digest"],
     )
-    helm: Literal["sdk", "cli"] = Field(
-        "sdk",
+    helm: Literal["sdk", "cli"] = setting(
+        default="sdk",
         description="sdk: the embedded Helm Go SDK; cli: run the helm binary.",
         examples=["cli"],
     )
-
-    @field_validator("registry")
-    @classmethod
-    def _oci(cls, value: str) -> str:
-        if not value.startswith("oci://"):
-            raise ValueError("must start with oci://")
-        return value.rstrip("/")
-
-    @field_validator("app_version_format")
-    @classmethod
-    def _app_version_has_version(cls, value: str) -> str:
-        if "{version}" not in value or value.replace("{version}", "").count("{"):
-            raise ValueError('must contain {version} and no other placeholder, e.g. "v{version}"')
-        return value
 
     def app_version(self, version: str) -> str:
         return self.app_version_format.replace("{version}", version)
@@ -280,107 +280,100 @@ def _file_name(value: str) -> str:
 
 
 _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-FileName = Annotated[str, AfterValidator(_file_name)]
+FileName = Annotated[str, Check(_file_name)]
 
 
-class BundleConfig(_Section):
-    name: FileName = Field(
+class BundleConfig(Section):
+    name: FileName = setting(
         description="The bundle's name: the archive is NAME-VERSION.tar.gz.", examples=["acme"]
     )
-    path: str = Field(
+    path: str = setting(
         description="The bundle directory (holds the compose file), relative to the "
         "repository root.",
         examples=["bundles/example"],
     )
-    registry: str | None = Field(
-        None,
+    registry: str | None = setting(
+        default=None,
         description="OCI registry the bundle is pushed to (oci://host/path); "
         "unset: only written to the dist directory.",
         examples=["oci://ghcr.io/acme/bundles"],
+        check=_oci_registry,
     )
-    images: list[str] = Field(
+    images: list[str] = setting(
         default_factory=list,
         description="Images released with this version ({version} is replaced); "
         "pinned by digest in the bundle.",
         examples=[["ghcr.io/acme/web:{version}"]],
     )
 
-    @field_validator("registry")
-    @classmethod
-    def _oci(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("oci://"):
-            raise ValueError("must start with oci://")
-        return value.rstrip("/") if value else value
 
-
-class SigningConfig(_Section):
+class SigningConfig(Section):
     """How bundles and attestations are signed."""
 
-    mode: Literal["keyless", "key", "none"] = Field(
-        "keyless",
+    mode: Literal["keyless", "key", "none"] = setting(
+        default="keyless",
         description="keyless: Sigstore with the workflow's OIDC identity; key: an ECDSA P-256 "
         "key; none: unsigned.",
         examples=["key"],
     )
-    key_file: str | None = Field(
-        None,
+    key_file: str | None = setting(
+        default=None,
         description="Key mode: a PEM EC P-256 private key file; unset: the key_env variable.",
         examples=["cosign.key"],
     )
-    key_env: str = Field(
-        "RELKIT_SIGNING_KEY",
+    key_env: str = setting(
+        default="RELKIT_SIGNING_KEY",
         description="Key mode: the environment variable holding the PEM private key.",
         examples=["RELEASE_SIGNING_KEY"],
     )
-    key_password_env: str = Field(
-        "RELKIT_SIGNING_KEY_PASSWORD",
+    key_password_env: str = setting(
+        default="RELKIT_SIGNING_KEY_PASSWORD",
         description="Key mode: the environment variable holding an encrypted key's password.",
         examples=["RELEASE_SIGNING_KEY_PASSWORD"],
     )
 
 
-class ImagesConfig(_Section):
+class ImagesConfig(Section):
     """The signed-image gate: who must have signed every image a release pins."""
 
-    verify: bool = Field(
-        False,
+    verify: bool = setting(
+        default=False,
         description="Check every pinned image's signature in the release plan "
         "(and in `relkit verify --images`).",
         examples=[True],
     )
-    identity: str | None = Field(
-        None,
+    identity: str | None = setting(
+        default=None,
         description="The exact certificate identity that must have signed the images.",
         examples=["https://github.com/acme/shop/.github/workflows/build.yml@refs/heads/main"],
     )
-    identity_regexp: str | None = Field(
-        None,
+    identity_regexp: str | None = setting(
+        default=None,
         description="Or a regular expression over the identity (unanchored, like cosign's).",
         examples=[r"^https://github\.com/acme/.+/\.github/workflows/build\.yml@refs/heads/main$"],
     )
-    issuer: str = Field(
-        "https://token.actions.githubusercontent.com",
+    issuer: str = setting(
+        default="https://token.actions.githubusercontent.com",
         description="The OIDC issuer of the signing certificate.",
         examples=["https://token.actions.githubusercontent.com"],
     )
-    source_repository: str | None = Field(
-        None,
+    source_repository: str | None = setting(
+        default=None,
         description="owner/name the signing workflow run must belong to (Fulcio extension).",
         examples=["acme/shop"],
     )
-    source_ref: str | None = Field(
-        None,
+    source_ref: str | None = setting(
+        default=None,
         description="The git ref the signing run must have run on; unset: any ref.",
         examples=["refs/heads/main"],
     )
-    require_provenance: bool = Field(
-        False,
+    require_provenance: bool = setting(
+        default=False,
         description="Also require SLSA provenance from the same signer.",
         examples=[True],
     )
 
-    @model_validator(mode="after")
-    def _one_identity(self) -> ImagesConfig:
+    def _check(self) -> None:
         if self.verify and (self.identity is None) == (self.identity_regexp is None):
             raise ValueError("with verify = true set exactly one of identity or identity_regexp")
         if self.identity_regexp is not None:
@@ -388,137 +381,138 @@ class ImagesConfig(_Section):
                 re.compile(self.identity_regexp)
             except re.error as exc:
                 raise ValueError(f"invalid identity_regexp: {exc}") from exc
-        return self
 
 
-class GitHubConfig(_Section):
+class GitHubConfig(Section):
     """Where the GitHub Release is created."""
 
-    repository: str | None = Field(
-        None,
+    repository: str | None = setting(
+        default=None,
         description="owner/name of the repository; unset: $GITHUB_REPOSITORY.",
         examples=["acme/shop"],
     )
     # None: $GITHUB_API_URL (set by GitHub Actions, also on Enterprise Server), else github.com
-    api_url: str | None = Field(
-        None,
+    api_url: str | None = setting(
+        default=None,
         description="The REST API URL; unset: $GITHUB_API_URL, else https://api.github.com.",
         examples=["https://ghe.example.com/api/v3"],
     )
-    forge: Literal["github", "none"] = Field(
-        "github",
+    forge: Literal["github", "none"] = setting(
+        default="github",
         description="github: create the GitHub Release; none: write notes and assets to the "
         "dist directory only.",
         examples=["none"],
     )
 
 
-class PromoteEdit(_Section):
+class PromoteEdit(Section):
     """One change in the GitOps repository.
 
     `value` is a template over the release plan: {version}, {tag}, {chart_version},
     {digest:IMAGE} and {image:IMAGE} (the digest-pinned reference).
     """
 
-    file: str = Field(
+    file: str = setting(
         description="The file to edit, relative to the GitOps repository root.",
         examples=["envs/staging/values.yaml"],
     )
-    kind: Literal["helm-values", "kustomize", "yaml"] = Field(
-        "helm-values",
+    kind: Literal["helm-values", "kustomize", "yaml"] = setting(
+        default="helm-values",
         description="helm-values or yaml: set `key`; kustomize: edit the images[] entry "
         "named `image`.",
         examples=["kustomize"],
     )
-    key: str | None = Field(
-        None,
+    key: str | None = setting(
+        default=None,
         description="Dotted key path (helm-values, yaml; list indexes and [name=x] selectors "
         "for yaml), or the images[] field for kustomize (digest, newTag, newName).",
         examples=["image.digest"],
     )
-    image: str | None = Field(
-        None,
+    image: str | None = setting(
+        default=None,
         description="kustomize: the images[].name entry to edit.",
         examples=["ghcr.io/acme/worker"],
     )
-    value: str = Field(
-        "{digest}",
+    value: str = setting(
+        default="{digest}",
         description="Template of the new value: {version}, {tag}, {chart_version}, "
         "{digest:IMAGE}, {image:IMAGE}.",
         examples=["{digest:web}"],
     )
 
 
-class PromoteEnvironment(_Section):
+class PromoteEnvironment(Section):
     """One more environment `relkit promote NAME` can move (`[[promote.environments]]`).
 
     Unset keys take the `[promote]` value, so an environment usually only names its edits."""
 
-    name: str = Field(
+    name: str = setting(
         description="The environment's name, for `relkit promote NAME`.", examples=["dev"]
     )
-    edits: list[PromoteEdit] = Field(
+    edits: list[PromoteEdit] = setting(
         description="The changes that promote this environment.",
         examples=[[{"file": "envs/dev/values.yaml", "key": "image.digest"}]],
     )
-    base: str | None = Field(
-        None, description="Branch the PR targets; unset: [promote].base.", examples=["main"]
+    base: str | None = setting(
+        default=None, description="Branch the PR targets; unset: [promote].base.", examples=["main"]
     )
-    branch: str | None = Field(
-        None,
+    branch: str | None = setting(
+        default=None,
         description="The PR branch; unset: [promote].branch.",
         examples=["relkit/promote-dev"],
     )
-    labels: list[str] | None = Field(
-        None, description="PR labels; unset: [promote].labels.", examples=[["dev-bump"]]
+    labels: list[str] | None = setting(
+        default=None, description="PR labels; unset: [promote].labels.", examples=[["dev-bump"]]
     )
-    reviewers: list[str] | None = Field(
-        None, description="PR reviewers; unset: [promote].reviewers.", examples=[["carol"]]
+    reviewers: list[str] | None = setting(
+        default=None, description="PR reviewers; unset: [promote].reviewers.", examples=[["carol"]]
     )
 
 
-class PromoteConfig(_Section):
+class PromoteConfig(Section):
     """The GitOps promotion PR `relkit release` opens (and `relkit promote` for others)."""
 
-    repository: str = Field(
+    repository: str = setting(
         description="owner/name of the GitOps repository the PR is opened in.",
         examples=["acme/gitops"],
     )
-    url: str | None = Field(
-        None,
+    url: str | None = setting(
+        default=None,
         description="Its git URL; unset: $GITHUB_SERVER_URL/<repository>.git.",
         examples=["https://github.com/acme/gitops.git"],
     )
-    base: str = Field("main", description="The branch the PR targets.", examples=["production"])
-    environment: str = Field(
-        "staging",
+    base: str = setting(
+        default="main", description="The branch the PR targets.", examples=["production"]
+    )
+    environment: str = setting(
+        default="staging",
         description="The environment `relkit release` promotes with `edits`.",
         examples=["staging"],
     )
-    branch: str = Field(
-        "relkit/promote-{environment}-{version}",
+    branch: str = setting(
+        default="relkit/promote-{environment}-{version}",
         description="The PR branch: {environment}, {version} and {tag} are replaced.",
         examples=["relkit/promote-{environment}"],
     )
-    labels: list[str] = Field(
+    labels: list[str] = setting(
         default_factory=list, description="Labels put on the PR.", examples=[["promotion"]]
     )
-    reviewers: list[str] = Field(
+    reviewers: list[str] = setting(
         default_factory=list,
         description="GitHub logins asked to review the PR.",
         examples=[["alice"]],
     )
-    token_env: str = Field(
-        "RELKIT_GITOPS_TOKEN",
+    token_env: str = setting(
+        default="RELKIT_GITOPS_TOKEN",
         description="The environment variable holding the token for the GitOps repository.",
         examples=["GITOPS_TOKEN"],
     )
-    edits: list[PromoteEdit] = Field(
+    edits: list[PromoteEdit] = setting(
         default_factory=list,
         description="The changes that promote `environment`.",
         examples=[[{"file": "envs/staging/values.yaml", "key": "image.digest"}]],
     )
-    environments: list[PromoteEnvironment] = Field(
+    environments: list[PromoteEnvironment] = setting(
         default_factory=list,
         description="More environments for `relkit promote NAME`; unset keys come from here.",
         examples=[
@@ -526,12 +520,11 @@ class PromoteConfig(_Section):
         ],
     )
 
-    @model_validator(mode="before")
     @classmethod
-    def _release_environment_listed(cls, data: Any) -> Any:
+    def _prepare(cls, data: dict[str, Any]) -> dict[str, Any]:
         """`[promote]` holding only shared settings, with the release's environment
         (`staging`) listed in `[[promote.environments]]`: that entry is the release's."""
-        if not isinstance(data, dict) or data.get("edits"):
+        if data.get("edits"):
             return data
         environments = data.get("environments")
         name = data.get("environment", "staging")
@@ -552,13 +545,11 @@ class PromoteConfig(_Section):
         merged["environments"] = others
         return merged
 
-    @model_validator(mode="after")
-    def _unique_environments(self) -> PromoteConfig:
+    def _check(self) -> None:
         names = [self.environment, *(e.name for e in self.environments)]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"environment {duplicates[0]!r} is configured twice")
-        return self
 
     @property
     def environment_names(self) -> list[str]:
@@ -579,71 +570,65 @@ class PromoteConfig(_Section):
         return self.model_copy(update=update)
 
 
-class ComponentConfig(_Section):
+class ComponentConfig(Section):
     """A monorepo component: its own paths, tags, changelog, version files, and what
     `relkit release` publishes for its tags (charts, bundles, promotion)."""
 
-    name: FileName = Field(
+    name: FileName = setting(
         description="The component's name (`--component NAME`).", examples=["api"]
     )
-    paths: list[str] = Field(
+    paths: list[str] = setting(
         description="Paths whose commits belong to this component.", examples=[["services/api"]]
     )
-    tag_prefix: str = Field(
+    tag_prefix: str = setting(
         description="Prefix of the component's tags: api/ gives api/v1.2.0.", examples=["api/"]
     )
-    changelog_file: str | None = Field(
-        None,
+    changelog_file: str | None = setting(
+        default=None,
         description="The component's changelog; unset: changelog.file inside its first path.",
         examples=["services/api/CHANGELOG.md"],
     )
-    version_files: list[VersionFile] = Field(
+    version_files: list[VersionFile] = setting(
         default_factory=list,
         description="Files `relkit cut` bumps for this component (the top-level ones are not).",
         examples=[[{"path": "services/api/VERSION", "pattern": "^(?P<version>\\S+)$"}]],
     )
-    charts: list[ChartConfig] = Field(
+    charts: list[ChartConfig] = setting(
         default_factory=list,
         description="Charts released with this component's tags.",
         examples=[[{"path": "services/api/chart", "registry": "oci://ghcr.io/acme/charts"}]],
     )
-    bundles: list[BundleConfig] = Field(
+    bundles: list[BundleConfig] = setting(
         default_factory=list,
         description="Bundles released with this component's tags.",
         examples=[[{"name": "api", "path": "services/api/bundle"}]],
     )
-    promote: PromoteConfig | None = Field(
-        None,
+    promote: PromoteConfig | None = setting(
+        default=None,
         description="The promotion this component's releases open.",
         examples=[{"repository": "acme/gitops"}],
     )
 
 
-class ReleasePrConfig(_Section):
+class ReleasePrConfig(Section):
     """`relkit cut --pr` and `relkit tag`: the release PR's branch and the label of a tagged one."""
 
-    branch: str = Field(
-        "relkit/release",
+    branch: str = setting(
+        default="relkit/release",
         description="Head branch of the project's release PR.",
         examples=["release/next"],
     )
-    component_branch: str = Field(
-        "relkit/release-{component}",
+    component_branch: str = setting(
+        default="relkit/release-{component}",
         description="Head branch of a component's release PR; must contain {component}.",
         examples=["release/{component}"],
+        check=_placeholder("component"),
     )
-    released_label: str = Field(
-        "relkit: released",
+    released_label: str = setting(
+        default="relkit: released",
         description="Label `relkit tag` puts on the release PR it tagged.",
         examples=["released"],
     )
-
-    @field_validator("component_branch")
-    @classmethod
-    def _has_component(cls, value: str) -> str:
-        if "{component}" not in value:
-            raise ValueError("must contain {component}")
-        return value
 
     def branch_for(self, component: str | None) -> str:
         return (
@@ -658,107 +643,105 @@ class ReleasePrConfig(_Section):
 _INHERITED_PROMOTE_KEYS = ("repository", "url", "base", "labels", "reviewers", "token_env")
 
 
-class RelkitConfig(_Section):
+class RelkitConfig(Section):
     """relkit's configuration: `relkit.toml`, or `[tool.relkit]` in `pyproject.toml`."""
 
-    tag_format: str = Field(
-        "v{version}",
+    tag_format: str = setting(
+        default="v{version}",
         description="How release tags are named; must contain {version}.",
         examples=["{version}"],
+        check=_placeholder("version"),
     )
-    release_branches: list[str] = Field(
+    release_branches: list[str] = setting(
         default_factory=lambda: ["main", "master"],
         description="Branches `relkit cut` and `relkit release` accept (globs allowed).",
         examples=[["main", "release/*"]],
     )
-    major_on_zero: bool = Field(
-        False,
+    major_on_zero: bool = setting(
+        default=False,
         description="Whether a breaking change before 1.0.0 bumps the major version "
         "(false: the minor).",
         examples=[True],
     )
-    prerelease_token: str = Field(
-        "rc", description="The pre-release label of `--pre`: 1.3.0-rc.1.", examples=["beta"]
+    prerelease_token: str = setting(
+        default="rc", description="The pre-release label of `--pre`: 1.3.0-rc.1.", examples=["beta"]
     )
-    exclude_patterns: list[Regex] = Field(
+    exclude_patterns: list[Regex] = setting(
         default_factory=lambda: [r"^chore\(release\):"],
         description="Commit subjects matching any of these regular expressions are ignored.",
         examples=[["^chore\\(release\\):", "(?i)^wip"]],
     )
-    commit_types: dict[str, CommitType] = Field(
+    commit_types: dict[str, CommitType] = setting(
         default_factory=lambda: dict(DEFAULT_COMMIT_TYPES),
         description="Conventional-commit types: their changelog section and version bump. "
         "Setting this table replaces the defaults.",
         examples=[{"feat": {"section": "Features", "bump": "minor"}}],
     )
-    repository_url: str | None = Field(
-        None,
+    repository_url: str | None = setting(
+        default=None,
         description="Web URL for links in the changelog; unset: derived from origin.",
         examples=["https://github.com/acme/shop"],
     )
-    changelog: ChangelogConfig = Field(
+    changelog: ChangelogConfig = setting(
         default_factory=ChangelogConfig,
         description="The changelog file.",
         examples=[{"file": "docs/CHANGELOG.md"}],
     )
-    version_files: list[VersionFile] = Field(
+    version_files: list[VersionFile] = setting(
         default_factory=list,
         description="Files whose version `relkit cut` bumps.",
         examples=[[{"path": "pyproject.toml", "key": "project.version"}]],
     )
-    components: list[ComponentConfig] = Field(
+    components: list[ComponentConfig] = setting(
         default_factory=list,
         description="Monorepo components with their own tags, changelog and artifacts.",
         examples=[[{"name": "api", "paths": ["services/api"], "tag_prefix": "api/"}]],
     )
-    charts: list[ChartConfig] = Field(
+    charts: list[ChartConfig] = setting(
         default_factory=list,
         description="Helm charts `relkit release` packages and pushes.",
         examples=[[{"path": "charts/web", "registry": "oci://ghcr.io/acme/charts"}]],
     )
-    bundles: list[BundleConfig] = Field(
+    bundles: list[BundleConfig] = setting(
         default_factory=list,
         description="Self-host Compose bundles `relkit release` builds, signs and pushes.",
         examples=[[{"name": "acme", "path": "bundles/example"}]],
     )
-    signing: SigningConfig = Field(
+    signing: SigningConfig = setting(
         default_factory=SigningConfig,
         description="How releases are signed.",
         examples=[{"mode": "key", "key_env": "RELKIT_SIGNING_KEY"}],
     )
-    images: ImagesConfig = Field(
+    images: ImagesConfig = setting(
         default_factory=ImagesConfig,
         description="The signed-image gate.",
         examples=[{"verify": True, "identity_regexp": "^https://github\\.com/acme/"}],
     )
-    github: GitHubConfig = Field(
+    github: GitHubConfig = setting(
         default_factory=GitHubConfig,
         description="The GitHub Release.",
         examples=[{"repository": "acme/shop", "forge": "github"}],
     )
-    promote: PromoteConfig | None = Field(
-        None,
+    promote: PromoteConfig | None = setting(
+        default=None,
         description="The GitOps promotion PR.",
         examples=[{"repository": "acme/gitops"}],
     )
-    release_pr: ReleasePrConfig = Field(
+    release_pr: ReleasePrConfig = setting(
         default_factory=ReleasePrConfig,
         description="`relkit cut --pr` and `relkit tag`: the release PR's branches and label.",
         examples=[{"branch": "relkit/release"}],
     )
-    dist_dir: str = Field(
-        "dist",
+    dist_dir: str = setting(
+        default="dist",
         description="Where release outputs are written, relative to the repository root.",
         examples=["build/release"],
     )
 
-    @model_validator(mode="before")
     @classmethod
-    def _components_inherit_promote(cls, data: Any) -> Any:
+    def _prepare(cls, data: dict[str, Any]) -> dict[str, Any]:
         """`[components.promote]` inherits the shared `[promote]` settings, as
         `[[promote.environments]]` do."""
-        if not isinstance(data, dict):
-            return data
         shared, components = data.get("promote"), data.get("components")
         if not isinstance(shared, dict) or not isinstance(components, list):
             return data
@@ -770,13 +753,6 @@ class RelkitConfig(_Section):
                 component = {**component, "promote": {**inherited, **own}}
             merged.append(component)
         return {**data, "components": merged}
-
-    @field_validator("tag_format")
-    @classmethod
-    def _has_version(cls, value: str) -> str:
-        if "{version}" not in value:
-            raise ValueError("must contain {version}")
-        return value
 
     def component(self, name: str) -> ComponentConfig:
         for component in self.components:
@@ -881,11 +857,11 @@ def parse_config(data: dict[str, Any], source: str, *, check_paths: bool = True)
     violation instead of the first)."""
     try:
         config = RelkitConfig.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = _error_location(tuple(first["loc"])) or "(top level)"
-        reason = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    except SettingsInvalid as exc:
+        first = exc.errors[0]
+        where = _error_location(first.loc) or "(top level)"
+        more = f" (and {len(exc.errors) - 1} more)" if len(exc.errors) > 1 else ""
+        reason = first.message
         raise ConfigError(
             f"{source}: {where}: {reason}{more}", hint=_shape_hint(first, where)
         ) from None
@@ -899,12 +875,12 @@ def parse_config(data: dict[str, Any], source: str, *, check_paths: bool = True)
     return config
 
 
-def _shape_hint(error: Any, where: str) -> str | None:
+def _shape_hint(error: SettingError, where: str) -> str | None:
     """The TOML spelling to use when a table was written where an array of tables belongs
-    (`[bundles]` for `[[bundles]]`) or the other way round: pydantic only says the type."""
-    if error["type"] == "list_type" and isinstance(error.get("input"), dict):
+    (`[bundles]` for `[[bundles]]`) or the other way round: the error only says the type."""
+    if error.kind == "list_type" and isinstance(error.input, dict):
         return f"write [[{where}]] (an array of tables, one per entry), not [{where}]"
-    if error["type"] in ("model_type", "dict_type") and isinstance(error.get("input"), list):
+    if error.kind in ("model_type", "dict_type") and isinstance(error.input, list):
         return f"write [{where}] (a single table), not [[{where}]]"
     return None
 

@@ -1,13 +1,13 @@
-"""The JSON Schema (draft 2020-12) of relkit's configuration, generated from the model.
+"""The JSON Schema (draft 2020-12) of relkit's configuration, generated from its sections.
 
 `relkit config --schema` prints it and `docs/reference/relkit.schema.json` is the committed
 copy (a test fails when they drift), so TOML editors (Taplo, Even Better TOML) and the docs'
 examples are checked against the same rules the loader applies.
 
-Pydantic already writes 2020-12 (`$defs`, `examples` arrays); what it leaves out is filled in
-here: the `$schema` header, defaults that come from a `default_factory` (pydantic shows
-no default for them), and the checks our validators make in code that a schema can say too
-(`{version}` in `tag_format`, `oci://` registries, regular expressions).
+`relkit.core.settings_schema` writes each section's types, descriptions, examples and plain
+defaults; what it leaves out is filled in here: the `$schema` header, defaults that come from
+a `default_factory`, and the checks made in code that a schema can say too (`{version}` in
+`tag_format`, `oci://` registries, regular expressions).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter
-
 from relkit.core.config import RelkitConfig
+from relkit.core.settings import Section
+from relkit.core.settings_schema import section_schema
 
 __all__ = ["config_schema", "config_schema_json"]
 
@@ -35,44 +35,50 @@ _EXTRA: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 
-_ANY: TypeAdapter[Any] = TypeAdapter(Any)
-
-
-def _models(root: type[BaseModel]) -> dict[str, type[BaseModel]]:
-    """Every model reachable from `root`'s fields, by the name pydantic gives its `$defs`."""
-    found: dict[str, type[BaseModel]] = {}
-    pending: list[type[BaseModel]] = [root]
+def _sections(root: type[Section]) -> dict[str, type[Section]]:
+    """Every section reachable from `root`'s settings, by the name of its `$defs` entry."""
+    found: dict[str, type[Section]] = {}
+    pending: list[type[Section]] = [root]
     while pending:
-        model = pending.pop()
-        if model.__name__ in found:
+        section = pending.pop()
+        if section.__name__ in found:
             continue
-        found[model.__name__] = model
-        for field in model.model_fields.values():
-            pending.extend(_nested_models(field.annotation))
+        found[section.__name__] = section
+        for declared in section._resolve().values():
+            pending.extend(_nested_sections(declared.annotation))
     return found
 
 
-def _nested_models(annotation: Any) -> list[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+def _nested_sections(annotation: Any) -> list[type[Section]]:
+    if isinstance(annotation, type) and issubclass(annotation, Section):
         return [annotation]
-    return [m for arg in getattr(annotation, "__args__", ()) for m in _nested_models(arg)]
+    return [s for arg in getattr(annotation, "__args__", ()) for s in _nested_sections(arg)]
 
 
-def _complete(model: type[BaseModel], schema: dict[str, Any]) -> None:
+def _complete(section: type[Section], schema: dict[str, Any]) -> None:
     """Add factory defaults and the code-enforced keywords to one object schema."""
     properties: dict[str, dict[str, Any]] = schema.get("properties", {})
-    for name, field in model.model_fields.items():
+    for name, declared in section.__settings__.items():
         prop = properties[name]
-        if field.default_factory is not None and "default" not in prop:
-            value = field.get_default(call_default_factory=True)
-            prop["default"] = _ANY.dump_python(value, mode="json")
-        prop.update(_EXTRA.get((model.__name__, name), {}))
+        if declared.default_factory is not None and "default" not in prop:
+            prop["default"] = _json(declared.default_factory())
+        prop.update(_EXTRA.get((section.__name__, name), {}))
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, Section):
+        return value.model_dump(mode="json")
+    if isinstance(value, dict):
+        return {key: _json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json(item) for item in value]
+    return value
 
 
 def config_schema() -> dict[str, Any]:
     """The configuration's JSON Schema as a dict (a new one on every call)."""
-    schema = RelkitConfig.model_json_schema(mode="validation")
-    models = _models(RelkitConfig)
+    schema = section_schema(RelkitConfig)
+    models = _sections(RelkitConfig)
     for name, definition in schema.get("$defs", {}).items():
         _complete(models[name], definition)
     _complete(RelkitConfig, schema)
