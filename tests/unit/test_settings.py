@@ -331,3 +331,11 @@ def test_a_real_config_with_one_value_swapped_is_a_config_or_located_errors(
     assert RelkitConfig.model_validate(config.model_dump(mode="json")) == config
     validator = Draft202012Validator(config_schema(), format_checker=FormatChecker())
     assert list(validator.iter_errors(data)) == []
+
+
+def test_the_exception_is_one_line_naming_the_section_and_the_first_place() -> None:
+    with pytest.raises(SettingsInvalid) as raised:
+        Root.model_validate({"leaves": [{"name": 1}], "flag": "x"})
+    assert str(raised.value) == "Root: flag: Input should be a valid boolean (and 1 more)"
+    with pytest.raises(SettingsInvalid, match=r"^Leaf: \(top level\): Value error, name and"):
+        Leaf(name="x", loud="X")

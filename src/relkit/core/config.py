@@ -16,7 +16,14 @@ from typing import Annotated, Any, Literal
 
 from relkit.core.errors import ConfigError
 from relkit.core.paths import lexical_problem
-from relkit.core.settings import Check, Section, SettingError, SettingsInvalid, setting
+from relkit.core.settings import (
+    Check,
+    Section,
+    SettingError,
+    SettingsInvalid,
+    location,
+    setting,
+)
 from relkit.core.structured import DocumentError, Limits, load_toml, read_text
 from relkit.core.tag_format import TagFormat
 
@@ -791,13 +798,6 @@ class RelkitConfig(Section):
         return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=False)
 
 
-def _error_location(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
 def path_settings(config: RelkitConfig) -> list[tuple[str, str, str]]:
     """Every path the config names, as (key, value, root): the root is "repository" (the
     repository root), "gitops" (the GitOps clone) or "dist" (relkit's output directory).
@@ -859,7 +859,7 @@ def parse_config(data: dict[str, Any], source: str, *, check_paths: bool = True)
         config = RelkitConfig.model_validate(data)
     except SettingsInvalid as exc:
         first = exc.errors[0]
-        where = _error_location(first.loc) or "(top level)"
+        where = location(first.loc) or "(top level)"
         more = f" (and {len(exc.errors) - 1} more)" if len(exc.errors) > 1 else ""
         reason = first.message
         raise ConfigError(

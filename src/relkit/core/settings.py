@@ -35,6 +35,7 @@ __all__ = [
     "Setting",
     "SettingError",
     "SettingsInvalid",
+    "location",
     "setting",
     "validate_as",
 ]
@@ -77,11 +78,23 @@ class SettingError:
 
 
 class SettingsInvalid(ValueError):
-    """The input does not fit the section; `errors` holds every problem, first found first."""
+    """The input does not fit the section; `errors` holds every problem, first found first.
+    Shown as one line: the section, where the first problem is, and how many more."""
 
-    def __init__(self, errors: list[SettingError]) -> None:
-        super().__init__(f"{len(errors)} invalid setting(s): {errors[0].message}")
+    def __init__(self, errors: list[SettingError], section: str) -> None:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        where = location(first.loc) or "(top level)"
+        super().__init__(f"{section}: {where}: {first.message}{more}")
         self.errors = errors
+
+
+def location(loc: Loc) -> str:
+    """A location as the config spells it: `charts[0].registry`, `commit_types.feat`."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
 
 
 class Check:
@@ -184,7 +197,7 @@ class Section:
         errors: list[SettingError] = []
         built = type(self)._validate(data, (), errors)
         if errors:
-            raise SettingsInvalid(errors)
+            raise SettingsInvalid(errors, type(self).__name__)
         self.__dict__.update(built.__dict__)
 
     @classmethod
@@ -193,7 +206,7 @@ class Section:
         errors: list[SettingError] = []
         built = cls._validate(data, (), errors)
         if errors:
-            raise SettingsInvalid(errors)
+            raise SettingsInvalid(errors, cls.__name__)
         return typing.cast(_S, built)
 
     @classmethod
@@ -320,7 +333,7 @@ def validate_as(annotation: Any, value: Any) -> Any:
     errors: list[SettingError] = []
     result = _validator(annotation)(value, (), errors)
     if errors:
-        raise SettingsInvalid(errors)
+        raise SettingsInvalid(errors, repr(annotation))
     return result
 
 
