@@ -45,6 +45,7 @@ from githubkit.response import Response
 from githubkit.retry import RetryOption
 from pydantic import ValidationError
 
+from relkit.adapters.tls import shared_ssl_context
 from relkit.core.errors import ConfigError, RelkitError
 
 __all__ = [
@@ -328,6 +329,9 @@ class GitHubClient:
             timeout=timeout_s,
             http_cache=False,  # a release run must see GitHub's current state, not a cache
             auto_retry=self._policy,
+            # githubkit makes an httpx client per request; without this each one would parse
+            # certifi's CA bundle again (adapters/tls.py).
+            ssl_verify=shared_ssl_context(),
         )
 
     @classmethod

@@ -28,6 +28,7 @@ from typing import Any
 
 import httpx
 
+from relkit.adapters.tls import shared_ssl_context
 from relkit.core.errors import RelkitError, UsageError
 from relkit.core.redact import register_credentials, register_secret
 from relkit.core.structured import DocumentError, load_json
@@ -418,7 +419,9 @@ class RegistryClient:
             register_credentials(user, password)
         self._insecure = tuple(insecure)
         # Redirects are followed by hand (`_exchange`): httpx would re-send our headers.
-        self._http = httpx.Client(timeout=timeout, follow_redirects=False)
+        self._http = httpx.Client(
+            timeout=timeout, follow_redirects=False, verify=shared_ssl_context()
+        )
         self._auth: dict[tuple[str, str], str] = {}  # (registry, scope) → Authorization
         self._lock = threading.Lock()
 

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
+from relkit.adapters.tls import shared_ssl_context
 from relkit.core.errors import RelkitError
 from relkit.core.redact import register_secret
 from relkit.core.structured import DocumentError, load_json
@@ -52,6 +53,7 @@ def github_actions_token(
             _with_audience(url, audience),
             headers={"Authorization": f"bearer {bearer}", "Accept": "application/json"},
             timeout=timeout,
+            verify=shared_ssl_context(),
         )
     except httpx.HTTPError as exc:
         raise RelkitError(
