@@ -24,7 +24,7 @@ from relkit.adapters.git_history import HistorySnapshot, snapshot_of
 from relkit.core.config import ComponentConfig, RelkitConfig
 from relkit.core.errors import NothingToRelease, RelkitError, UsageError
 from relkit.core.model import RawCommit, Version
-from relkit.core.records import quick_init
+from relkit.core.records import collector_paused, quick_init
 from relkit.core.tag_format import TagFormat
 from relkit.history import attribution
 from relkit.history.changelog import (
@@ -604,6 +604,20 @@ def changelog_text(
     scope = scope_for(config, component)
     if history.resolve("HEAD") is None:
         raise UsageError(f"repository {history.root} has no commits", hint="commit something first")
+    # Every commit and release becomes a few records: hundreds of thousands on a long history.
+    with collector_paused():
+        return _changelog_text(history, config, scope, existing, full=full, upcoming=upcoming)
+
+
+def _changelog_text(
+    history: HistorySnapshot,
+    config: RelkitConfig,
+    scope: Scope,
+    existing: str | None,
+    *,
+    full: bool,
+    upcoming: Version | None,
+) -> str:
     releases = _all_releases(history, config, scope, upcoming)
     links = _links(history, config)
     renderer = changelog_renderer(config, history.root)
