@@ -24,7 +24,7 @@ from relkit.adapters.git_history import HistorySnapshot, snapshot_of
 from relkit.core.config import ComponentConfig, RelkitConfig
 from relkit.core.errors import NothingToRelease, RelkitError, UsageError
 from relkit.core.model import RawCommit, Version
-from relkit.core.records import collector_paused, quick_init
+from relkit.core.records import collector_paused
 from relkit.core.tag_format import TagFormat
 from relkit.history import attribution
 from relkit.history.changelog import (
@@ -435,14 +435,9 @@ def release_notes(
     return plan_release(root, config, tag=tag, component=component).notes
 
 
-@quick_init
-@dataclass(frozen=True)
-class _Candidate:
-    """A release of the changelog: a reachable tag, or HEAD as the upcoming version."""
-
-    name: str
-    sha: str
-    version: Version
+# A release of the changelog: a reachable tag, or HEAD as the upcoming version (the tag it
+# will have). The release tags themselves, not a copy of each (23,000 on the corpus).
+_Candidate = ReleaseTag
 
 
 def _fold(parents: dict[str, tuple[str, ...]], candidates: list[_Candidate]) -> list[_Candidate]:
@@ -453,6 +448,8 @@ def _fold(parents: dict[str, tuple[str, ...]], candidates: list[_Candidate]) -> 
     of a later version reaches it: helm's v2.8.0-rc.1 (v2.8.0 was tagged on a branch never
     merged) is not part of 3.6.0, nor vite's v1.0.0-rc.13 part of 2.0.0.
     """
+    if not any(c.version.prerelease for c in candidates):
+        return candidates  # nothing to fold: no walk of the history for the finals
     finals = sorted(
         (c for c in candidates if not c.version.is_prerelease),
         key=lambda c: c.version.precedence,
@@ -533,11 +530,8 @@ def _all_releases(
     if not order:
         return []
 
-    candidates = [
-        _Candidate(tag.name, tag.sha, tag.version)
-        # Tags on other branches are not releases of this history.
-        for tag in release_tags(history, scope).on_commits(parents)
-    ]
+    # Tags on other branches are not releases of this history.
+    candidates = list(release_tags(history, scope).on_commits(parents))
     if upcoming is not None:
         candidates.append(_Candidate(scope.tag_format.render(upcoming), order[0], upcoming))
     if config.changelog.prereleases == "fold":
