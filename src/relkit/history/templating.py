@@ -241,8 +241,10 @@ class TemplateRenderer:
 
     def __init__(self, override_dir: Path | None = None) -> None:
         loaders: list[Any] = []
-        if override_dir is not None:
-            loaders.append(_ConfinedLoader(override_dir))
+        self._override = _ConfinedLoader(override_dir) if override_dir is not None else None
+        self._filters_added = False
+        if self._override is not None:
+            loaders.append(self._override)
         loaders.append(PackageLoader("relkit", "templates"))
         self._env = _BoundedEnvironment(
             loader=ChoiceLoader(loaders),
@@ -255,6 +257,25 @@ class TemplateRenderer:
 
     def add_filter(self, name: str, function: Any) -> None:
         self._env.filters[name] = function
+        self._filters_added = True
+
+    def ships(self, *names: str) -> bool:
+        """Whether `names` render as shipped: none of them overridden, no filter added.
+
+        Only a template the override directory does not have counts as not overridden: one
+        it cannot read (a symlink out, not UTF-8) is left to `render`, which reports it."""
+        if self._filters_added:
+            return False
+        override = self._override
+        return override is None or not any(_overrides(override, self._env, n) for n in names)
+
+    def check_output(self, name: str, text: str) -> str:
+        """`text` as a render of `name` would return it: held to the same output cap."""
+        if len(text) > MAX_OUTPUT_CHARS:
+            raise RelkitError(
+                f"template {name}: output larger than {MAX_OUTPUT_CHARS} characters", hint=_HINT
+            )
+        return text
 
     def render(self, name: str, context: Mapping[str, Any]) -> str:
         self._env.budget = _Budget()
@@ -303,6 +324,17 @@ class TemplateRenderer:
             self._env.budget.tick()
             chunks.append(chunk)
         return "".join(chunks)
+
+
+def _overrides(loader: _ConfinedLoader, environment: Environment, name: str) -> bool:
+    """Whether the override directory has `name`, or a file there that cannot be read."""
+    try:
+        loader.get_source(environment, name)
+    except TemplateNotFound:
+        return False
+    except Exception:  # `render` reports it, as it always has
+        return True
+    return True
 
 
 def _where(trace: TracebackType | None, name: str) -> str:
