@@ -38,6 +38,7 @@ from relkit.history.changelog import (
     render_changelog,
     render_notes,
     render_sections,
+    section_order,
 )
 from relkit.history.conventional import ConventionalCommit, cancel_reverts, parse_commits
 from relkit.history.release_tags import ReleaseTag, ReleaseTags, read_release_tags
@@ -551,6 +552,7 @@ def _all_releases(
             found[owner].extend(commits)
 
     contributors = ContributorFilter.of(config)
+    titles = section_order(config.commit_types)
     releases: list[Release] = []
     for index in reversed(range(len(candidates))):
         candidate = candidates[index]
@@ -572,6 +574,7 @@ def _all_releases(
                 contributors=contributors,
                 retags=candidates[retags].name if retags is not None else None,
                 merges=merges,
+                order=titles,
             )
         )
     return releases
