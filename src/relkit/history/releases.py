@@ -40,7 +40,12 @@ from relkit.history.changelog import (
     render_sections,
     section_order,
 )
-from relkit.history.conventional import ConventionalCommit, cancel_reverts, parse_commits
+from relkit.history.conventional import (
+    ConventionalCommit,
+    cancel_reverts,
+    commit_parser,
+    parse_commits,
+)
 from relkit.history.release_tags import ReleaseTag, ReleaseTags, read_release_tags
 from relkit.history.versioning import NextVersion, next_version
 
@@ -511,13 +516,13 @@ def _all_releases(
     release reaches is not a release of its own: its commits belong to that final one.
     """
     # Parse while git log streams (git formats on one core, we parse on the other).
-    patterns = tuple(config.exclude_patterns)
+    parse = commit_parser(config.exclude_patterns)
     entries: dict[str, list[ConventionalCommit]] = {}
     parents: dict[str, tuple[str, ...]] = {}
     times: dict[str, datetime] = {}
     order: list[str] = []
     for raw in history.iter_commits(("HEAD",), scope.paths):
-        entries[raw.sha] = parse_commits((raw,), patterns)
+        entries[raw.sha] = parse(raw)
         parents[raw.sha] = raw.parents
         times[raw.sha] = raw.committed_at
         order.append(raw.sha)
