@@ -505,12 +505,7 @@ def parse_commit(raw: RawCommit) -> list[ConventionalCommit]:
         pr = message.pr if message.pr is not None else title.pr
         issues = tuple(dict.fromkeys((*message.issues, *title.issues)))
         co_authors = tuple(dict.fromkeys((*message.co_authors, *title.co_authors)))
-        entry = _entry(raw, author, message, pr, issues, co_authors)
-        result.append(
-            replace(
-                entry, listing=bullet.listing, bullet=bullet.position, squash_header=title.header
-            )
-        )
+        result.append(_entry(raw, author, message, pr, issues, co_authors, bullet, title.header))
     return result
 
 
@@ -521,7 +516,13 @@ def _entry(
     pr: int | None,
     issues: tuple[int, ...],
     co_authors: tuple[Person, ...],
+    bullet: _Bullet | None = None,
+    squash_header: str | None = None,
 ) -> ConventionalCommit:
+    """The entry of `message` in commit `raw`; for a squash's `bullet`, how it is listed.
+
+    Built in one step: `dataclasses.replace` of a finished entry cost ~5 µs (it reads the
+    class's fields each time)."""
     # Positional, in field order: matching 17 keywords costs ~1.3 µs a call (one per entry).
     return ConventionalCommit(
         raw.sha,
@@ -541,6 +542,9 @@ def _entry(
         tuple(p for p in co_authors if p != author) if co_authors else (),  # co_authors
         message.reverts,
         message.reverts_header,
+        bullet.listing if bullet is not None else "entry",  # listing
+        bullet.position if bullet is not None else None,  # bullet
+        squash_header,
     )
 
 
@@ -552,7 +556,11 @@ def _exclusion(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
 
 
 def _matches(exclusion: tuple[re.Pattern[str], ...], header: str) -> bool:
-    return any(pattern.search(header) for pattern in exclusion)
+    # Asked once per commit, mostly of one pattern: any() over a generator costs ~1 µs more.
+    for pattern in exclusion:  # noqa: SIM110
+        if pattern.search(header):
+            return True
+    return False
 
 
 def is_excluded(header: str, patterns: Sequence[str]) -> bool:
@@ -605,7 +613,10 @@ def cancel_reverts(commits: Sequence[ConventionalCommit]) -> list[ConventionalCo
     A revert names its target by sha (`This reverts commit X`, possibly abbreviated) or, failing
     that, by header (`revert: feat: add x`). A revert whose target is elsewhere stays.
     """
-    if not any(commit.type == "revert" for commit in commits):
+    for commit in commits:  # a loop, not any(): once per release, most have no revert
+        if commit.type == "revert":
+            break
+    else:
         return list(commits)
     dropped: set[int] = set()
     by_header = _ByHeader(commit.header for commit in commits)
