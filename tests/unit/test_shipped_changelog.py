@@ -1,6 +1,6 @@
 """The shipped changelog in Python is the shipped template's render, byte for byte.
 
-`render_changelog` takes `relkit.history.shipped_changelog` when no template is overridden;
+`render_full_changelog` writes the shipped changelog in Python when no template is overridden;
 these tests hold it to the Jinja render of `changelog.md.j2` over generated releases (hostile
 commit text, links or none, both mention policies) and check when each path is taken.
 """
@@ -28,7 +28,11 @@ from relkit.history.changelog import (
     render_changelog,
 )
 from relkit.history.conventional import ConventionalCommit, Person
-from relkit.history.shipped_changelog import TEMPLATES, render_shipped_changelog
+from relkit.history.shipped_changelog import (
+    TEMPLATES,
+    render_full_changelog,
+    render_shipped_changelog,
+)
 from relkit.history.templating import TemplateRenderer
 from tests.hypothesis_profiles import property_settings
 
@@ -108,8 +112,9 @@ def test_the_python_changelog_is_the_template_render(
     history: list[Release], links: Links, mentions: Mentions
 ) -> None:
     expected = jinja_changelog(TemplateRenderer(), history, links, mentions)
-    assert render_shipped_changelog(history, links, mentions) == expected
     assert render_changelog(history, links, TemplateRenderer(), mentions) == expected
+    assert render_shipped_changelog(history, links, mentions) == expected
+    assert render_full_changelog(history, links, TemplateRenderer(), mentions) == expected
 
 
 @pytest.mark.parametrize(
@@ -129,7 +134,7 @@ def test_an_override_of_either_template_takes_the_template_path(
     renderer = TemplateRenderer(tmp_path)
     assert renderer.ships(*TEMPLATES) is shipped
     release = Release(Version(1, 0, 0), "v1.0.0", None, None, (), (), (), ())
-    text = render_changelog([release], Links(None), renderer)
+    text = render_full_changelog([release], Links(None), renderer)
     assert ("mine" in text) is not shipped
 
 
@@ -138,7 +143,7 @@ def test_a_template_it_cannot_read_is_reported_by_the_render(tmp_path: Path) -> 
     renderer = TemplateRenderer(tmp_path)
     assert not renderer.ships(*TEMPLATES)
     with pytest.raises(RelkitError, match="not UTF-8"):
-        render_changelog([], Links(None), renderer)
+        render_full_changelog([], Links(None), renderer)
 
 
 def test_an_added_filter_takes_the_template_path() -> None:
@@ -159,6 +164,6 @@ def test_the_output_cap_fails_both_paths_alike(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(RelkitError) as jinja:
         jinja_changelog(TemplateRenderer(), history, Links(None), "code")
     with pytest.raises(RelkitError) as python:
-        render_changelog(history, Links(None), TemplateRenderer())
+        render_full_changelog(history, Links(None), TemplateRenderer())
     assert str(python.value) == str(jinja.value)
     assert "output larger than 300 characters" in str(python.value)

@@ -35,7 +35,6 @@ from relkit.history.changelog import (
     changelog_renderer,
     has_release,
     insert_sections,
-    render_changelog,
     render_notes,
     render_sections,
     section_order,
@@ -47,6 +46,7 @@ from relkit.history.conventional import (
     parse_commits,
 )
 from relkit.history.release_tags import ReleaseTag, ReleaseTags, read_release_tags
+from relkit.history.shipped_changelog import render_full_changelog
 from relkit.history.versioning import NextVersion, next_version
 
 __all__ = [
@@ -624,7 +624,7 @@ def _changelog_text(
     links = _links(history, config)
     renderer = changelog_renderer(config, history.root)
     if full or existing is None or config.changelog.mode == "init":
-        return render_changelog(releases, links, renderer, config.changelog.mentions)
+        return render_full_changelog(releases, links, renderer, config.changelog.mentions)
     # Newest first, up to the first release the file already has: older releases that the
     # file lacks (it may start later) are not inserted out of order above it.
     missing: list[Release] = []
