@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -16,6 +17,7 @@ from relkit.cli import main
 from relkit.core.config import RelkitConfig, load_config
 from relkit.core.errors import EXIT_NO_RELEASE, EXIT_OK, EXIT_USAGE, NothingToRelease, RelkitError
 from relkit.core.model import Version
+from relkit.history import releases
 from relkit.history.releases import changelog_text, plan_release
 from relkit.release.plan import build_plan
 from tests.fixtures.gitrepo import BuiltRepo
@@ -278,6 +280,23 @@ def test_changelog_with_upcoming_version_for_cut(make_repo: MakeRepo) -> None:
     assert updated.replace(
         updated[updated.index("## [0.3.0]") : updated.index("## [0.2.0]")], ""
     ) == (existing)
+
+
+def test_changelog_builds_with_the_collector_paused(
+    make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+    real = releases._all_releases
+
+    def spy(*args: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(*args)
+
+    monkeypatch.setattr(releases, "_all_releases", spy)
+    repo = build(make_repo)
+    assert "## [0.2.0]" in changelog_text(repo.path, RelkitConfig(), None)
+    assert seen == [False]
+    assert gc.isenabled()
 
 
 def test_template_override_from_the_repository(make_repo: MakeRepo, capsys: Any) -> None:

@@ -21,6 +21,7 @@ from relkit.history.changelog import (
     render_changelog,
     render_notes,
     render_sections,
+    section_order,
 )
 from relkit.history.conventional import parse_commits
 from relkit.history.templating import TemplateRenderer
@@ -229,3 +230,26 @@ def test_a_release_without_commits_of_its_own_says_why(merges: tuple[str, ...], 
         commit_types=DEFAULT_COMMIT_TYPES,
     )
     assert "No changes" not in render_sections([hidden], LINKS, TemplateRenderer())
+
+
+def test_section_order_follows_the_commit_types_then_other() -> None:
+    order = section_order(DEFAULT_COMMIT_TYPES)
+    assert order[-1] == "Other"
+    assert len(order) == len(set(order))
+    sections = [t.section for t in DEFAULT_COMMIT_TYPES.values() if t.section]
+    assert list(order[:-1]) == list(dict.fromkeys(sections))
+
+
+def test_a_given_section_order_builds_the_same_release() -> None:
+    commits = parse_commits(raws(), [r"^chore\(release\):"])
+    given = build_release(
+        commits,
+        version=Version(1, 1, 0),
+        tag="v1.1.0",
+        previous_tag="v1.0.0",
+        released_on=date(2024, 3, 9),
+        commit_types=DEFAULT_COMMIT_TYPES,
+        order=section_order(DEFAULT_COMMIT_TYPES),
+    )
+    assert given == release()
+    assert len(given.sections) > 1

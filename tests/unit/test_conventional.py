@@ -11,6 +11,7 @@ from relkit.core.model import RawCommit
 from relkit.history.conventional import (
     Person,
     cancel_reverts,
+    commit_parser,
     is_excluded,
     parse_commit,
     parse_commits,
@@ -463,3 +464,18 @@ def test_cancelling_many_reverts_inside_one_squash_is_linear() -> None:
         for i in range(count // 4)
     )
     assert parse_commit(raw(f"Squashed commit of the following:\n\n{blocks}")) == []
+
+
+def test_a_commit_parser_parses_one_commit_as_parse_commits_does() -> None:
+    raws = [
+        raw("feat(api): add x (#3)\n\nCloses #4", sha="1" * 40),
+        raw("Merge branch 'x'", sha="2" * 40, parents=("a" * 40, "b" * 40)),
+        raw("chore(release): v1.0.0", sha="3" * 40),
+        raw("Squash (#5)\n\n* fix: a\n\n* feat: b", sha="4" * 40),
+    ]
+    parse = commit_parser([r"^chore\(release\):"])
+    parsed = [parse(one) for one in raws]
+    assert [len(entries) for entries in parsed] == [1, 0, 0, 2]
+    assert [e for entries in parsed for e in entries] == parse_commits(
+        raws, [r"^chore\(release\):"]
+    )

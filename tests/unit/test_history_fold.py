@@ -49,3 +49,12 @@ def test_a_pre_release_is_not_folded_into_a_later_version() -> None:
     # Its own final reaching it: folded.
     own = _Candidate("v2.8.0", "b", Version.parse("2.8.0"))
     assert _fold(parents, [*candidates, own]) == [candidates[1], own]
+
+
+def test_finals_alone_are_kept_without_walking_the_history() -> None:
+    # No pre-release, nothing to fold: an empty graph shows no walk was needed.
+    candidates = [
+        _Candidate("v1.0.0", "a", Version.parse("1.0.0")),
+        _Candidate("v2.0.0", "b", Version.parse("2.0.0")),
+    ]
+    assert _fold({}, candidates) == candidates

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import inspect
 from dataclasses import FrozenInstanceError, InitVar, dataclass, field, fields, replace
 
 import pytest
 
 from relkit.core.model import RawCommit, Version
-from relkit.core.records import quick_init
+from relkit.core.records import collector_paused, quick_init
 from relkit.history.changelog import Release, Section
 from relkit.history.conventional import ConventionalCommit, Person
 from relkit.history.release_tags import ReleaseTag
@@ -113,3 +114,23 @@ def test_relkits_records_keep_their_signature(cls: type) -> None:
     for parameter, record_field in zip(parameters, fields(cls), strict=True):
         if record_field.default is not record_field.default_factory:  # has a plain default
             assert parameter.default == record_field.default
+
+
+def test_the_collector_is_paused_for_the_block_only() -> None:
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ValueError), collector_paused():
+        raise ValueError
+    assert gc.isenabled()
+
+
+def test_a_collector_that_was_off_stays_off() -> None:
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -136,3 +136,41 @@ def test_any_template_renders_or_fails_in_one_line(
     except RelkitError as exc:
         assert "\n" not in str(exc)
         assert str(exc).startswith("template t.md.j2: ")
+
+
+def test_loop_and_module_attributes_read_as_the_sandbox_reads_them(tmp_path: Path) -> None:
+    (tmp_path / "_m.md.j2").write_text("{% macro hi(n) %}hi {{ n }}{% endmacro %}")
+    source = (
+        '{% import "_m.md.j2" as m %}'
+        "{% for x in [1, 2, 3] %}{{ loop.index }}{{ ',' if not loop.last }}{% endfor %}"
+        " {{ m.hi(7) }} {{ m.nothing is undefined }} {{ m.hi(n=8) }}"
+    )
+    assert _render(tmp_path, source) == "1,2,3 hi 7 True hi 8"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{% for x in [1] %}{{ loop._iterator }}{% endfor %}",
+        '{% import "_m.md.j2" as m %}{{ m.__class__ }}',
+        '{% import "_m.md.j2" as m %}{{ m._body_stream }}',
+    ],
+)
+def test_private_loop_and_module_attributes_stay_refused(tmp_path: Path, source: str) -> None:
+    (tmp_path / "_m.md.j2").write_text("{% macro hi() %}hi{% endmacro %}")
+    assert "unsafe" in _error(tmp_path, source)
+
+
+@pytest.mark.parametrize("read", ["{{ d['k'] }}", "{{ f() }}", "{{ loop.last }}"])
+def test_key_reads_macro_calls_and_loop_attributes_count_against_the_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read: str
+) -> None:
+    # No time left: the first budget check fails the render. Inside a macro the loop's output
+    # is one chunk, so only the reads themselves can reach a check (one per 1,024 ticks).
+    monkeypatch.setattr("relkit.history.templating.MAX_RENDER_SECONDS", -1.0)
+    source = (
+        "{% macro f() %}{% endmacro %}"
+        "{% macro g() %}{% for i in range(1100) %}" + read + "{% endfor %}{% endmacro %}{{ g() }}"
+    )
+    with pytest.raises(RelkitError, match="rendering took longer than"):
+        _render(tmp_path, source, d={"k": ""})

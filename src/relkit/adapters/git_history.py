@@ -171,9 +171,8 @@ def iter_commits(
         tail = b""
         with process:
             while chunk := process.stdout.read(1 << 20):
-                pieces = (tail + chunk).split(b"\0")
-                tail = pieces.pop()  # an incomplete field continues in the next chunk
-                pending.extend(piece.decode("utf-8", "replace") for piece in pieces)
+                fields, tail = _complete_fields(tail + chunk)
+                pending.extend(fields)
                 complete = len(pending) - len(pending) % _LOG_FIELDS
                 for start in range(0, complete, _LOG_FIELDS):
                     yield _raw_commit(pending[start : start + _LOG_FIELDS])
@@ -192,17 +191,22 @@ def iter_commits(
         )
 
 
+def _complete_fields(data: bytes) -> tuple[list[str], bytes]:
+    """The NUL-terminated fields of `data`, decoded, and the incomplete field after them.
+
+    One decode and one split per chunk: decoding field by field took 160,000 calls on the
+    corpus. A NUL is never part of a UTF-8 sequence, so "replace" makes the same text of a
+    field whether it is decoded alone or among others.
+    """
+    end = data.rfind(b"\0") + 1
+    return data[:end].decode("utf-8", "replace").split("\0")[:-1], data[end:]
+
+
 def _raw_commit(fields: list[str]) -> RawCommit:
     sha, parents, name, email, when, message = fields
-    return RawCommit(
-        # With -z, records after the first start with the separator's newline.
-        sha=sha.lstrip("\n"),
-        message=message,
-        author_name=name,
-        author_email=email,
-        committed_at=git_time(when),
-        parents=tuple(parents.split()),
-    )
+    # With -z, records after the first start with the separator's newline. Positional, in
+    # field order (sha, message, author, e-mail, time, parents): one call per commit.
+    return RawCommit(sha.lstrip("\n"), message, name, email, git_time(when), tuple(parents.split()))
 
 
 def commit_graph(root: Path, revision: str = "HEAD") -> list[tuple[str, tuple[str, ...], datetime]]:

@@ -7,15 +7,23 @@ parsed message, the entry, its author, the release and its sections). `quick_ini
 frozen dataclass an `__init__` with the same signature that stores the instance's whole
 `__dict__` in one step. Everything else stays the dataclass's own: equality, hashing, repr,
 `dataclasses.replace` (which calls `__init__`), `fields()`, immutability after creation.
+
+`collector_paused` is for the code that makes those records by the hundred thousand: the
+cyclic garbage collector would otherwise scan the ever larger heap of live records again
+and again while finding nothing (records hold no reference cycles), which took a third of
+`changelog --full`'s time on the corpus.
 """
 
 from __future__ import annotations
 
+import gc
 import inspect
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import MISSING, fields, is_dataclass
 from typing import Any, TypeVar
 
-__all__ = ["quick_init"]
+__all__ = ["collector_paused", "quick_init"]
 
 _T = TypeVar("_T")
 
@@ -63,3 +71,19 @@ def quick_init(cls: type[_T]) -> type[_T]:
     init.__doc__ = cls.__init__.__doc__
     cls.__init__ = init  # type: ignore[method-assign]
     return cls
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Run the block with the cyclic garbage collector off (back as it was afterwards).
+
+    Reference counting still frees every acyclic object at once; cycles made meanwhile (a
+    template render's frames) wait for the next collection after the block.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

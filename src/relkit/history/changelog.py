@@ -50,6 +50,7 @@ __all__ = [
     "render_changelog",
     "render_notes",
     "render_sections",
+    "section_order",
 ]
 
 INSERT_MARKER = "<!-- relkit: insert -->"
@@ -135,6 +136,14 @@ class Release:
         return str(self.version) if self.version is not None else "Unreleased"
 
 
+def section_order(commit_types: Mapping[str, CommitType]) -> tuple[str, ...]:
+    """The section titles in the order a release lists them: `commit_types` order, then
+    "Other"."""
+    order = dict.fromkeys(t.section for t in commit_types.values() if t.section)
+    order.setdefault(OTHER_SECTION)
+    return tuple(order)
+
+
 def build_release(
     commits: Sequence[ConventionalCommit],
     *,
@@ -148,39 +157,22 @@ def build_release(
     merges: Sequence[str] | None = None,
     squash_bullets: str = "title",
     contributors: ContributorFilter | None = None,
+    order: Sequence[str] | None = None,
 ) -> Release:
     """Group one release's commits (newest first, as git lists them) into sections.
 
     Every entry counts for reverts; the sections list an entry as its `listing` and
     `squash_bullets` say, the breaking changes list every breaking description (a bullet's
-    too: a breaking change is never hidden by how squashes are shown).
+    too: a breaking change is never hidden by how squashes are shown). `order` is
+    `section_order(commit_types)`, given by a caller that builds many releases.
     """
     kept = cancel_reverts(commits)
-    split = squash_bullets == "split"
-    by_title: dict[str, list[ConventionalCommit]] = {}
-    order: list[str] = []
-    for commit_type in commit_types.values():
-        if commit_type.section and commit_type.section not in order:
-            order.append(commit_type.section)
-    for commit in kept:
-        if commit.listing != "entry" and (commit.listing == "repeat" or not split):
-            continue
-        if commit.conventional:
-            configured = commit_types.get(commit.type)
-            title = configured.section if configured else None
-        else:
-            title = OTHER_SECTION if other_commits == "list" else None
-        if title:
-            by_title.setdefault(title, []).append(commit)
-    if OTHER_SECTION not in order:
-        order.append(OTHER_SECTION)
-    sections = tuple(Section(t, tuple(by_title[t])) for t in order if by_title.get(t))
-    people: dict[str, Person] = {}
-    for commit in kept:
-        for person in commit.people:
-            people.setdefault(person.key, person)
-    keep = contributors or ContributorFilter()
-    shown = [person for person in people.values() if keep.shows(person)]
+    by_title = _by_section(kept, commit_types, other_commits == "list", squash_bullets == "split")
+    if len(by_title) == 1:  # most releases of a long history: no order to look up
+        sections = tuple(Section(t, tuple(entries)) for t, entries in by_title.items())
+    else:
+        titles = section_order(commit_types) if order is None else order
+        sections = tuple(Section(t, tuple(by_title[t])) for t in titles if t in by_title)
     return Release(
         version=version,
         tag=tag,
@@ -188,11 +180,53 @@ def build_release(
         date=released_on,
         sections=sections,
         breaking=tuple(c for c in kept if c.breaking and c.breaking_descriptions),
-        contributors=tuple(sorted(shown, key=lambda p: (p.name.lower(), p.email))),
+        contributors=_contributors(kept, contributors or ContributorFilter()),
         commits=tuple(kept),
         retags=retags,
         merges=tuple(merges) if merges is not None else None,
     )
+
+
+def _by_section(
+    kept: Sequence[ConventionalCommit],
+    commit_types: Mapping[str, CommitType],
+    list_other: bool,
+    split: bool,
+) -> dict[str, list[ConventionalCommit]]:
+    """The entries each section lists (a title only when it lists something)."""
+    by_title: dict[str, list[ConventionalCommit]] = {}
+    for commit in kept:
+        listing = commit.listing
+        if listing != "entry" and (listing == "repeat" or not split):
+            continue
+        if commit.conventional:
+            configured = commit_types.get(commit.type)
+            title = configured.section if configured else None
+        else:
+            title = OTHER_SECTION if list_other else None
+        if title:
+            entries = by_title.get(title)
+            if entries is None:
+                by_title[title] = [commit]
+            else:
+                entries.append(commit)
+    return by_title
+
+
+def _contributors(
+    kept: Sequence[ConventionalCommit], keep: ContributorFilter
+) -> tuple[Person, ...]:
+    """Authors and co-authors, each once (by e-mail, else name), sorted by name."""
+    people: dict[str, Person] = {}
+    for commit in kept:
+        author = commit.author
+        people.setdefault(author.key, author)
+        for person in commit.co_authors:
+            people.setdefault(person.key, person)
+    shown = [person for person in people.values() if keep.shows(person)]
+    if len(shown) < 2:
+        return tuple(shown)
+    return tuple(sorted(shown, key=lambda p: (p.name.lower(), p.email)))
 
 
 def _entry_context(
@@ -279,7 +313,8 @@ def render_changelog(
     renderer: TemplateRenderer,
     mentions: Mentions = "code",
 ) -> str:
-    """A whole changelog file (init mode and `--full`)."""
+    """A whole changelog file (init mode and `--full`), rendered through the templates
+    (`shipped_changelog.render_full_changelog` writes the same bytes faster when it can)."""
     return renderer.render(
         CHANGELOG_TEMPLATE,
         {

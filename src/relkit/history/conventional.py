@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
@@ -47,6 +47,7 @@ __all__ = [
     "Listing",
     "Person",
     "cancel_reverts",
+    "commit_parser",
     "count_non_conventional",
     "description_key",
     "is_bot",
@@ -263,10 +264,10 @@ def _parse_text(message: str) -> _Message:
     subject = header[match.end() :] if match else ""
     reverts_header: str | None = None
     if match and subject and not subject[0].isspace():
-        ctype = match.group("type").lower()
-        scope = match.group("scope")
+        ctype, scope, bang_mark = match.group("type", "scope", "bang")
+        ctype = ctype.lower()
         scope = scope.strip() or None if scope is not None else None
-        bang = match.group("bang") is not None
+        bang = bang_mark is not None
         conventional = True
         if ctype == "revert":
             reverts_header = subject
@@ -299,21 +300,22 @@ def _parse_text(message: str) -> _Message:
     sha_match = _REVERTS_SHA.search(rest) if ctype == "revert" else None
     reverts = sha_match.group("sha").lower() if sha_match else None
 
+    # Positional, in field order: matching 14 keywords costs ~1 µs a call (28,000 on the corpus).
     return _Message(
-        type=ctype,
-        scope=scope,
-        subject=subject,
-        body=body,
-        breaking=bool(breaking_descriptions) and conventional,
-        breaking_descriptions=tuple(breaking_descriptions) if conventional else (),
-        footers=tuple(footers),
-        conventional=conventional,
-        header=header,
-        pr=pr,
-        issues=tuple(dict.fromkeys(issues)) if issues else (),
-        co_authors=tuple(co_authors),
-        reverts=reverts,
-        reverts_header=reverts_header,
+        ctype,  # type
+        scope,
+        subject,
+        body,
+        bool(breaking_descriptions) and conventional,  # breaking
+        tuple(breaking_descriptions) if conventional else (),  # breaking_descriptions
+        tuple(footers),
+        conventional,
+        header,
+        pr,
+        tuple(dict.fromkeys(issues)) if issues else (),  # issues
+        tuple(co_authors),
+        reverts,
+        reverts_header,
     )
 
 
@@ -503,12 +505,7 @@ def parse_commit(raw: RawCommit) -> list[ConventionalCommit]:
         pr = message.pr if message.pr is not None else title.pr
         issues = tuple(dict.fromkeys((*message.issues, *title.issues)))
         co_authors = tuple(dict.fromkeys((*message.co_authors, *title.co_authors)))
-        entry = _entry(raw, author, message, pr, issues, co_authors)
-        result.append(
-            replace(
-                entry, listing=bullet.listing, bullet=bullet.position, squash_header=title.header
-            )
-        )
+        result.append(_entry(raw, author, message, pr, issues, co_authors, bullet, title.header))
     return result
 
 
@@ -519,25 +516,35 @@ def _entry(
     pr: int | None,
     issues: tuple[int, ...],
     co_authors: tuple[Person, ...],
+    bullet: _Bullet | None = None,
+    squash_header: str | None = None,
 ) -> ConventionalCommit:
+    """The entry of `message` in commit `raw`; for a squash's `bullet`, how it is listed.
+
+    Built in one step: `dataclasses.replace` of a finished entry cost ~5 µs (it reads the
+    class's fields each time)."""
+    # Positional, in field order: matching 17 keywords costs ~1.3 µs a call (one per entry).
     return ConventionalCommit(
-        sha=raw.sha,
-        type=message.type,
-        scope=message.scope,
-        subject=message.subject,
-        body=message.body,
-        breaking=message.breaking,
-        breaking_descriptions=message.breaking_descriptions,
-        footers=message.footers,
-        conventional=message.conventional,
-        author=author,
-        committed_at=raw.committed_at,
-        header=message.header,
-        pr=pr,
-        issues=issues,
-        co_authors=tuple(p for p in co_authors if p != author) if co_authors else (),
-        reverts=message.reverts,
-        reverts_header=message.reverts_header,
+        raw.sha,
+        message.type,
+        message.scope,
+        message.subject,
+        message.body,
+        message.breaking,
+        message.breaking_descriptions,
+        message.footers,
+        message.conventional,
+        author,
+        raw.committed_at,
+        message.header,
+        pr,
+        issues,
+        tuple(p for p in co_authors if p != author) if co_authors else (),  # co_authors
+        message.reverts,
+        message.reverts_header,
+        bullet.listing if bullet is not None else "entry",  # listing
+        bullet.position if bullet is not None else None,  # bullet
+        squash_header,
     )
 
 
@@ -549,7 +556,11 @@ def _exclusion(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
 
 
 def _matches(exclusion: tuple[re.Pattern[str], ...], header: str) -> bool:
-    return any(pattern.search(header) for pattern in exclusion)
+    # Asked once per commit, mostly of one pattern: any() over a generator costs ~1 µs more.
+    for pattern in exclusion:  # noqa: SIM110
+        if pattern.search(header):
+            return True
+    return False
 
 
 def is_excluded(header: str, patterns: Sequence[str]) -> bool:
@@ -566,15 +577,28 @@ def parse_commits(
     raws: Iterable[RawCommit], exclude_patterns: Sequence[str] = ()
 ) -> list[ConventionalCommit]:
     """Parse commits in the given order, dropping merges and commits matching an exclusion."""
-    exclusion = _exclusion(tuple(exclude_patterns))
+    parse = commit_parser(exclude_patterns)
     result: list[ConventionalCommit] = []
     for raw in raws:
-        if len(raw.parents) > 1:
-            continue  # a merge: the commits it brings in are the entries
-        if exclusion and _matches(exclusion, _header_line(raw.message)):
-            continue
-        result.extend(parse_commit(raw))
+        result.extend(parse(raw))
     return result
+
+
+def commit_parser(
+    exclude_patterns: Sequence[str] = (),
+) -> Callable[[RawCommit], list[ConventionalCommit]]:
+    """`parse_commits` of one commit at a time, for a history parsed as git streams it: the
+    exclusions are looked up once, not once per commit."""
+    exclusion = _exclusion(tuple(exclude_patterns))
+
+    def parse(raw: RawCommit) -> list[ConventionalCommit]:
+        if len(raw.parents) > 1:
+            return []  # a merge: the commits it brings in are the entries
+        if exclusion and _matches(exclusion, _header_line(raw.message)):
+            return []
+        return parse_commit(raw)
+
+    return parse
 
 
 def count_non_conventional(commits: Iterable[ConventionalCommit]) -> int:
@@ -589,7 +613,10 @@ def cancel_reverts(commits: Sequence[ConventionalCommit]) -> list[ConventionalCo
     A revert names its target by sha (`This reverts commit X`, possibly abbreviated) or, failing
     that, by header (`revert: feat: add x`). A revert whose target is elsewhere stays.
     """
-    if not any(commit.type == "revert" for commit in commits):
+    for commit in commits:  # a loop, not any(): once per release, most have no revert
+        if commit.type == "revert":
+            break
+    else:
         return list(commits)
     dropped: set[int] = set()
     by_header = _ByHeader(commit.header for commit in commits)

@@ -24,7 +24,7 @@ from relkit.adapters.git_history import HistorySnapshot, snapshot_of
 from relkit.core.config import ComponentConfig, RelkitConfig
 from relkit.core.errors import NothingToRelease, RelkitError, UsageError
 from relkit.core.model import RawCommit, Version
-from relkit.core.records import quick_init
+from relkit.core.records import collector_paused
 from relkit.core.tag_format import TagFormat
 from relkit.history import attribution
 from relkit.history.changelog import (
@@ -35,12 +35,18 @@ from relkit.history.changelog import (
     changelog_renderer,
     has_release,
     insert_sections,
-    render_changelog,
     render_notes,
     render_sections,
+    section_order,
 )
-from relkit.history.conventional import ConventionalCommit, cancel_reverts, parse_commits
+from relkit.history.conventional import (
+    ConventionalCommit,
+    cancel_reverts,
+    commit_parser,
+    parse_commits,
+)
 from relkit.history.release_tags import ReleaseTag, ReleaseTags, read_release_tags
+from relkit.history.shipped_changelog import render_full_changelog
 from relkit.history.versioning import NextVersion, next_version
 
 __all__ = [
@@ -435,14 +441,9 @@ def release_notes(
     return plan_release(root, config, tag=tag, component=component).notes
 
 
-@quick_init
-@dataclass(frozen=True)
-class _Candidate:
-    """A release of the changelog: a reachable tag, or HEAD as the upcoming version."""
-
-    name: str
-    sha: str
-    version: Version
+# A release of the changelog: a reachable tag, or HEAD as the upcoming version (the tag it
+# will have). The release tags themselves, not a copy of each (23,000 on the corpus).
+_Candidate = ReleaseTag
 
 
 def _fold(parents: dict[str, tuple[str, ...]], candidates: list[_Candidate]) -> list[_Candidate]:
@@ -453,6 +454,8 @@ def _fold(parents: dict[str, tuple[str, ...]], candidates: list[_Candidate]) -> 
     of a later version reaches it: helm's v2.8.0-rc.1 (v2.8.0 was tagged on a branch never
     merged) is not part of 3.6.0, nor vite's v1.0.0-rc.13 part of 2.0.0.
     """
+    if not any(c.version.prerelease for c in candidates):
+        return candidates  # nothing to fold: no walk of the history for the finals
     finals = sorted(
         (c for c in candidates if not c.version.is_prerelease),
         key=lambda c: c.version.precedence,
@@ -513,13 +516,13 @@ def _all_releases(
     release reaches is not a release of its own: its commits belong to that final one.
     """
     # Parse while git log streams (git formats on one core, we parse on the other).
-    patterns = tuple(config.exclude_patterns)
+    parse = commit_parser(config.exclude_patterns)
     entries: dict[str, list[ConventionalCommit]] = {}
     parents: dict[str, tuple[str, ...]] = {}
     times: dict[str, datetime] = {}
     order: list[str] = []
     for raw in history.iter_commits(("HEAD",), scope.paths):
-        entries[raw.sha] = parse_commits((raw,), patterns)
+        entries[raw.sha] = parse(raw)
         parents[raw.sha] = raw.parents
         times[raw.sha] = raw.committed_at
         order.append(raw.sha)
@@ -533,11 +536,8 @@ def _all_releases(
     if not order:
         return []
 
-    candidates = [
-        _Candidate(tag.name, tag.sha, tag.version)
-        # Tags on other branches are not releases of this history.
-        for tag in release_tags(history, scope).on_commits(parents)
-    ]
+    # Tags on other branches are not releases of this history.
+    candidates = list(release_tags(history, scope).on_commits(parents))
     if upcoming is not None:
         candidates.append(_Candidate(scope.tag_format.render(upcoming), order[0], upcoming))
     if config.changelog.prereleases == "fold":
@@ -557,6 +557,7 @@ def _all_releases(
             found[owner].extend(commits)
 
     contributors = ContributorFilter.of(config)
+    titles = section_order(config.commit_types)
     releases: list[Release] = []
     for index in reversed(range(len(candidates))):
         candidate = candidates[index]
@@ -578,6 +579,7 @@ def _all_releases(
                 contributors=contributors,
                 retags=candidates[retags].name if retags is not None else None,
                 merges=merges,
+                order=titles,
             )
         )
     return releases
@@ -604,11 +606,25 @@ def changelog_text(
     scope = scope_for(config, component)
     if history.resolve("HEAD") is None:
         raise UsageError(f"repository {history.root} has no commits", hint="commit something first")
+    # Every commit and release becomes a few records: hundreds of thousands on a long history.
+    with collector_paused():
+        return _changelog_text(history, config, scope, existing, full=full, upcoming=upcoming)
+
+
+def _changelog_text(
+    history: HistorySnapshot,
+    config: RelkitConfig,
+    scope: Scope,
+    existing: str | None,
+    *,
+    full: bool,
+    upcoming: Version | None,
+) -> str:
     releases = _all_releases(history, config, scope, upcoming)
     links = _links(history, config)
     renderer = changelog_renderer(config, history.root)
     if full or existing is None or config.changelog.mode == "init":
-        return render_changelog(releases, links, renderer, config.changelog.mentions)
+        return render_full_changelog(releases, links, renderer, config.changelog.mentions)
     # Newest first, up to the first release the file already has: older releases that the
     # file lacks (it may start later) are not inserted out of order above it.
     missing: list[Release] = []
