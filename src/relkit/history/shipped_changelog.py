@@ -14,7 +14,7 @@ by field, and the output is held to the same size cap as a render.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from relkit.core.markdown_text import Mentions, safe_block, safe_inline
@@ -43,21 +43,24 @@ _HEADER = (
 
 
 def render_full_changelog(
-    releases: Sequence[Release],
+    releases: Iterable[Release],
     links: Links,
     renderer: TemplateRenderer,
     mentions: Mentions = "code",
 ) -> str:
     """`render_changelog`'s text: written here when `renderer` renders the shipped templates
-    as shipped, otherwise rendered through the (overridden) templates."""
+    as shipped, otherwise rendered through the (overridden) templates.
+
+    `releases` is read once, in order: here each release is written out before the next is
+    read (the changelog's releases are made as they are read, and dropped once written)."""
     if renderer.ships(*TEMPLATES):
         text = render_shipped_changelog(releases, links, mentions)
         return renderer.check_output(CHANGELOG_TEMPLATE, text)
-    return render_changelog(releases, links, renderer, mentions)
+    return render_changelog(list(releases), links, renderer, mentions)
 
 
 def render_shipped_changelog(
-    releases: Sequence[Release], links: Links, mentions: Mentions = "code"
+    releases: Iterable[Release], links: Links, mentions: Mentions = "code"
 ) -> str:
     """What `changelog.md.j2` renders for `releases` (the caller applies the size cap)."""
     out = [_HEADER]
