@@ -274,3 +274,14 @@ def test_hostile_ellipses_and_repeated_bullets_stay_linear() -> None:
     entries = parse_commit(raw(f"fix: review comments (#2)\n\n{bullets}"))
     # Three distinct headers (blanks differ), one description: listed once, as the title.
     assert [e.listing for e in entries] == ["entry", "repeat", "repeat", "repeat"]
+
+
+def test_a_contributor_filter_answers_each_person_once_and_alike_across_releases() -> None:
+    keep = ContributorFilter()
+    history = bot_history()
+    first = [contributors(release([c], contributors=keep)) for c in history]
+    again = [contributors(release([c], contributors=keep)) for c in history]
+    fresh = [contributors(release([c], contributors=ContributorFilter())) for c in history]
+    assert first == again == fresh
+    assert keep == ContributorFilter() and hash(keep) == hash(ContributorFilter())
+    assert "[bot]" not in repr(keep) and len(keep._shown) >= 2
