@@ -509,12 +509,14 @@ def parse_commit(raw: RawCommit) -> list[ConventionalCommit]:
     """All changelog entries of one commit: none for a merge, several for a squash body."""
     if raw.is_merge:
         return []
-    return _parse_commit(raw, Person(raw.author_name, raw.author_email))
+    message = _normalize_newlines(raw.message).strip()
+    return _parse_commit(raw, message, Person(raw.author_name, raw.author_email))
 
 
-def _parse_commit(raw: RawCommit, author: Person) -> list[ConventionalCommit]:
-    """`parse_commit` of a commit that is not a merge, written by `author`."""
-    text = _unwrap_title(_normalize_newlines(raw.message).strip())
+def _parse_commit(raw: RawCommit, message: str, author: Person) -> list[ConventionalCommit]:
+    """`parse_commit` of a commit that is not a merge, written by `author`; `message` is its
+    message with `\n` line endings, stripped."""
+    text = _unwrap_title(message)
     header, _, rest = text.partition("\n")
     squash = split_squash(rest) if rest else None
     expanded = _squash_messages(header, squash) if squash is not None else None
@@ -563,12 +565,12 @@ def _parse_commit(raw: RawCommit, author: Person) -> list[ConventionalCommit]:
     if title.conventional:
         result.append(_entry(raw, author, title, title.pr, title.issues, title.co_authors))
     for bullet in bullets:
-        message = bullet.message
+        part = bullet.message
         # A squash keeps the PR number, issues and co-authors of its commit for every entry.
-        pr = message.pr if message.pr is not None else title.pr
-        issues = tuple(dict.fromkeys((*message.issues, *title.issues)))
-        co_authors = tuple(dict.fromkeys((*message.co_authors, *title.co_authors)))
-        result.append(_entry(raw, author, message, pr, issues, co_authors, bullet, title.header))
+        pr = part.pr if part.pr is not None else title.pr
+        issues = tuple(dict.fromkeys((*part.issues, *title.issues)))
+        co_authors = tuple(dict.fromkeys((*part.co_authors, *title.co_authors)))
+        result.append(_entry(raw, author, part, pr, issues, co_authors, bullet, title.header))
     return result
 
 
@@ -631,11 +633,6 @@ def is_excluded(header: str, patterns: Sequence[str]) -> bool:
     return _matches(_exclusion(tuple(patterns)), header)
 
 
-def _header_line(message: str) -> str:
-    """The header as an entry shows it: first non-blank line, whatever the line endings."""
-    return _normalize_newlines(message).strip().partition("\n")[0].strip()
-
-
 def parse_commits(
     raws: Iterable[RawCommit], exclude_patterns: Sequence[str] = ()
 ) -> list[ConventionalCommit]:
@@ -660,13 +657,16 @@ def commit_parser(
     def parse(raw: RawCommit) -> list[ConventionalCommit]:
         if len(raw.parents) > 1:
             return []  # a merge: the commits it brings in are the entries
-        if exclusion and _matches(exclusion, _header_line(raw.message)):
+        # Normalised once for the exclusions and the parse. The exclusions see the header as
+        # an entry shows it: the first non-blank line, whatever the line endings.
+        message = _normalize_newlines(raw.message).strip()
+        if exclusion and _matches(exclusion, message.partition("\n")[0].strip()):
             return []
         key = (raw.author_name, raw.author_email)
         author = people.get(key)
         if author is None:
             author = people[key] = Person(raw.author_name, raw.author_email)
-        return _parse_commit(raw, author)
+        return _parse_commit(raw, message, author)
 
     return parse
 
