@@ -47,6 +47,7 @@ __all__ = [
     "has_release",
     "insert_sections",
     "release_context",
+    "release_of",
     "render_changelog",
     "render_notes",
     "render_sections",
@@ -178,8 +179,41 @@ def build_release(
     too: a breaking change is never hidden by how squashes are shown). `order` is
     `section_order(commit_types)`, given by a caller that builds many releases.
     """
+    return release_of(
+        commits,
+        version,
+        tag,
+        previous_tag,
+        released_on,
+        commit_types,
+        other_commits == "list",
+        squash_bullets == "split",
+        contributors or ContributorFilter(),
+        retags,
+        tuple(merges) if merges is not None else None,
+        order,
+    )
+
+
+def release_of(
+    commits: Sequence[ConventionalCommit],
+    version: Version | None,
+    tag: str | None,
+    previous_tag: str | None,
+    released_on: date | None,
+    commit_types: Mapping[str, CommitType],
+    list_other: bool,
+    split: bool,
+    contributors: ContributorFilter,
+    retags: str | None,
+    merges: tuple[str, ...] | None,
+    order: Sequence[str] | None,
+) -> Release:
+    """`build_release` with its arguments positional and its settings read (`list_other`:
+    `other_commits == "list"`, `split`: `squash_bullets == "split"`), for the changelog,
+    which builds a release per tag (23,000 on the corpus; 12 keywords cost ~1 us a call)."""
     kept = cancel_reverts(commits)
-    by_title = _by_section(kept, commit_types, other_commits == "list", squash_bullets == "split")
+    by_title = _by_section(kept, commit_types, list_other, split)
     if len(by_title) == 1:  # most releases of a long history: no order to look up
         sections = tuple(Section(t, tuple(entries)) for t, entries in by_title.items())
     else:
@@ -193,10 +227,10 @@ def build_release(
         released_on,  # date
         sections,
         tuple([c for c in kept if c.breaking and c.breaking_descriptions]),  # breaking
-        _contributors(kept, contributors or ContributorFilter()),
+        _contributors(kept, contributors),
         tuple(kept),  # commits
         retags,
-        tuple(merges) if merges is not None else None,
+        merges,
     )
 
 

@@ -35,6 +35,7 @@ from relkit.history.changelog import (
     changelog_renderer,
     has_release,
     insert_sections,
+    release_of,
     render_notes,
     render_sections,
     section_order,
@@ -575,28 +576,32 @@ def _built(
     """`_all_releases`' releases, highest first, each made when read: its commits (`found`,
     by candidate) are let go as it is made."""
     contributors = ContributorFilter.of(config)
-    titles = section_order(config.commit_types)
+    commit_types = config.commit_types
+    titles = section_order(commit_types)
+    list_other = config.changelog.other_commits == "list"
+    split = config.changelog.squash_bullets == "split"
+    previous_of, retags_of, owner = claims.previous, claims.retags, claims.owner
     for index in reversed(range(len(candidates))):
         candidate = candidates[index]
         commits, found[index] = found[index], []
-        previous, retags = claims.previous[index], claims.retags[index]
+        previous, retags = previous_of[index], retags_of[index]
         merges = None
         if not commits and retags is None:
-            merged = _merged_candidates(parents, claims.owner, index, candidate.sha, lowest_on)
+            merged = _merged_candidates(parents, owner, index, candidate.sha, lowest_on)
             merges = tuple(candidates[i].name for i in merged)
-        yield build_release(
+        yield release_of(
             commits,
-            version=candidate.version,
-            tag=candidate.name,
-            previous_tag=candidates[previous].name if previous is not None else None,
-            released_on=_date(times[candidate.sha]),
-            commit_types=config.commit_types,
-            other_commits=config.changelog.other_commits,
-            squash_bullets=config.changelog.squash_bullets,
-            contributors=contributors,
-            retags=candidates[retags].name if retags is not None else None,
-            merges=merges,
-            order=titles,
+            candidate.version,
+            candidate.name,  # tag
+            candidates[previous].name if previous is not None else None,  # previous tag
+            _date(times[candidate.sha]),  # released on
+            commit_types,
+            list_other,
+            split,
+            contributors,
+            candidates[retags].name if retags is not None else None,  # retags
+            merges,
+            titles,
         )
 
 
