@@ -542,14 +542,20 @@ def _all_releases(
     if not order:
         return iter(())
 
-    # Tags on other branches are not releases of this history.
-    candidates = list(release_tags(history, scope).on_commits(parents))
-    if upcoming is not None:
+    # Tags on other branches are not releases of this history. Lowest first; the name breaks
+    # ties (v1.0.0 and v1.0.0+build) so output is stable.
+    tags = release_tags(history, scope)
+    fold = config.changelog.prereleases == "fold"
+    if upcoming is None:
+        candidates = tags.lowest_first_on(parents)  # in that order already
+        if fold:
+            candidates = _fold(parents, candidates)  # (keeps the order)
+    else:
+        candidates = list(tags.on_commits(parents))
         candidates.append(_Candidate(scope.tag_format.render(upcoming), order[0], upcoming))
-    if config.changelog.prereleases == "fold":
-        candidates = _fold(parents, candidates)
-    # Lowest first; the name breaks ties (v1.0.0 and v1.0.0+build) so output is stable.
-    candidates.sort(key=lambda c: (c.version.precedence, c.name))
+        if fold:
+            candidates = _fold(parents, candidates)
+        candidates.sort(key=lambda c: (c.version.precedence, c.name))
     claims = attribution.claim(parents, [c.sha for c in candidates])
     lowest_on: dict[str, int] = {}  # tagged commit -> the lowest release on it
     for index, candidate in enumerate(candidates):
