@@ -526,20 +526,21 @@ def _all_releases(
     entries: dict[str, list[ConventionalCommit]] = {}
     parents: dict[str, tuple[str, ...]] = {}
     times: dict[str, datetime] = {}
-    order: list[str] = []
     for raw in history.iter_commits(("HEAD",), scope.paths):
-        entries[raw.sha] = parse(raw)
-        parents[raw.sha] = raw.parents
-        times[raw.sha] = raw.committed_at
-        order.append(raw.sha)
+        sha = raw.sha
+        entries[sha] = parse(raw)
+        parents[sha] = raw.parents
+        times[sha] = raw.committed_at
+    order: Iterable[str] = entries  # topological order: a dict keeps its insertion order
     if scope.paths:
         # Tagged commits may not touch the component's paths: attribute on the full graph.
-        parents, times, order = {}, {}, []
+        graph: list[str] = []
+        parents, times, order = {}, {}, graph
         for sha, commit_parents, when in history.commit_graph():
             parents[sha] = commit_parents
             times[sha] = when
-            order.append(sha)
-    if not order:
+            graph.append(sha)
+    if not parents:
         return iter(())
 
     # Tags on other branches are not releases of this history. Lowest first; the name breaks
@@ -552,7 +553,8 @@ def _all_releases(
             candidates = _fold(parents, candidates)  # (keeps the order)
     else:
         candidates = list(tags.on_commits(parents))
-        candidates.append(_Candidate(scope.tag_format.render(upcoming), order[0], upcoming))
+        head = next(iter(parents))  # the newest commit
+        candidates.append(_Candidate(scope.tag_format.render(upcoming), head, upcoming))
         if fold:
             candidates = _fold(parents, candidates)
         candidates.sort(key=lambda c: (c.version.precedence, c.name))
@@ -562,11 +564,13 @@ def _all_releases(
         lowest_on.setdefault(candidate.sha, index)
 
     found: list[list[ConventionalCommit]] = [[] for _ in candidates]
+    owner_of = claims.owner
     for sha in order:  # topological order: a merged branch's commits stay together
-        owner = claims.owner.get(sha)
         commits = entries.get(sha)
-        if owner is not None and commits:
-            found[owner].extend(commits)
+        if commits:
+            owner = owner_of.get(sha)
+            if owner is not None:
+                found[owner].extend(commits)
     return _built(config, candidates, claims, found, parents, times, lowest_on)
 
 
