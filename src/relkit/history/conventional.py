@@ -287,7 +287,7 @@ def _parse_fields(message: str) -> _Fields:
     subject = header[match.end() :] if match else ""
     reverts_header: str | None = None
     if match and subject and not subject[0].isspace():
-        ctype, scope, bang_mark = match.group("type", "scope", "bang")
+        ctype, scope, bang_mark = match.groups()  # type, scope, bang
         ctype = ctype.lower()
         scope = scope.strip() or None if scope is not None else None
         bang = bang_mark is not None
@@ -300,14 +300,15 @@ def _parse_fields(message: str) -> _Fields:
         scope, subject, bang, conventional = None, header, False, reverted is not None
         reverts_header = reverted
 
-    subject, pr = _split_pr(subject)
+    # `_split_pr` finds nothing without a "(#" (most subjects): no call for those.
+    subject, pr = _split_pr(subject) if "(#" in subject else (subject, None)
     if reverts_header is not None:
         reverts_header = _split_pr(reverts_header)[0].strip()
 
     breaking_descriptions: list[str] = []
     issues: list[int] = []
     co_authors: list[Person] = []
-    for token, value in footers:
+    for token, value in footers:  # (none for a header alone)
         lowered = token.lower()
         if lowered in ("breaking change", "breaking-change"):
             breaking_descriptions.append(value)
@@ -331,12 +332,12 @@ def _parse_fields(message: str) -> _Fields:
         body,
         bool(breaking_descriptions) and conventional,  # breaking
         tuple(breaking_descriptions) if conventional else (),  # breaking_descriptions
-        tuple(footers),
+        tuple(footers) if footers else (),
         conventional,
         header,
         pr,
         tuple(dict.fromkeys(issues)) if issues else (),  # issues
-        tuple(co_authors),
+        tuple(co_authors) if co_authors else (),
         reverts,
         reverts_header,
     )
