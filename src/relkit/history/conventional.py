@@ -274,9 +274,13 @@ _Fields = tuple[
 
 
 def _parse_fields(message: str) -> _Fields:
-    text = message.strip()
-    header, _, rest = text.partition("\n")
-    header = header.strip()
+    header, _, rest = message.strip().partition("\n")
+    return _parse_parts(header.strip(), rest)
+
+
+def _parse_parts(header: str, rest: str) -> _Fields:
+    """`_parse_fields` of a stripped message already cut at its first line: `header` (that
+    line, stripped) and `rest` (what follows the newline)."""
     if rest.strip():
         paragraphs = [p.strip("\n") for p in _PARAGRAPH_BREAK.split(rest) if p.strip()]
         body, footers = _split_footers(paragraphs)
@@ -539,7 +543,11 @@ def _parse_commit(raw: RawCommit, message: str, author: Person) -> list[Conventi
             co_authors,
             reverts,
             reverts_header,
-        ) = _parse_fields(text)
+        ) = (
+            # The message as it came (stripped): already cut at its first line. A title
+            # joined back by `_unwrap_title` is parsed from scratch.
+            _parse_parts(header.strip(), rest) if text is message else _parse_fields(text)
+        )
         # Positional, in field order: matching 17 keywords costs ~1.3 µs a call.
         entry = ConventionalCommit(
             raw.sha,
