@@ -10,10 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import platform
 import sys
-import tempfile
-import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -197,6 +194,11 @@ def report_internal_error(exc: BaseException) -> int:
     The file holds the traceback and versions only: no environment, no arguments, so nothing
     beyond what the exception itself carries.
     """
+    # Imported here, not at the top: only a crash needs them, and every command's start
+    # would pay for them (~7 ms, issue 17).
+    import platform
+    import traceback
+
     message = " ".join(str(exc).split())
     if len(message) > 300:
         message = message[:297] + "..."
@@ -227,6 +229,8 @@ def report_internal_error(exc: BaseException) -> int:
 
 
 def _write_traceback(text: str) -> str | None:
+    import tempfile
+
     try:
         # mkstemp: a new file only the user can read, in the system temp directory.
         handle, path = tempfile.mkstemp(prefix="relkit-traceback-", suffix=".txt")

@@ -101,3 +101,44 @@ def test_version_renders_nothing_and_reads_no_yaml(tmp_path: Path) -> None:
     loaded = _loaded_after(["version"], tmp_path)
     assert "relkit.history.releases" in loaded
     assert not {m for m in loaded if m.split(".")[0] in ("jinja2", "yaml", "ruamel")}
+
+
+def _released_repo(root: Path) -> None:
+    """A repository with one conventional commit tagged v1.0.0."""
+    identity = ["-c", "user.name=A", "-c", "user.email=a@example.com"]
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(
+        ["git", "-C", str(root), *identity, "commit", "-q", "--allow-empty", "-m", "feat: one"],
+        check=True,
+    )
+    subprocess.run(["git", "-C", str(root), "tag", "v1.0.0"], check=True)
+
+
+def test_full_changelog_with_the_shipped_templates_imports_no_jinja(tmp_path: Path) -> None:
+    _released_repo(tmp_path)
+    loaded = _loaded_after(["changelog", "--full", "--stdout"], tmp_path)
+    assert "relkit.history.shipped_changelog" in loaded, "the command did not run"
+    assert not {m for m in loaded if m.split(".")[0] in ("jinja2", "markupsafe")}
+    assert "relkit.history.template_sandbox" not in loaded
+    # What only a crash (platform, traceback) or GitHub Actions output (secrets) needs.
+    assert not {"platform", "traceback", "secrets"} & loaded
+
+
+def test_an_overridden_changelog_template_renders_through_the_sandbox(tmp_path: Path) -> None:
+    _released_repo(tmp_path)
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "changelog.md.j2").write_text(
+        "{% for r in releases %}release {{ r.title }}\n{% endfor %}"
+    )
+    (tmp_path / "relkit.toml").write_text('[changelog]\ntemplate_dir = "templates"\n')
+    assert "relkit.history.template_sandbox" in _loaded_after(
+        ["changelog", "--full", "--stdout"], tmp_path
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "relkit", "changelog", "--full", "--stdout"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout == "release 1.0.0\n"

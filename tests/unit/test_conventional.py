@@ -479,3 +479,12 @@ def test_a_commit_parser_parses_one_commit_as_parse_commits_does() -> None:
     assert [e for entries in parsed for e in entries] == parse_commits(
         raws, [r"^chore\(release\):"]
     )
+
+
+def test_a_commit_parser_gives_one_author_one_person() -> None:
+    parse = commit_parser()
+    first = parse(raw("feat: a\n\nCo-authored-by: B <b@x>", sha="1" * 40))[0]
+    second = parse(raw("fix: b", sha="2" * 40))[0]
+    assert first.author is second.author
+    assert first == parse_commit(raw("feat: a\n\nCo-authored-by: B <b@x>", sha="1" * 40))[0]
+    assert first.co_authors[0].email == "b@x" and second.co_authors == ()

@@ -80,6 +80,10 @@ def test_release_tags_are_the_parsed_tags_in_precedence_order(
     assert list(read_release_tags(tags, tag_format).on_commits(some)) == [
         t for t in expected if t.sha in some
     ]
+    # What the changelog sorted the tags on its commits by, lowest first.
+    assert read_release_tags(tags, tag_format).lowest_first_on(some) == sorted(
+        (t for t in expected if t.sha in some), key=lambda t: (t.version.precedence, t.name)
+    )
     if expected:
         dropped = expected[len(expected) // 2].name
         assert list(lazy.without(dropped)) == [t for t in expected if t.name != dropped]

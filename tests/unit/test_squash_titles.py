@@ -274,3 +274,35 @@ def test_hostile_ellipses_and_repeated_bullets_stay_linear() -> None:
     entries = parse_commit(raw(f"fix: review comments (#2)\n\n{bullets}"))
     # Three distinct headers (blanks differ), one description: listed once, as the title.
     assert [e.listing for e in entries] == ["entry", "repeat", "repeat", "repeat"]
+
+
+def test_a_contributor_filter_answers_each_person_once_and_alike_across_releases() -> None:
+    keep = ContributorFilter()
+    history = bot_history()
+    first = [contributors(release([c], contributors=keep)) for c in history]
+    again = [contributors(release([c], contributors=keep)) for c in history]
+    fresh = [contributors(release([c], contributors=ContributorFilter())) for c in history]
+    assert first == again == fresh
+    assert keep == ContributorFilter() and hash(keep) == hash(ContributorFilter())
+    assert "[bot]" not in repr(keep) and len(keep._shown) >= 2
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "revert: feat: a\n\nThis reverts commit aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.",
+        'Revert "feat: b"',
+        "chore: nothing listed",
+    ],
+)
+def test_a_release_of_one_commit_is_what_the_general_path_makes(message: str) -> None:
+    (alone,) = parse_commit(raw(message))
+    other = parse_commit(raw("fix: unrelated", sha="b" * 40))[0]
+    # A lone revert has nothing to cancel; its release equals one with an unrelated commit
+    # beside it, minus that commit.
+    single, pair = release([alone]), release([alone, other])
+    assert single.commits == (alone,)
+    assert [e for s in single.sections for e in s.entries] == [
+        e for s in pair.sections for e in s.entries if e is not other
+    ]
+    assert single.breaking == tuple(c for c in pair.breaking if c is not other)

@@ -174,8 +174,21 @@ def iter_commits(
                 fields, tail = _complete_fields(tail + chunk)
                 pending.extend(fields)
                 complete = len(pending) - len(pending) % _LOG_FIELDS
-                for start in range(0, complete, _LOG_FIELDS):
-                    yield _raw_commit(pending[start : start + _LOG_FIELDS])
+                # Six at a time from one iterator: the fields of each commit, no slice each.
+                records = iter(pending[:complete])
+                for sha, parents, name, email, when, message in zip(
+                    *[records] * _LOG_FIELDS, strict=True
+                ):
+                    # With -z, records after the first start with the separator's newline.
+                    # Positional, in field order (sha, message, author, e-mail, time, parents).
+                    yield RawCommit(
+                        sha.lstrip("\n"),
+                        message,
+                        name,
+                        email,
+                        git_time(when),
+                        tuple(parents.split()),
+                    )
                 del pending[:complete]
         if process.returncode != 0:
             errors.seek(0)
@@ -200,13 +213,6 @@ def _complete_fields(data: bytes) -> tuple[list[str], bytes]:
     """
     end = data.rfind(b"\0") + 1
     return data[:end].decode("utf-8", "replace").split("\0")[:-1], data[end:]
-
-
-def _raw_commit(fields: list[str]) -> RawCommit:
-    sha, parents, name, email, when, message = fields
-    # With -z, records after the first start with the separator's newline. Positional, in
-    # field order (sha, message, author, e-mail, time, parents): one call per commit.
-    return RawCommit(sha.lstrip("\n"), message, name, email, git_time(when), tuple(parents.split()))
 
 
 def commit_graph(root: Path, revision: str = "HEAD") -> list[tuple[str, tuple[str, ...], datetime]]:
@@ -274,12 +280,16 @@ def git_time(raw: str) -> datetime:
         seconds = int(seconds_text[:40])  # git prints at most a 20-digit number
     except ValueError:
         return _EARLIEST
-    for zone in (_zone(offset), UTC):  # the local time can leave the range where UTC does not
-        try:
-            return datetime.fromtimestamp(seconds, zone)
-        except (OverflowError, OSError, ValueError):
-            continue
-    return _LATEST if seconds > 0 else _EARLIEST
+    # Once per commit of a history: the known offset's zone straight from the table.
+    zone = _ZONES.get(offset) or _zone(offset)
+    try:
+        return datetime.fromtimestamp(seconds, zone)
+    except (OverflowError, OSError, ValueError):
+        pass
+    try:  # the local time can leave the range where UTC does not
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        return _LATEST if seconds > 0 else _EARLIEST
 
 
 def web_url_from_remote(url: str) -> str | None:

@@ -20,7 +20,6 @@ writes to a regular file and gets the bare text.
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from collections.abc import Mapping
 from typing import TextIO
@@ -42,6 +41,8 @@ def github_actions(env: Mapping[str, str] | None = None) -> bool:
 
 def new_token(avoid: str = "") -> str:
     """A random stop-commands token that does not occur in `avoid`."""
+    import secrets  # here: it loads OpenSSL (hashlib), which only guarded output needs
+
     while True:
         # A prefix keeps it from ever being a registered command name (the runner refuses those).
         token = f"relkit-{secrets.token_hex(16)}"

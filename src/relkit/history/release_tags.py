@@ -34,6 +34,9 @@ class ReleaseTag:
     version: Version
 
 
+_PRECEDENCE_AND_NAME = itemgetter(0, 1)
+
+
 class ReleaseTags(Sequence[ReleaseTag]):
     """Release tags sorted highest version first (equal versions, `v1.0.0` and
     `v1.0.0+build`, in name order). Read-only: one is shared by every reader of a command."""
@@ -76,6 +79,15 @@ class ReleaseTags(Sequence[ReleaseTag]):
     def on_commits(self, shas: Container[str]) -> Iterator[ReleaseTag]:
         """The tags pointing at one of `shas`, highest first (no other row is built)."""
         return self._where(lambda row: row[2] in shas)
+
+    def lowest_first_on(self, shas: Container[str]) -> list[ReleaseTag]:
+        """The tags pointing at one of `shas`, lowest version first, equal versions in name
+        order: sorted by the keys read from the names (no `Version` computes its key; the
+        rows, highest first, reversed are nearly in order already)."""
+        picked = [(row[0], row[1], index) for index, row in enumerate(self._rows) if row[2] in shas]
+        picked.reverse()
+        picked.sort(key=_PRECEDENCE_AND_NAME)
+        return [self._tag(index) for _, _, index in picked]
 
     def _where(self, keep: Callable[[_Row], bool]) -> Iterator[ReleaseTag]:
         return (self._tag(i) for i, row in enumerate(self._rows) if keep(row))

@@ -14,7 +14,7 @@ each keeps its section.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import islice
@@ -35,6 +35,7 @@ from relkit.history.changelog import (
     changelog_renderer,
     has_release,
     insert_sections,
+    release_of,
     render_notes,
     render_sections,
     section_order,
@@ -508,81 +509,110 @@ def _merged_candidates(
 
 def _all_releases(
     history: HistorySnapshot, config: RelkitConfig, scope: Scope, upcoming: Version | None
-) -> list[Release]:
+) -> Iterator[Release]:
     """Every release of the history, highest version first (plus `upcoming` at HEAD).
 
     A release holds the commits reachable from its tag and from no lower release
     (`relkit.history.attribution`); with `prereleases = "fold"` a pre-release that a higher final
     release reaches is not a release of its own: its commits belong to that final one.
+
+    The history is read and attributed here; each `Release` is made as the caller reads it
+    (`_built`): the changelog writes each section and drops the release, whose commits are no
+    longer held either, so the next release is made in the memory the last one freed
+    (23,000 releases on the corpus).
     """
     # Parse while git log streams (git formats on one core, we parse on the other).
     parse = commit_parser(config.exclude_patterns)
     entries: dict[str, list[ConventionalCommit]] = {}
     parents: dict[str, tuple[str, ...]] = {}
     times: dict[str, datetime] = {}
-    order: list[str] = []
     for raw in history.iter_commits(("HEAD",), scope.paths):
-        entries[raw.sha] = parse(raw)
-        parents[raw.sha] = raw.parents
-        times[raw.sha] = raw.committed_at
-        order.append(raw.sha)
+        sha = raw.sha
+        entries[sha] = parse(raw)
+        parents[sha] = raw.parents
+        times[sha] = raw.committed_at
+    order: Iterable[str] = entries  # topological order: a dict keeps its insertion order
     if scope.paths:
         # Tagged commits may not touch the component's paths: attribute on the full graph.
-        parents, times, order = {}, {}, []
+        graph: list[str] = []
+        parents, times, order = {}, {}, graph
         for sha, commit_parents, when in history.commit_graph():
             parents[sha] = commit_parents
             times[sha] = when
-            order.append(sha)
-    if not order:
-        return []
+            graph.append(sha)
+    if not parents:
+        return iter(())
 
-    # Tags on other branches are not releases of this history.
-    candidates = list(release_tags(history, scope).on_commits(parents))
-    if upcoming is not None:
-        candidates.append(_Candidate(scope.tag_format.render(upcoming), order[0], upcoming))
-    if config.changelog.prereleases == "fold":
-        candidates = _fold(parents, candidates)
-    # Lowest first; the name breaks ties (v1.0.0 and v1.0.0+build) so output is stable.
-    candidates.sort(key=lambda c: (c.version.precedence, c.name))
+    # Tags on other branches are not releases of this history. Lowest first; the name breaks
+    # ties (v1.0.0 and v1.0.0+build) so output is stable.
+    tags = release_tags(history, scope)
+    fold = config.changelog.prereleases == "fold"
+    if upcoming is None:
+        candidates = tags.lowest_first_on(parents)  # in that order already
+        if fold:
+            candidates = _fold(parents, candidates)  # (keeps the order)
+    else:
+        candidates = list(tags.on_commits(parents))
+        head = next(iter(parents))  # the newest commit
+        candidates.append(_Candidate(scope.tag_format.render(upcoming), head, upcoming))
+        if fold:
+            candidates = _fold(parents, candidates)
+        candidates.sort(key=lambda c: (c.version.precedence, c.name))
     claims = attribution.claim(parents, [c.sha for c in candidates])
     lowest_on: dict[str, int] = {}  # tagged commit -> the lowest release on it
     for index, candidate in enumerate(candidates):
         lowest_on.setdefault(candidate.sha, index)
 
     found: list[list[ConventionalCommit]] = [[] for _ in candidates]
+    owner_of = claims.owner
     for sha in order:  # topological order: a merged branch's commits stay together
-        owner = claims.owner.get(sha)
         commits = entries.get(sha)
-        if owner is not None and commits:
-            found[owner].extend(commits)
+        if commits:
+            owner = owner_of.get(sha)
+            if owner is not None:
+                found[owner].extend(commits)
+    return _built(config, candidates, claims, found, parents, times, lowest_on)
 
+
+def _built(
+    config: RelkitConfig,
+    candidates: list[_Candidate],
+    claims: attribution.Claims,
+    found: list[list[ConventionalCommit]],
+    parents: Mapping[str, Sequence[str]],
+    times: Mapping[str, datetime],
+    lowest_on: Mapping[str, int],
+) -> Iterator[Release]:
+    """`_all_releases`' releases, highest first, each made when read: its commits (`found`,
+    by candidate) are let go as it is made."""
     contributors = ContributorFilter.of(config)
-    titles = section_order(config.commit_types)
-    releases: list[Release] = []
+    commit_types = config.commit_types
+    titles = section_order(commit_types)
+    list_other = config.changelog.other_commits == "list"
+    split = config.changelog.squash_bullets == "split"
+    previous_of, retags_of, owner = claims.previous, claims.retags, claims.owner
     for index in reversed(range(len(candidates))):
         candidate = candidates[index]
-        previous, retags = claims.previous[index], claims.retags[index]
+        commits, found[index] = found[index], []
+        previous, retags = previous_of[index], retags_of[index]
         merges = None
-        if not found[index] and retags is None:
-            merged = _merged_candidates(parents, claims.owner, index, candidate.sha, lowest_on)
+        if not commits and retags is None:
+            merged = _merged_candidates(parents, owner, index, candidate.sha, lowest_on)
             merges = tuple(candidates[i].name for i in merged)
-        releases.append(
-            build_release(
-                found[index],
-                version=candidate.version,
-                tag=candidate.name,
-                previous_tag=candidates[previous].name if previous is not None else None,
-                released_on=_date(times[candidate.sha]),
-                commit_types=config.commit_types,
-                other_commits=config.changelog.other_commits,
-                squash_bullets=config.changelog.squash_bullets,
-                contributors=contributors,
-                retags=candidates[retags].name if retags is not None else None,
-                merges=merges,
-                order=titles,
-            )
+        yield release_of(
+            commits,
+            candidate.version,
+            candidate.name,  # tag
+            candidates[previous].name if previous is not None else None,  # previous tag
+            _date(times[candidate.sha]),  # released on
+            commit_types,
+            list_other,
+            split,
+            contributors,
+            candidates[retags].name if retags is not None else None,  # retags
+            merges,
+            titles,
         )
-    return releases
 
 
 def changelog_text(

@@ -14,7 +14,7 @@ by field, and the output is held to the same size cap as a render.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from relkit.core.markdown_text import Mentions, safe_block, safe_inline
@@ -43,40 +43,57 @@ _HEADER = (
 
 
 def render_full_changelog(
-    releases: Sequence[Release],
+    releases: Iterable[Release],
     links: Links,
     renderer: TemplateRenderer,
     mentions: Mentions = "code",
 ) -> str:
     """`render_changelog`'s text: written here when `renderer` renders the shipped templates
-    as shipped, otherwise rendered through the (overridden) templates."""
+    as shipped, otherwise rendered through the (overridden) templates.
+
+    `releases` is read once, in order: here each release is written out before the next is
+    read (the changelog's releases are made as they are read, and dropped once written)."""
     if renderer.ships(*TEMPLATES):
         text = render_shipped_changelog(releases, links, mentions)
         return renderer.check_output(CHANGELOG_TEMPLATE, text)
-    return render_changelog(releases, links, renderer, mentions)
+    return render_changelog(list(releases), links, renderer, mentions)
 
 
 def render_shipped_changelog(
-    releases: Sequence[Release], links: Links, mentions: Mentions = "code"
+    releases: Iterable[Release], links: Links, mentions: Mentions = "code"
 ) -> str:
     """What `changelog.md.j2` renders for `releases` (the caller applies the size cap)."""
     out = [_HEADER]
+    # Scopes and contributor names repeat from release to release: each is escaped once.
+    escaped: dict[str, str] = {}
     for release in releases:
-        out.append("\n")
-        _release_section(out, release, links, mentions)
+        _release_section(out, release, links.base, mentions, escaped)
     return "".join(out)
 
 
-def _release_section(out: list[str], release: Release, links: Links, mentions: Mentions) -> None:
-    # _macros.md.j2's release_section(): the heading, a blank line, body().
-    title = release.title
-    compare_url = links.compare(release.previous_tag, release.tag) if release.tag else None
-    out.append(f"## [{title}]({compare_url})" if compare_url else f"## {title}")
+def _release_section(
+    out: list[str],
+    release: Release,
+    base: str | None,
+    mentions: Mentions,
+    escaped: dict[str, str],
+) -> None:
+    # _macros.md.j2's release_section(): the heading, a blank line, body(). `Release.title`
+    # and `Links.compare` inline: this runs once per release (23,000 on the bench corpus).
+    version = release.version
+    title = str(version) if version is not None else "Unreleased"
+    tag = release.tag
+    if tag and base:
+        previous = release.previous_tag
+        compare = f"compare/{previous}...{tag}" if previous is not None else f"commits/{tag}"
+        heading = f"\n## [{title}]({base}/{compare})"
+    else:
+        heading = f"\n## {title}"
     if release.date:
-        out.append(f" ({release.date.isoformat()})")
-    out.append("\n")
-    _no_changes(out, release)
-    base = links.base
+        heading += f" ({release.date.isoformat()})"
+    out.append(heading + "\n")
+    if release.retags or release.merges is not None:
+        _no_changes(out, release)
     if release.breaking:
         out.append("\n### ⚠ BREAKING CHANGES\n\n")
         for commit in release.breaking:
@@ -84,11 +101,14 @@ def _release_section(out: list[str], release: Release, links: Links, mentions: M
     for section in release.sections:
         out.append(f"\n### {section.title}\n\n")
         for commit in section.entries:
-            _entry(out, commit, base, mentions)
+            _entry(out, commit, base, mentions, escaped)
     if release.contributors:
         out.append("\n### Contributors\n\n")
         for person in release.contributors:
-            out.append(f"* {safe_inline(person.name, mentions)}\n")
+            name = escaped.get(person.name)
+            if name is None:
+                name = escaped[person.name] = safe_inline(person.name, mentions)
+            out.append(f"* {name}\n")
 
 
 def _no_changes(out: list[str], release: Release) -> None:
@@ -130,13 +150,26 @@ def _breaking(
 
 
 def _entry(
-    out: list[str], commit: ConventionalCommit, base: str | None, mentions: Mentions
+    out: list[str],
+    commit: ConventionalCommit,
+    base: str | None,
+    mentions: Mentions,
+    escaped: dict[str, str],
 ) -> None:
+    scope = commit.scope
+    if scope:
+        shown = escaped.get(scope)
+        if shown is None:
+            shown = escaped[scope] = safe_inline(scope, mentions)
+        prefix = f"**{shown}:** " if shown else ""
+    else:
+        prefix = ""
+    line = f"* {prefix}{safe_inline(commit.subject, mentions)}"
     pr = commit.pr
-    line = f"* {_scope(commit, mentions)}{safe_inline(commit.subject, mentions)}"
     if pr is not None:
         line += f" ([#{pr}]({base}/pull/{pr}))" if base else f" (#{pr})"
-    line += f" ({_sha(commit, base)})"
+    sha = commit.sha
+    line += f" ([{sha[:7]}]({base}/commit/{sha}))" if base else f" ({sha[:7]})"
     if commit.issues:
         line += ", closes " + ", ".join(
             f"[#{n}]({base}/issues/{n})" if base else f"#{n}" for n in commit.issues
