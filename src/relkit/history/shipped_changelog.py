@@ -4,9 +4,9 @@
 the sandboxed template spent ~0.5 s on dictionary reads, budget ticks and macro calls that
 write nothing a plain function could not. When a repository overrides neither template (or
 a filter), `render_full_changelog` takes this path instead of `render_changelog`; the output
-is the same bytes, which
-`tests/unit/test_shipped_changelog.py` checks against the Jinja render over generated
-releases. A change to either template must be made here too: that test fails until it is.
+is the same bytes, which `tests/unit/test_shipped_changelog.py` checks against the Jinja
+render over generated releases. A change to either template must be made here too: that
+test fails until it is.
 
 Commit text is escaped exactly as the template context escapes it (`release_context`), field
 by field, and the output is held to the same size cap as a render.
@@ -97,7 +97,7 @@ def _release_section(
     if release.breaking:
         out.append("\n### ⚠ BREAKING CHANGES\n\n")
         for commit in release.breaking:
-            _breaking(out, commit, base, mentions)
+            _breaking(out, commit, base, mentions, escaped)
     for section in release.sections:
         out.append(f"\n### {section.title}\n\n")
         for commit in section.entries:
@@ -105,10 +105,7 @@ def _release_section(
     if release.contributors:
         out.append("\n### Contributors\n\n")
         for person in release.contributors:
-            name = escaped.get(person.name)
-            if name is None:
-                name = escaped[person.name] = safe_inline(person.name, mentions)
-            out.append(f"* {name}\n")
+            out.append(f"* {_escaped_once(person.name, mentions, escaped)}\n")
 
 
 def _no_changes(out: list[str], release: Release) -> None:
@@ -129,8 +126,16 @@ def _listed(names: Sequence[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _scope(commit: ConventionalCommit, mentions: Mentions) -> str:
-    scope = safe_inline(commit.scope, mentions) if commit.scope else commit.scope
+def _escaped_once(text: str, mentions: Mentions, escaped: dict[str, str]) -> str:
+    """`safe_inline(text)`, worked out once per distinct text: scopes and names repeat."""
+    shown = escaped.get(text)
+    if shown is None:
+        shown = escaped[text] = safe_inline(text, mentions)
+    return shown
+
+
+def _scope(commit: ConventionalCommit, mentions: Mentions, escaped: dict[str, str]) -> str:
+    scope = _escaped_once(commit.scope, mentions, escaped) if commit.scope else None
     return f"**{scope}:** " if scope else ""
 
 
@@ -140,9 +145,13 @@ def _sha(commit: ConventionalCommit, base: str | None) -> str:
 
 
 def _breaking(
-    out: list[str], commit: ConventionalCommit, base: str | None, mentions: Mentions
+    out: list[str],
+    commit: ConventionalCommit,
+    base: str | None,
+    mentions: Mentions,
+    escaped: dict[str, str],
 ) -> None:
-    scope = _scope(commit, mentions)
+    scope = _scope(commit, mentions, escaped)
     sha = _sha(commit, base)
     for description in commit.breaking_descriptions:
         text = safe_block(description, mentions).replace("\n", "\n  ")
@@ -156,20 +165,11 @@ def _entry(
     mentions: Mentions,
     escaped: dict[str, str],
 ) -> None:
-    scope = commit.scope
-    if scope:
-        shown = escaped.get(scope)
-        if shown is None:
-            shown = escaped[scope] = safe_inline(scope, mentions)
-        prefix = f"**{shown}:** " if shown else ""
-    else:
-        prefix = ""
-    line = f"* {prefix}{safe_inline(commit.subject, mentions)}"
+    line = f"* {_scope(commit, mentions, escaped)}{safe_inline(commit.subject, mentions)}"
     pr = commit.pr
     if pr is not None:
         line += f" ([#{pr}]({base}/pull/{pr}))" if base else f" (#{pr})"
-    sha = commit.sha
-    line += f" ([{sha[:7]}]({base}/commit/{sha}))" if base else f" ({sha[:7]})"
+    line += f" ({_sha(commit, base)})"
     if commit.issues:
         line += ", closes " + ", ".join(
             f"[#{n}]({base}/issues/{n})" if base else f"#{n}" for n in commit.issues
