@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 from relkit.core.config import RelkitConfig
-from relkit.core.settings import Section
+from relkit.core.settings import Section, dumped
 from relkit.core.settings_schema import section_schema
 
 __all__ = ["config_schema", "config_schema_json"]
@@ -35,53 +35,19 @@ _EXTRA: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 
-def _sections(root: type[Section]) -> dict[str, type[Section]]:
-    """Every section reachable from `root`'s settings, by the name of its `$defs` entry."""
-    found: dict[str, type[Section]] = {}
-    pending: list[type[Section]] = [root]
-    while pending:
-        section = pending.pop()
-        if section.__name__ in found:
-            continue
-        found[section.__name__] = section
-        for declared in section._resolve().values():
-            pending.extend(_nested_sections(declared.annotation))
-    return found
-
-
-def _nested_sections(annotation: Any) -> list[type[Section]]:
-    if isinstance(annotation, type) and issubclass(annotation, Section):
-        return [annotation]
-    return [s for arg in getattr(annotation, "__args__", ()) for s in _nested_sections(arg)]
-
-
 def _complete(section: type[Section], schema: dict[str, Any]) -> None:
     """Add factory defaults and the code-enforced keywords to one object schema."""
     properties: dict[str, dict[str, Any]] = schema.get("properties", {})
     for name, declared in section.__settings__.items():
         prop = properties[name]
         if declared.default_factory is not None and "default" not in prop:
-            prop["default"] = _json(declared.default_factory())
+            prop["default"] = dumped(declared.default_factory())
         prop.update(_EXTRA.get((section.__name__, name), {}))
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, Section):
-        return value.model_dump(mode="json")
-    if isinstance(value, dict):
-        return {key: _json(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_json(item) for item in value]
-    return value
 
 
 def config_schema() -> dict[str, Any]:
     """The configuration's JSON Schema as a dict (a new one on every call)."""
-    schema = section_schema(RelkitConfig)
-    models = _sections(RelkitConfig)
-    for name, definition in schema.get("$defs", {}).items():
-        _complete(models[name], definition)
-    _complete(RelkitConfig, schema)
+    schema = section_schema(RelkitConfig, finish=_complete)
     header = {
         "$schema": _DIALECT,
         "title": "relkit configuration",

@@ -35,6 +35,7 @@ __all__ = [
     "Setting",
     "SettingError",
     "SettingsInvalid",
+    "dumped",
     "location",
     "setting",
     "validate_as",
@@ -288,7 +289,7 @@ class Section:
     def model_dump(self, *, mode: Literal["python", "json"] = "python") -> dict[str, Any]:
         """The settings as plain data (TOML's types): nested sections become dicts."""
         del mode  # relkit's settings are JSON types already; accepted for pydantic's spelling
-        return {name: _dump(value) for name, value in self._values().items()}
+        return {name: dumped(value) for name, value in self._values().items()}
 
     def model_copy(self: _S, *, update: dict[str, Any] | None = None) -> _S:
         """A copy with `update` applied as given: not validated (the caller's own values)."""
@@ -318,13 +319,14 @@ class Section:
         return f"{type(self).__name__}({shown})"
 
 
-def _dump(value: Any) -> Any:
+def dumped(value: Any) -> Any:
+    """A setting's value as plain data: sections (at any depth) as dicts, tuples as lists."""
     if isinstance(value, Section):
         return value.model_dump()
     if isinstance(value, list | tuple):
-        return [_dump(item) for item in value]
+        return [dumped(item) for item in value]
     if isinstance(value, dict):
-        return {key: _dump(item) for key, item in value.items()}
+        return {key: dumped(item) for key, item in value.items()}
     return value
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import types
 import typing
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from relkit.core.settings import Section, Setting
@@ -19,20 +20,34 @@ from relkit.core.settings import Section, Setting
 __all__ = ["section_schema"]
 
 
-def section_schema(root: type[Section]) -> dict[str, Any]:
-    """`root`'s schema, with every section it reaches in `$defs`."""
-    definitions: dict[str, dict[str, Any]] = {}
-    schema = _object(root, definitions)
-    if definitions:
-        schema["$defs"] = definitions
+Finish = Callable[[type[Section], dict[str, Any]], None]
+
+
+def section_schema(root: type[Section], finish: Finish | None = None) -> dict[str, Any]:
+    """`root`'s schema, with every section it reaches in `$defs`. `finish(section, schema)`,
+    when given, then adds to each section's object schema after the keys are sorted."""
+    defs = _Defs()
+    schema = _object(root, defs)
+    if defs.definitions:
+        schema["$defs"] = defs.definitions
     ordered: dict[str, Any] = _sorted(schema)
+    if finish is not None:
+        finish(root, ordered)
+        for name, definition in ordered.get("$defs", {}).items():
+            finish(defs.reached[name], definition)
     return ordered
 
 
-def _object(section: type[Section], definitions: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    properties = {
-        name: _property(declared, definitions) for name, declared in section._resolve().items()
-    }
+class _Defs:
+    """The sections met so far: their classes and their `$defs` entries, by name."""
+
+    def __init__(self) -> None:
+        self.reached: dict[str, type[Section]] = {}
+        self.definitions: dict[str, dict[str, Any]] = {}
+
+
+def _object(section: type[Section], defs: _Defs) -> dict[str, Any]:
+    properties = {name: _property(declared, defs) for name, declared in section._resolve().items()}
     schema: dict[str, Any] = {
         "additionalProperties": False,
         "properties": properties,
@@ -47,8 +62,8 @@ def _object(section: type[Section], definitions: dict[str, dict[str, Any]]) -> d
     return schema
 
 
-def _property(declared: Setting, definitions: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    prop = _type(declared.annotation, definitions)
+def _property(declared: Setting, defs: _Defs) -> dict[str, Any]:
+    prop = _type(declared.annotation, defs)
     if not _is_section(declared.annotation):  # a section's title is its `$defs` entry's
         prop["title"] = declared.name.title().replace("_", " ")
     prop["description"] = declared.description
@@ -67,7 +82,7 @@ def _is_union(annotation: Any) -> bool:
     return typing.get_origin(annotation) in (typing.Union, types.UnionType)
 
 
-def _type(annotation: Any, definitions: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _type(annotation: Any, defs: _Defs) -> dict[str, Any]:
     origin = typing.get_origin(annotation)
     if annotation is str:
         return {"type": "string"}
@@ -77,20 +92,21 @@ def _type(annotation: Any, definitions: dict[str, dict[str, Any]]) -> dict[str, 
         return {"type": "null"}
     if isinstance(annotation, type) and issubclass(annotation, Section):
         name = annotation.__name__
-        if name not in definitions:
-            definitions[name] = {}  # claimed first: a section may reach itself
-            definitions[name] = _object(annotation, definitions)
+        if name not in defs.definitions:
+            defs.reached[name] = annotation
+            defs.definitions[name] = {}  # claimed first: a section may reach itself
+            defs.definitions[name] = _object(annotation, defs)
         return {"$ref": f"#/$defs/{name}"}
     if origin is Annotated:
-        return _type(typing.get_args(annotation)[0], definitions)
+        return _type(typing.get_args(annotation)[0], defs)
     if origin is Literal:
         return {"enum": list(typing.get_args(annotation)), "type": "string"}
     if _is_union(annotation):
-        return {"anyOf": [_type(option, definitions) for option in typing.get_args(annotation)]}
+        return {"anyOf": [_type(option, defs) for option in typing.get_args(annotation)]}
     if origin is list:
-        return {"items": _type(typing.get_args(annotation)[0], definitions), "type": "array"}
+        return {"items": _type(typing.get_args(annotation)[0], defs), "type": "array"}
     if origin is dict:
-        values = _type(typing.get_args(annotation)[1], definitions)
+        values = _type(typing.get_args(annotation)[1], defs)
         return {"additionalProperties": values, "type": "object"}
     raise TypeError(f"no JSON Schema for a setting of type {annotation!r}")
 
