@@ -73,7 +73,7 @@ def _shown(text: str) -> str:
 
 @total_ordering
 @quick_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Version:
     """A semantic version. Ordering follows semver precedence (build metadata ignored)."""
 
@@ -157,7 +157,7 @@ class Version:
 
 
 @quick_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RawCommit:
     """One commit as git reports it, before any conventional-commit parsing."""
 

@@ -119,14 +119,14 @@ class ContributorFilter:
 
 
 @quick_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Section:
     title: str
     entries: tuple[ConventionalCommit, ...]
 
 
 @quick_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Release:
     """One version of the changelog. `version` is `None` for unreleased commits."""
 

@@ -94,7 +94,7 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 
 
 @quick_init
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Person:
     """An author or co-author; equality is by e-mail (case-insensitive) then name."""
 
@@ -131,7 +131,7 @@ Listing = Literal["entry", "bullet", "repeat"]
 
 
 @quick_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConventionalCommit:
     """One changelog entry. A squash commit may give several, all with the same `sha`."""
 
@@ -166,7 +166,7 @@ class ConventionalCommit:
 
 
 @quick_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Message:
     """The parts of one message, before it is tied to a commit."""
 
@@ -382,7 +382,7 @@ def _unwrap_title(text: str) -> str:
 
 
 @quick_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Bullet:
     """One conventional squashed message, its place in the body and how it may be listed."""
 

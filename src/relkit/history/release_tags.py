@@ -27,7 +27,7 @@ _Row = tuple[_Precedence, str, str, Version | None]
 
 
 @quick_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReleaseTag:
     name: str
     sha: str
