@@ -7,7 +7,9 @@ side by side on the same repository, so the ratio compares like with like on thi
 
 Each figure is the median CPU time (user + system, the process and its children, from
 `resource.getrusage`) of `--repeat` runs, which stays honest on a loaded machine where wall
-time does not; wall time is printed beside it.
+time does not; wall time is printed beside it. The runs go in rounds, every command once per
+round, and a ratio is the median of the rounds' ratios: the machine's speed drifts within a
+minute, and two commands compare fairly only when measured seconds apart.
 
     .venv/bin/python bench/startup.py [--commits 27000] [--tags 23000] [--repeat 5]
     .venv/bin/python bench/startup.py --repo PATH   # any real repository instead
@@ -51,21 +53,39 @@ def _children_cpu() -> float:
 ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 
-def _measure(command: list[str], cwd: Path, repeat: int) -> tuple[float, float]:
-    """Median (CPU seconds, wall seconds) of `repeat` runs after one unmeasured warm-up run
-    (bytecode written, files in the page cache); a failed run stops the bench."""
-    cpu: list[float] = []
-    wall: list[float] = []
-    subprocess.run(command, cwd=cwd, capture_output=True, check=False, env=ENV)
+def _run_once(command: list[str], cwd: Path) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) of one run; a failed run stops the bench."""
+    before, started = _children_cpu(), time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, capture_output=True, check=False, env=ENV)
+    wall = time.perf_counter() - started
+    if done.returncode not in (0, 3):  # 3: nothing to release is a normal answer
+        err = done.stderr.decode(errors="replace").strip()
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {err}")
+    return _children_cpu() - before, wall
+
+
+def _measure(
+    commands: dict[str, list[str]], cwd: Path, repeat: int
+) -> dict[str, list[tuple[float, float]]]:
+    """`repeat` (CPU, wall) samples of each command, taken in rounds (every command once per
+    round) after one unmeasured warm-up round (bytecode written, files in the page cache).
+
+    Rounds, not each command `repeat` times in a row: this machine's speed drifts by 10-20%
+    within a minute, so two commands measured a minute apart do not compare; the i-th samples
+    of two commands were taken seconds apart, under the same load."""
+    for command in commands.values():
+        _run_once(command, cwd)
+    samples: dict[str, list[tuple[float, float]]] = {label: [] for label in commands}
     for _ in range(repeat):
-        before, started = _children_cpu(), time.perf_counter()
-        done = subprocess.run(command, cwd=cwd, capture_output=True, check=False, env=ENV)
-        wall.append(time.perf_counter() - started)
-        cpu.append(_children_cpu() - before)
-        if done.returncode not in (0, 3):  # 3: nothing to release is a normal answer
-            err = done.stderr.decode(errors="replace").strip()
-            raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {err}")
-    return statistics.median(cpu), statistics.median(wall)
+        for label, command in commands.items():
+            samples[label].append(_run_once(command, cwd))
+    return samples
+
+
+def _ratio(samples: dict[str, list[tuple[float, float]]], top: str, bottom: str) -> float:
+    """The median over the rounds of `top`'s CPU time over `bottom`'s in the same round."""
+    pairs = zip(samples[top], samples[bottom], strict=True)
+    return statistics.median(a[0] / max(b[0], 1e-9) for a, b in pairs)
 
 
 def _instructions(command: list[str], cwd: Path) -> float:
@@ -127,9 +147,13 @@ def main(argv: list[str] | None = None) -> int:
             if label.startswith("relkit"):
                 print(f"{label:<24}  {_instructions(command, repo):>8.0f} M")
         return 0
-    results = {label: _measure(command, repo, args.repeat) for label, command in runs.items()}
+    samples = _measure(runs, repo, args.repeat)
+    results = {
+        label: (statistics.median(c for c, _ in runs_), statistics.median(w for _, w in runs_))
+        for label, runs_ in samples.items()
+    }
 
-    print(f"repository: {repo} (latest tag {latest}); median of {args.repeat} runs")
+    print(f"repository: {repo} (latest tag {latest}); median of {args.repeat} rounds")
     width = max(map(len, results))
     print(f"{'command':<{width}}  {'cpu s':>7}  {'wall s':>7}  target / ratio")
     for label, (cpu, wall) in results.items():
@@ -138,13 +162,11 @@ def main(argv: list[str] | None = None) -> int:
             target = TARGETS[label]
             note = f"< {target} s: {'met' if cpu < target else 'MISSED'}"
         print(f"{label:<{width}}  {cpu:>7.3f}  {wall:>7.3f}  {note}")
-    git_log = results["git log (whole history)"][0]
-    full = results["relkit changelog --full"][0]
-    print(f"relkit changelog --full / git log: {full / git_log:.1f}x (target <= 5x)")
-    notes, cliff = results["relkit notes <latest>"][0], results["git-cliff --latest"][0]
-    faster = notes < cliff
-    ratio = max(notes, cliff) / max(min(notes, cliff), 1e-9)
-    print(f"relkit notes vs git-cliff --latest: {ratio:.1f}x {'faster' if faster else 'slower'}")
+    full = _ratio(samples, "relkit changelog --full", "git log (whole history)")
+    print(f"relkit changelog --full / git log: {full:.1f}x (target <= 5x; median of the rounds)")
+    cliff = _ratio(samples, "git-cliff --latest", "relkit notes <latest>")
+    verdict = f"{cliff:.1f}x faster" if cliff >= 1 else f"{1 / cliff:.1f}x slower"
+    print(f"relkit notes vs git-cliff --latest: {verdict} (median of the rounds)")
     return 0
 
 

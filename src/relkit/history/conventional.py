@@ -439,7 +439,10 @@ def _squash_messages(header: str, squash: SquashBody) -> tuple[_Message, list[_B
             shown_breaking.update(description_key(d) for d in fresh)
             if len(fresh) != len(message.breaking_descriptions):
                 message = replace(message, breaking_descriptions=tuple(fresh))
-        result.append(replace(bullet, message=message, listing="repeat" if repeat else listing))
+        # Made directly: `dataclasses.replace` reads the class's fields on every call (~3 µs).
+        result.append(
+            _Bullet(bullet.position, bullet.part, message, "repeat" if repeat else listing)
+        )
     return title, result
 
 
@@ -484,6 +487,11 @@ def _cancel_squashed_reverts(
     parts: list[_Bullet],
 ) -> list[_Bullet]:
     """Drop each revert part with the part it reverts (by the block's sha, else by header)."""
+    for bullet in parts:  # a loop, not any(): once per squash, most have no revert
+        if bullet.message.type == "revert":
+            break
+    else:
+        return parts
     dropped: set[int] = set()
     by_header = _ByHeader(bullet.message.header for bullet in parts)
     by_sha = _by_sha_prefix(bullet.part.sha for bullet in parts)
@@ -521,7 +529,8 @@ def parse_commit(raw: RawCommit) -> list[ConventionalCommit]:
 def _parse_commit(raw: RawCommit, message: str, author: Person) -> list[ConventionalCommit]:
     """`parse_commit` of a commit that is not a merge, written by `author`; `message` is its
     message with `\n` line endings, stripped."""
-    text = _unwrap_title(message)
+    # Only a title GitHub wrapped holds "…": the others skip the call (27,000 on the corpus).
+    text = _unwrap_title(message) if _ELLIPSIS in message else message
     header, _, rest = text.partition("\n")
     squash = split_squash(rest) if rest else None
     expanded = _squash_messages(header, squash) if squash is not None else None
@@ -668,7 +677,8 @@ def commit_parser(
             return []  # a merge: the commits it brings in are the entries
         # Normalised once for the exclusions and the parse. The exclusions see the header as
         # an entry shows it: the first non-blank line, whatever the line endings.
-        message = _normalize_newlines(raw.message).strip()
+        message = raw.message
+        message = (_normalize_newlines(message) if "\r" in message else message).strip()
         if exclusion and _matches(exclusion, message.partition("\n")[0].strip()):
             return []
         key = (raw.author_name, raw.author_email)
