@@ -108,11 +108,14 @@ class ReleaseTags(Sequence[ReleaseTag]):
 def read_release_tags(tags: Mapping[str, str], tag_format: TagFormat) -> ReleaseTags:
     """The tags of `tags` (name → commit, in name order) that are releases in `tag_format`."""
     rows: list[_Row] = []
-    final_numbers = tag_format.final_numbers
+    final_match = tag_format.final_match
     for name, sha in tags.items():
-        numbers = final_numbers(name)
-        if numbers is not None:
-            rows.append(((numbers[0], numbers[1], numbers[2], 1, ()), name, sha, None))
+        # `tag_format.final_numbers(name)`, inline: a Python call less for each of the
+        # corpus's 23,000 tags (~7 ms of every command that lists them).
+        final = final_match(name)
+        if final is not None:
+            major, minor, patch = final.groups()
+            rows.append(((int(major), int(minor), int(patch), 1, ()), name, sha, None))
             continue
         version = tag_format.parse(name)
         if version is not None:
