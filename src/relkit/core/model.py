@@ -7,13 +7,13 @@ adapters (git, registry, github...) meet on these types.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from enum import StrEnum
 from functools import total_ordering
 
 from relkit.core.errors import UsageError
-from relkit.core.records import quick_init
+from relkit.core.records import record
 
 __all__ = [
     "Artifact",
@@ -72,8 +72,7 @@ def _shown(text: str) -> str:
 
 
 @total_ordering
-@quick_init
-@dataclass(frozen=True, slots=True)
+@record
 class Version:
     """A semantic version. Ordering follows semver precedence (build metadata ignored)."""
 
@@ -156,8 +155,7 @@ class Version:
         return hash(self._precedence_key())
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
+@record
 class RawCommit:
     """One commit as git reports it, before any conventional-commit parsing."""
 
@@ -177,7 +175,7 @@ class RawCommit:
         return self.sha[:7]
 
 
-@dataclass(frozen=True)
+@record
 class TagRef:
     """A tag and the commit it points at (annotated tags are peeled)."""
 
@@ -194,7 +192,7 @@ class StepOutcome(StrEnum):
     PLANNED = "planned"  # dry-run: what publish would do
 
 
-@dataclass(frozen=True)
+@record
 class Artifact:
     """Something a release produced: a file in dist/, an OCI artifact, a release, a PR."""
 
@@ -206,7 +204,7 @@ class Artifact:
     reference: str | None = None  # e.g. oci://host/repo:tag@sha256:...
 
 
-@dataclass(frozen=True)
+@record
 class StepRecord:
     """What one publish step did, for the run record and the step summary."""
 
@@ -217,7 +215,7 @@ class StepRecord:
     artifacts: tuple[Artifact, ...] = field(default_factory=tuple)
 
 
-@dataclass(frozen=True)
+@record
 class ImagePin:
     """A container image of the release and the digest it resolved to in its registry."""
 
@@ -238,7 +236,7 @@ class ImagePin:
         return f"{self.reference.split('@', 1)[0]}@{self.digest}"
 
 
-@dataclass(frozen=True)
+@record
 class ReleasePlan:
     """Everything the publish steps need, computed without any remote write."""
 

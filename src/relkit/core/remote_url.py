@@ -23,7 +23,8 @@ or name would be published.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from relkit.core.records import record
 
 __all__ = ["RemoteUrl", "parse_remote_url"]
 
@@ -41,7 +42,7 @@ _AMBIGUOUS = frozenset("?#\\")
 _WEB_SCHEMES = ("http", "https")
 
 
-@dataclass(frozen=True)
+@record
 class RemoteUrl:
     """What a remote URL names; `host` is None for a local repository."""
 

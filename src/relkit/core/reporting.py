@@ -14,6 +14,7 @@ import secrets
 import sys
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -141,7 +142,8 @@ def make_reporter(
 
 
 def _artifact_json(artifact: Artifact) -> dict[str, Any]:
-    return {k: v for k, v in vars(artifact).items() if v is not None}
+    values = ((f.name, getattr(artifact, f.name)) for f in fields(artifact))
+    return {name: value for name, value in values if value is not None}
 
 
 def run_record(

@@ -22,7 +22,6 @@ import importlib
 import json
 import re
 import tomllib
-from dataclasses import dataclass
 from functools import cache
 from itertools import accumulate
 from pathlib import Path
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
     import yaml
 
 from relkit.core.errors import UsageError
+from relkit.core.records import record
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -53,7 +53,7 @@ class DocumentError(UsageError):
     """A document that cannot be read safely: too big, too deep, not UTF-8, malformed (exit 2)."""
 
 
-@dataclass(frozen=True)
+@record
 class Limits:
     """What a document may cost. The defaults are far above any real config/compose/bundle."""
 

@@ -15,12 +15,13 @@ commit opens the next release" handed 2.0.0's breaking change to 1.0.1.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+
+from relkit.core.records import record
 
 __all__ = ["Claims", "claim"]
 
 
-@dataclass(frozen=True)
+@record
 class Claims:
     """The outcome of `claim` for starts given in some order (index = position there)."""
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from relkit.core.config import CommitType, RelkitConfig
 from relkit.core.markdown_text import Mentions, safe_block, safe_inline
 from relkit.core.model import Version
-from relkit.core.records import quick_init
+from relkit.core.records import record
 from relkit.history.conventional import (
     ConventionalCommit,
     Person,
@@ -61,7 +61,7 @@ SECTION_TEMPLATE = "_release.md.j2"
 NOTES_TEMPLATE = "release_notes.md.j2"
 
 
-@dataclass(frozen=True)
+@record
 class Links:
     """Web links of a repository (GitHub-style URLs); `None` base: no links at all."""
 
@@ -84,7 +84,7 @@ class Links:
         return f"{self.base}/compare/{previous_tag}...{tag}"
 
 
-@dataclass(frozen=True)
+@record
 class ContributorFilter:
     """Who the contributor lists leave out: bots unless `bots`, and anyone whose name or
     e-mail address one of `exclude` (`[changelog] exclude_contributors`) finds."""
@@ -118,15 +118,13 @@ class ContributorFilter:
         )
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
+@record
 class Section:
     title: str
     entries: tuple[ConventionalCommit, ...]
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
+@record
 class Release:
     """One version of the changelog. `version` is `None` for unreleased commits."""
 

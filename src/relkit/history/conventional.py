@@ -34,12 +34,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Literal
 
 from relkit.core.model import RawCommit
-from relkit.core.records import quick_init
+from relkit.core.records import record
 from relkit.history.squash import SquashBody, SquashPart, split_squash
 
 __all__ = [
@@ -93,8 +93,7 @@ _ISSUE_NUMBER = re.compile(r"(?<![\w/])#(?P<number>[0-9]{1,18})(?!\w)")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 
 
-@quick_init
-@dataclass(frozen=True, order=True, slots=True)
+@record(order=True)
 class Person:
     """An author or co-author; equality is by e-mail (case-insensitive) then name."""
 
@@ -130,8 +129,7 @@ def is_bot(person: Person) -> bool:
 Listing = Literal["entry", "bullet", "repeat"]
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
+@record
 class ConventionalCommit:
     """One changelog entry. A squash commit may give several, all with the same `sha`."""
 
@@ -165,8 +163,7 @@ class ConventionalCommit:
         return (self.author, *self.co_authors)
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
+@record
 class _Message:
     """The parts of one message, before it is tied to a commit."""
 
@@ -381,8 +378,7 @@ def _unwrap_title(text: str) -> str:
     return joined + "\n\n" + after.lstrip("\n")
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
+@record
 class _Bullet:
     """One conventional squashed message, its place in the body and how it may be listed."""
 

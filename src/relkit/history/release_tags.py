@@ -10,12 +10,11 @@ release tags of 23,000 costs ~30 ms rather than ~110 ms.
 from __future__ import annotations
 
 from collections.abc import Callable, Container, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from operator import itemgetter
 from typing import overload
 
 from relkit.core.model import Version
-from relkit.core.records import quick_init
+from relkit.core.records import record
 from relkit.core.tag_format import TagFormat
 
 __all__ = ["ReleaseTag", "ReleaseTags", "read_release_tags"]
@@ -26,8 +25,7 @@ _Precedence = tuple[int, int, int, int, tuple[tuple[int, int, str], ...]]
 _Row = tuple[_Precedence, str, str, Version | None]
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
+@record
 class ReleaseTag:
     name: str
     sha: str

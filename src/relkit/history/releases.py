@@ -15,7 +15,6 @@ each keeps its section.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import islice
 from pathlib import Path
@@ -24,7 +23,7 @@ from relkit.adapters.git_history import HistorySnapshot, snapshot_of
 from relkit.core.config import ComponentConfig, RelkitConfig
 from relkit.core.errors import NothingToRelease, RelkitError, UsageError
 from relkit.core.model import RawCommit, Version
-from relkit.core.records import collector_paused
+from relkit.core.records import collector_paused, record
 from relkit.core.tag_format import TagFormat
 from relkit.history import attribution
 from relkit.history.changelog import (
@@ -66,7 +65,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@record
 class Scope:
     """What part of the repository a history is about: all of it or one component."""
 
@@ -254,7 +253,7 @@ def compute_next_version(
     return result, commits
 
 
-@dataclass(frozen=True)
+@record
 class ReleaseInfo:
     """What the release pipeline needs about one release (a tag, or HEAD as `version`)."""
 

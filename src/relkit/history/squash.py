@@ -17,7 +17,8 @@ conventional commits is for the caller (`relkit.history.conventional`) to decide
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from relkit.core.records import record
 
 __all__ = ["SquashBody", "SquashPart", "split_squash"]
 
@@ -31,7 +32,7 @@ _SEPARATOR = re.compile(r"-{3,}")
 _TRAILER = re.compile(r"(?!(?i:breaking-change)[:\s])[A-Za-z][A-Za-z0-9-]*(?::[ \t]|[ \t]#)")
 
 
-@dataclass(frozen=True)
+@record
 class SquashPart:
     """The message of one squashed commit."""
 
@@ -39,7 +40,7 @@ class SquashPart:
     sha: str | None = None  # known for `git merge --squash` blocks only
 
 
-@dataclass(frozen=True)
+@record
 class SquashBody:
     """A squash body cut into the squash commit's own text and the squashed messages."""
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from enum import IntEnum
 
 from relkit.core.config import CommitType
 from relkit.core.errors import UsageError
 from relkit.core.model import Version
+from relkit.core.records import record
 from relkit.core.tag_format import TagFormat
 from relkit.history.conventional import ConventionalCommit
 
@@ -49,7 +49,7 @@ class BumpLevel(IntEnum):
         return self.name.lower()
 
 
-@dataclass(frozen=True)
+@record
 class BumpDecision:
     """The bump the commits require and the commits that require it (the reason)."""
 
@@ -101,7 +101,7 @@ def apply_bump(base: Version | None, level: BumpLevel, *, major_on_zero: bool = 
     return Version(base.major, base.minor, base.patch + 1)
 
 
-@dataclass(frozen=True)
+@record
 class NextVersion:
     """The next version (or `None`: nothing to release), its base and why."""
 
