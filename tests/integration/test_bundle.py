@@ -661,7 +661,7 @@ def test_pipeline_step_publishes_every_bundle_once(
     assert (first.outcome, second.outcome) == (StepOutcome.DONE, StepOutcome.ALREADY_DONE)
     assert {a.kind for a in first.artifacts} == {"bundle", "sums", "digests", "signature"}
     assert "PRIVATE KEY" not in repr(first) + repr(second)
-    empty = StepContext(**{**context.__dict__, "config": parse_config({}, "relkit.toml")})
+    empty = replace(context, config=parse_config({}, "relkit.toml"))
     assert bundle_step.run(empty).outcome is StepOutcome.SKIPPED
 
 

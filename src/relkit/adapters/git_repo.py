@@ -15,10 +15,10 @@ import re
 import subprocess
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from relkit.core.errors import RelkitError
+from relkit.core.records import record
 
 __all__ = [
     "GitRepo",
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@record
 class GitResult:
     returncode: int
     stdout: str
@@ -47,7 +47,7 @@ class GitResult:
         return self.returncode == 0
 
 
-@dataclass(frozen=True)
+@record
 class RemoteState:
     """The remote's view: its branch tip (None: no such branch yet) and the tag's presence."""
 

@@ -25,7 +25,6 @@ import mimetypes
 import random
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -47,6 +46,7 @@ from pydantic import ValidationError
 
 from relkit.adapters.tls import shared_ssl_context
 from relkit.core.errors import ConfigError, RelkitError
+from relkit.core.records import record
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -72,7 +72,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@record
 class PullRequest:
     number: int
     url: str  # html_url, for people
@@ -89,14 +89,14 @@ class PullRequest:
     head_repo: str | None = None  # owner/name of the head repository (a fork's differs)
 
 
-@dataclass(frozen=True)
+@record
 class IssueComment:
     id: int
     body: str
     author: str  # user.login
 
 
-@dataclass(frozen=True)
+@record
 class GitCommit:
     """A commit created through the Git Data API and whether GitHub signed it."""
 
@@ -107,7 +107,7 @@ class GitCommit:
     verification_reason: str
 
 
-@dataclass(frozen=True)
+@record
 class ReleaseAsset:
     id: int
     name: str
@@ -125,7 +125,7 @@ class ReleaseAsset:
         return self.state == "uploaded"
 
 
-@dataclass(frozen=True)
+@record
 class Release:
     id: int
     tag: str

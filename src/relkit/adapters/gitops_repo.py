@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -23,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 from relkit.adapters.git_repo import GitResult, Runner, redact, subprocess_runner
 from relkit.core.errors import ConfigError, RelkitError
 from relkit.core.paths import no_link_path, read_nofollow, write_nofollow
+from relkit.core.records import record
 from relkit.core.structured import decode_utf8
 
 __all__ = ["GitOpsRepo", "RemoteBranch", "display_url", "gitops_token"]
@@ -56,7 +56,7 @@ def display_url(url: str) -> str:
     return redact(url)
 
 
-@dataclass(frozen=True)
+@record
 class RemoteBranch:
     name: str
     sha: str | None  # None: the branch does not exist on the remote

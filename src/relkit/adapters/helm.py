@@ -21,12 +21,12 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from relkit.adapters.registry import DockerConfig, is_insecure, mirror_oci_url, split_oci_url
 from relkit.core.errors import RelkitError
+from relkit.core.records import record
 from relkit.core.structured import DocumentError, load_yaml, read_text
 
 __all__ = [
@@ -48,7 +48,7 @@ Severity = Literal["info", "warning", "error"]
 _SEVERITY: dict[int, Severity] = {1: "info", 2: "warning", 3: "error"}
 
 
-@dataclass(frozen=True)
+@record
 class LintFinding:
     severity: Severity
     path: str

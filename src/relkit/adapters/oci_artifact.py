@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,6 +31,7 @@ from relkit.adapters.registry import (
     empty_config_descriptor,
 )
 from relkit.core.errors import RelkitError, UsageError
+from relkit.core.records import record
 
 __all__ = [
     "ANNOTATION_CREATED",
@@ -59,7 +60,7 @@ ANNOTATION_CREATED = "org.opencontainers.image.created"
 ArtifactState = Literal["absent", "same", "different"]
 
 
-@dataclass(frozen=True)
+@record
 class ArtifactFile:
     """One file of an artifact: its bytes come from `path`, its layer title is `name`."""
 
@@ -73,7 +74,7 @@ class ArtifactFile:
         return self.name or self.path.name
 
 
-@dataclass(frozen=True)
+@record
 class PushedArtifact:
     """What was pushed: `reference` is `oci://host/repo:tag@sha256:...`."""
 
@@ -83,7 +84,7 @@ class PushedArtifact:
     manifest: bytes
 
 
-@dataclass(frozen=True)
+@record
 class PulledArtifact:
     digest: str
     artifact_type: str | None

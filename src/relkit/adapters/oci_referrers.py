@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from relkit.adapters.registry import (
@@ -41,6 +41,7 @@ from relkit.adapters.registry import (
     empty_config_descriptor,
 )
 from relkit.core.errors import RelkitError
+from relkit.core.records import record
 from relkit.core.structured import load_json
 
 __all__ = [
@@ -68,7 +69,7 @@ _MAX_BUNDLE_BYTES = 4 * 1024 * 1024
 _MAX_REFERRERS = 1000
 
 
-@dataclass(frozen=True)
+@record
 class Referrer:
     """One entry of a referrers index: a manifest that names our artifact as its subject."""
 
@@ -95,7 +96,7 @@ class Referrer:
         return entry
 
 
-@dataclass(frozen=True)
+@record
 class AttachedBundle:
     """A Sigstore bundle read from a referrer, and the referrer it came from."""
 

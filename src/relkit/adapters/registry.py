@@ -30,6 +30,7 @@ import httpx
 
 from relkit.adapters.tls import shared_ssl_context
 from relkit.core.errors import RelkitError, UsageError
+from relkit.core.records import record
 from relkit.core.redact import register_credentials, register_secret
 from relkit.core.structured import DocumentError, load_json
 
@@ -102,7 +103,7 @@ _CHUNK = 64 * 1024
 # --------------------------------------------------------------------------- references
 
 
-@dataclass(frozen=True)
+@record
 class Reference:
     """`host[:port]/path[:tag][@digest]`, normalized (`nginx` → `docker.io/library/nginx`)."""
 
@@ -330,7 +331,7 @@ def _entry_credentials(entry: Any) -> tuple[str, str] | None:
 # --------------------------------------------------------------------------- client
 
 
-@dataclass(frozen=True)
+@record
 class Manifest:
     """A manifest as the registry stored it: exact bytes, their digest, the parsed JSON.
 
@@ -357,7 +358,7 @@ class NotFoundError(RelkitError):
     """The image, tag, repository or blob does not exist in the registry (HTTP 404)."""
 
 
-@dataclass(frozen=True)
+@record
 class _Reply:
     """One final HTTP answer, its body read within a bound (or streamed into a sink)."""
 
@@ -913,7 +914,7 @@ class RegistryClient:
             ) from None
 
 
-@dataclass(frozen=True)
+@record
 class _Exchange:
     """What `_send` asks for, repeated as is after an authentication challenge."""
 

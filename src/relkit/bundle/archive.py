@@ -14,10 +14,10 @@ import os
 import stat
 import tarfile
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from relkit.core.errors import UsageError
+from relkit.core.records import record
 
 __all__ = ["BundleFile", "build_tar_gz", "check_entry_path", "collect_tree"]
 
@@ -25,7 +25,7 @@ __all__ = ["BundleFile", "build_tar_gz", "check_entry_path", "collect_tree"]
 _EXCLUDED_NAMES = frozenset({".git", ".env", "__pycache__", ".DS_Store"})
 
 
-@dataclass(frozen=True)
+@record
 class BundleFile:
     """A file's content and whether it is executable (the only mode bit that survives)."""
 

@@ -13,7 +13,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from relkit.adapters.git_tree import export_tree
@@ -28,6 +27,7 @@ from relkit.core.dist_files import scratch_dir
 from relkit.core.errors import RelkitError, UsageError
 from relkit.core.model import ImagePin, ReleasePlan
 from relkit.core.paths import dir_inside, read_inside
+from relkit.core.records import record
 from relkit.history.templating import TemplateRenderer
 from relkit.signing.identity import (
     DEFAULT_RELEASE_WORKFLOW,
@@ -54,7 +54,7 @@ Resolver = Callable[[Iterable[str]], Mapping[str, str]]
 """{reference: sha256 digest} for many references at once (`registry.resolve_many`)."""
 
 
-@dataclass(frozen=True)
+@record
 class BuiltBundle:
     """A built bundle in dist/: the archive, its side files, and the images it pins."""
 
@@ -71,7 +71,7 @@ class BuiltBundle:
         return f"{self.name}-{self.version}"
 
 
-@dataclass(frozen=True)
+@record
 class PinnedCompose:
     """The compose file with its images pinned, and the pins."""
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from ruamel.yaml.error import YAMLError
 from relkit.bundle.interpolate import interpolate
 from relkit.core.errors import RelkitError, UsageError
 from relkit.core.paths import read_inside
+from relkit.core.records import record
 from relkit.core.structured import load_ruamel
 
 __all__ = [
@@ -79,7 +79,7 @@ _REFUSED_TOP_KEYS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class ComposeImage:
     """One service's `image:` value: as written, after interpolation, and where it is."""
 
@@ -142,7 +142,7 @@ def find_compose_file(bundle_dir: Path) -> Path:
     return bundle_dir / name
 
 
-@dataclass(frozen=True)
+@record
 class BundleCompose:
     """The compose file of a received bundle and its service images."""
 

@@ -24,12 +24,13 @@ import stat
 import tarfile
 import tempfile
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path, PurePosixPath
 
 from relkit.bundle.archive import check_entry_path
 from relkit.bundle.gzip_stream import OneMemberGzip
 from relkit.core.errors import RelkitError, UsageError
+from relkit.core.records import record
 
 __all__ = [
     "MAX_ARCHIVE_BYTES",
@@ -54,7 +55,7 @@ MAX_TRAILING_PADDING = 1 << 20
 _BLOCK = 512
 
 
-@dataclass(frozen=True)
+@record
 class ArchiveContents:
     """An archive's files by path relative to its top directory."""
 

@@ -10,17 +10,17 @@ signature, the tag whose release run signed it must all agree with it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from relkit.core.errors import RelkitError
 from relkit.core.model import Version
+from relkit.core.records import record
 
 __all__ = ["ArchiveVersion", "archive_version", "check_names_agree", "tag_names_version"]
 
 _SEMVER_START = re.compile(r"-(?=\d+\.\d+\.\d+)")
 
 
-@dataclass(frozen=True)
+@record
 class ArchiveVersion:
     """The bundle name and version an archive's top directory `NAME-VERSION` declares."""
 

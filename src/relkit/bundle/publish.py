@@ -21,7 +21,6 @@ import logging
 import os
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from relkit.adapters import oci_artifact
@@ -39,6 +38,7 @@ from relkit.core.dist_files import scratch_dir
 from relkit.core.errors import RelkitError, UsageError
 from relkit.core.model import Artifact, ReleasePlan, StepOutcome, StepRecord
 from relkit.core.paths import dir_inside
+from relkit.core.records import record
 from relkit.history.templating import TemplateRenderer
 from relkit.signing.ambient import github_actions_token
 from relkit.signing.facade import (
@@ -80,7 +80,7 @@ TRUST_CONFIG_ENV = "RELKIT_SIGSTORE_TRUST_CONFIG"
 _log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@record
 class PublishedBundle:
     """Where the bundle went: dist/ files and, when a registry is configured, its reference."""
 
@@ -189,7 +189,7 @@ def _fetch_signature(
     return None
 
 
-@dataclass(frozen=True)
+@record
 class _Signing:
     """What this run signs with: to sign, and to check a signature it did not just make."""
 

@@ -14,7 +14,6 @@ name, the archive's own version and the signer's tag agree (see `naming`).
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from relkit.adapters import oci_artifact
@@ -31,6 +30,7 @@ from relkit.bundle.publish import ARTIFACT_TYPE
 from relkit.bundle.reference import is_pinned
 from relkit.bundle.sums import DIGESTS_FILE, SUMS_FILE, check_sha256sums, parse_digests
 from relkit.core.errors import RelkitError, UsageError
+from relkit.core.records import record
 from relkit.signing.facade import (
     DEFAULT_RELEASE_WORKFLOW,
     GITHUB_ACTIONS_ISSUER,
@@ -54,7 +54,7 @@ __all__ = ["SignaturePolicy", "VerifyReport", "verify_bundle", "verify_oci_bundl
 MAX_SIGNATURE_BYTES = 1 << 20
 
 
-@dataclass(frozen=True)
+@record
 class SignaturePolicy:
     """Who must have signed: a public key, or a keyless identity + issuer, or nobody."""
 
@@ -101,7 +101,7 @@ class SignaturePolicy:
         return KEY_SUFFIX if self.key is not None else KEYLESS_SUFFIX
 
 
-@dataclass(frozen=True)
+@record
 class VerifyReport:
     """What was verified, one human-readable line per check."""
 

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         repo, config, client, github_repo, TagOptions(remote=args.remote, via_api=args.via_api)
     )
     if args.json:
-        print(json_safe(json.dumps({**outcome.__dict__}, indent=2)))
+        print(json_safe(json.dumps(asdict(outcome), indent=2)))
     else:
         write_untrusted(sys.stdout, f"{outcome.message}\n")
     if env.get("GITHUB_OUTPUT"):

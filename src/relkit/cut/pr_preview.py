@@ -17,11 +17,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from relkit.adapters.github import GitHubClient
 from relkit.core.markdown_text import Mentions, safe_block, safe_inline
+from relkit.core.records import record
 from relkit.history.conventional import ConventionalCommit
 
 __all__ = [
@@ -40,7 +40,7 @@ _SCREENFUL = 20  # lines shown before a part folds into <details>
 _ROOM = 2000  # kept free for the fixed text around the parts
 
 
-@dataclass(frozen=True)
+@record
 class Preview:
     next_version: str | None  # tag, e.g. "v1.2.0"; None: no release
     reason: str
@@ -130,7 +130,7 @@ def _components(
     return [*lines, ""]
 
 
-@dataclass(frozen=True)
+@record
 class PrContext:
     number: int | None
     can_write: bool

@@ -17,7 +17,6 @@ from __future__ import annotations
 import difflib
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from relkit.adapters.git_history import HistorySnapshot, snapshot_of
@@ -33,6 +32,7 @@ from relkit.core.config import RelkitConfig, VersionFile
 from relkit.core.errors import NothingToRelease, RelkitError, UsageError
 from relkit.core.model import Version
 from relkit.core.paths import committed_path, read_inside, resolve_inside, write_inside
+from relkit.core.records import record
 from relkit.cut.version_files import FileChange, plan_version_files, write_changes
 from relkit.history.release_branches import is_release_branch
 from relkit.history.releases import (
@@ -59,7 +59,7 @@ __all__ = [
 _MAX_LISTED = 5
 
 
-@dataclass(frozen=True)
+@record
 class CutOptions:
     version: str | None = None  # requested version; None: computed from the commits
     pre: str | None = None  # pre-release token (`rc` → X.Y.Z-rc.N)
@@ -69,7 +69,7 @@ class CutOptions:
     remote: str = "origin"
 
 
-@dataclass(frozen=True)
+@record
 class CutPlan:
     """Everything `execute_cut` will do, computed without writing anything."""
 
@@ -106,7 +106,7 @@ class CutPlan:
         return shlex.join(["git", *push_args(remote, self.branch, self.tag)])
 
 
-@dataclass(frozen=True)
+@record
 class CutResult:
     plan: CutPlan
     commit: str

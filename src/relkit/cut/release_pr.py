@@ -19,7 +19,6 @@ Every step looks first and then acts, so a run killed anywhere is finished by th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from relkit.adapters.git_history import HistorySnapshot
 from relkit.adapters.git_repo import GitRepo, push_error
@@ -28,6 +27,7 @@ from relkit.core.config import RelkitConfig
 from relkit.core.errors import NothingToRelease, RelkitError, UsageError
 from relkit.core.markdown_text import Mentions, safe_inline
 from relkit.core.model import Version
+from relkit.core.records import record
 from relkit.cut.prepare import (
     CutOptions,
     _check_branch,
@@ -59,7 +59,7 @@ _NOTES_SLOT = "\x00relkit-notes\x00"  # cannot occur in the fixed text around it
 _RELEASE_AS = re.compile(r"^[ \t]*Release-As:[ \t]*(\S+)[ \t]*$", re.MULTILINE | re.IGNORECASE)
 
 
-@dataclass(frozen=True)
+@record
 class ReleasePrOptions:
     version: str | None = None  # requested on the command line (wins over Release-As)
     pre: str | None = None
@@ -69,7 +69,7 @@ class ReleasePrOptions:
     via_api: bool = False  # create the commit with the Git Data API instead of git push
 
 
-@dataclass(frozen=True)
+@record
 class ReleasePrPlan:
     """The release PR as it should be; `version` None: nothing to release (close it)."""
 
@@ -88,7 +88,7 @@ class ReleasePrPlan:
     mentions: Mentions = "code"  # `changelog.mentions`: for the reason in the close comment
 
 
-@dataclass(frozen=True)
+@record
 class PrOutcome:
     action: str  # created | updated | unchanged | closed | nothing | already-in-base
     message: str

@@ -17,13 +17,12 @@ finishes what is missing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from relkit.adapters.git_repo import GitRepo, push_error
 from relkit.adapters.github import GitHubClient, PullRequest
 from relkit.core.config import RelkitConfig
 from relkit.core.errors import RelkitError, UsageError
 from relkit.core.model import Version
+from relkit.core.records import record
 from relkit.cut.version_files import plan_version_files
 from relkit.history.changelog import has_release
 from relkit.history.releases import compute_next_version, release_tags, scope_for
@@ -34,13 +33,13 @@ __all__ = ["TagOptions", "TagOutcome", "find_release_pull", "tag_merged_release"
 _TITLE_PREFIX = "chore(release): "
 
 
-@dataclass(frozen=True)
+@record
 class TagOptions:
     remote: str = "origin"
     via_api: bool = False  # create the tag object and ref through the API instead of git
 
 
-@dataclass(frozen=True)
+@record
 class TagOutcome:
     action: str  # tagged | already-tagged | not-a-release
     message: str

@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from ruamel.yaml.error import YAMLError
 from relkit.core.config import VersionFile
 from relkit.core.errors import ConfigError, RelkitError
 from relkit.core.paths import committed_path, read_inside, write_inside
+from relkit.core.records import record
 from relkit.core.structured import DocumentError, load_ruamel, load_toml
 
 __all__ = [
@@ -45,7 +45,7 @@ __all__ = [
 _HINT = "fix version_files in the relkit config"
 
 
-@dataclass(frozen=True)
+@record
 class FileChange:
     """A file relkit would rewrite: its path relative to the repository root, before/after."""
 

@@ -12,13 +12,14 @@ import json
 import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import PurePosixPath
 
 import yaml
 
 from relkit.bundle.compose import COMPOSE_FILE_NAMES
 from relkit.core.model import SEMVER_BODY
+from relkit.core.records import record
 from relkit.core.remote_url import parse_remote_url
 from relkit.history.changelog import INSERT_MARKER
 
@@ -55,7 +56,7 @@ _PREFIXED_TAG = re.compile(
 _SAFE_PATH = re.compile(r"^[A-Za-z0-9._/@+-]{1,255}$")
 
 
-@dataclass(frozen=True)
+@record
 class RepoFacts:
     files: tuple[str, ...]  # repository-relative POSIX paths (tracked and untracked, not ignored)
     origin: str | None  # the `origin` remote's URL
@@ -63,33 +64,33 @@ class RepoFacts:
     read: Callable[[str], str | None]  # a file's text, None when unreadable or too big
 
 
-@dataclass(frozen=True)
+@record
 class TagShape:
     tag_format: str  # "v{version}" or "{version}"
     prefixes: tuple[str, ...] = ()  # component tag prefixes seen: "api/", "pkg@"
 
 
-@dataclass(frozen=True)
+@record
 class VersionFileSpec:
     path: str
     key: str | None = None
     pattern: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Bundle:
     name: str
     path: str  # the directory holding the compose file
     compose_file: str
 
 
-@dataclass(frozen=True)
+@record
 class Changelog:
     file: str
     insert_point: str  # how new sections go in: "marker" or "above the first release heading"
 
 
-@dataclass(frozen=True)
+@record
 class Component:
     name: str
     path: str
@@ -99,7 +100,7 @@ class Component:
     bundles: tuple[Bundle, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Detected:
     repository: str | None
     tag_shape: TagShape

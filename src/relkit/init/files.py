@@ -11,11 +11,11 @@ import os
 import stat
 import subprocess
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from relkit.core.errors import UsageError
+from relkit.core.records import record
 from relkit.init.detect import RepoFacts
 
 __all__ = ["PlannedWrite", "gitignore_text", "plan_writes", "read_facts", "write_all"]
@@ -73,7 +73,7 @@ def gitignore_text(existing: str | None, dist_dir: str = "dist") -> str | None:
 Action = Literal["create", "overwrite", "unchanged"]
 
 
-@dataclass(frozen=True)
+@record
 class PlannedWrite:
     path: str
     text: str

@@ -8,9 +8,9 @@ valid TOML basic string; detection already left out paths with unusual character
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Literal
 
+from relkit.core.records import record
 from relkit.init.detect import Bundle, Component, Detected, VersionFileSpec
 
 __all__ = [
@@ -38,7 +38,7 @@ SETUP_PYTHON_ACTION = "actions/setup-python@0b93645e9fea7318ecaed2b359559ac225c9
 Signing = Literal["keyless", "key", "none"]
 
 
-@dataclass(frozen=True)
+@record
 class InitOptions:
     relkit_version: str
     registry: str | None = None  # oci://host/path

@@ -6,11 +6,11 @@ Pure: the files are read through a callback, so the same code runs on a clone an
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from relkit.core.config import PromoteConfig
 from relkit.core.errors import RelkitError
 from relkit.core.model import Version
+from relkit.core.records import record
 from relkit.promote.edits import apply_edit, edit_location
 from relkit.promote.marker import read_marker, write_marker
 from relkit.promote.values import ValueContext, render_value, version_from_value
@@ -18,7 +18,7 @@ from relkit.promote.values import ValueContext, render_value, version_from_value
 __all__ = ["EditChange", "FileChange", "Promotion", "check_downgrade", "plan_promotion"]
 
 
-@dataclass(frozen=True)
+@record
 class EditChange:
     """One configured edit: where, and the value before and after."""
 
@@ -32,14 +32,14 @@ class EditChange:
         return self.old_value != self.new_value
 
 
-@dataclass(frozen=True)
+@record
 class FileChange:
     file: str
     old_text: str
     new_text: str
 
 
-@dataclass(frozen=True)
+@record
 class Promotion:
     """The edits for one release and environment, and the version deployed before them."""
 

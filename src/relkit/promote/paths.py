@@ -8,14 +8,14 @@ the key itself holds dots. `[N]` indexes a list, `[key=value]` picks the one lis
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from relkit.core.errors import ConfigError
+from relkit.core.records import record
 
 __all__ = ["KeyPath", "Select", "parse_key_path"]
 
 
-@dataclass(frozen=True)
+@record
 class Select:
     """A list item chosen by one of its fields: `[name=web]`."""
 
@@ -38,7 +38,7 @@ _SEGMENT = re.compile(
 _SUB = re.compile(r"\[([^\[\]]*)\]")
 
 
-@dataclass(frozen=True)
+@record
 class KeyPath:
     segments: tuple[Segment, ...]
 

@@ -9,10 +9,10 @@ configuration error, so a typo never lands in a cluster's values file.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from relkit.core.errors import ConfigError
 from relkit.core.model import ImagePin, ReleasePlan, Version
+from relkit.core.records import record
 
 __all__ = [
     "PLACEHOLDERS",
@@ -35,7 +35,7 @@ PLACEHOLDERS: dict[str, bool] = {
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 
 
-@dataclass(frozen=True)
+@record
 class ValueContext:
     """What value templates can refer to."""
 

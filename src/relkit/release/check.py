@@ -10,7 +10,7 @@ would get past this point".
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -23,6 +23,7 @@ from relkit.core.config import ComponentConfig, RelkitConfig, load_config, path_
 from relkit.core.errors import NothingToRelease, RelkitError
 from relkit.core.model import ImagePin, RawCommit, ReleasePlan, Version
 from relkit.core.paths import PathError, dir_inside, lexical_problem, resolve_inside
+from relkit.core.records import record
 from relkit.history.conventional import (
     ConventionalCommit,
     Person,
@@ -58,7 +59,7 @@ _NOBODY = Person(name="", email="")  # a PR title has no author of its own
 EXPECTED_HEADER = "'type(scope)!: description' (scope and ! optional)"
 
 
-@dataclass(frozen=True)
+@record
 class CheckResult:
     """One line of `relkit check`'s output."""
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Protocol
 
 from relkit.core.config import RelkitConfig
 from relkit.core.errors import RelkitError, UsageError
 from relkit.core.model import Artifact, ReleasePlan, StepOutcome, StepRecord
+from relkit.core.records import record
 
 __all__ = [
     "PipelineResult",
@@ -29,7 +30,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@record
 class PublishOptions:
     """Flags that change what publishing may do (never what the plan is)."""
 
@@ -39,7 +40,7 @@ class PublishOptions:
     allow_downgrade: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class StepContext:
     """What a step may read: the plan, the config, where to write, and earlier records."""
 
@@ -58,7 +59,7 @@ class StepContext:
         return [a for a in found if kind is None or a.kind == kind]
 
 
-@dataclass(frozen=True)
+@record
 class Step:
     name: str
     summary: str
@@ -75,7 +76,7 @@ class ProgressReporter(Protocol):
     def step_planned(self, name: str, actions: Sequence[str]) -> None: ...
 
 
-@dataclass(frozen=True)
+@record
 class PipelineResult:
     records: tuple[StepRecord, ...]
     error: RelkitError | None = None

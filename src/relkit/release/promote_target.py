@@ -14,7 +14,7 @@ digest built from an older commit of main than the one deployed therefore compar
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from relkit.adapters import git_history
@@ -22,6 +22,7 @@ from relkit.bundle.reference import is_pinned, split_digest
 from relkit.core.config import RelkitConfig
 from relkit.core.errors import RelkitError, UsageError
 from relkit.core.model import ImagePin, ReleasePlan, Version
+from relkit.core.records import record
 from relkit.history.releases import release_tags, scope_for
 
 __all__ = [
@@ -36,7 +37,7 @@ __all__ = [
 Resolver = Callable[[Iterable[str]], Mapping[str, str]]
 
 
-@dataclass(frozen=True)
+@record
 class ImageArgument:
     """`--image NAME=REFERENCE`: NAME is what `{digest:NAME}` in the edits refers to."""
 
@@ -44,7 +45,7 @@ class ImageArgument:
     reference: str
 
 
-@dataclass(frozen=True)
+@record
 class Target:
     """The plan to promote and the chart version that goes with it (None: no chart)."""
 

@@ -38,6 +38,7 @@ from sigstore.verify import Verifier
 from sigstore.verify.policy import Identity, OIDCIssuer, VerificationPolicy
 
 from relkit.core.errors import RelkitError, UsageError
+from relkit.core.records import record
 from relkit.core.structured import load_json
 from relkit.signing.identity import SourceRequirement, check_source, read_certificate
 from relkit.signing.keyless import (
@@ -148,7 +149,7 @@ class KeyAttestationSigner(AttestationSigner):
         return bundles
 
 
-@dataclass(frozen=True)
+@record
 class VerifiedAttestation:
     """A statement whose signature checked out, and who signed it."""
 

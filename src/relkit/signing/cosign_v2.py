@@ -31,7 +31,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,6 +49,7 @@ from sigstore.errors import VerificationError
 from sigstore.models import TrustedRoot
 
 from relkit.core.errors import RelkitError
+from relkit.core.records import record
 from relkit.core.structured import load_json
 from relkit.signing.provenance import IN_TOTO_PAYLOAD_TYPE, subject_digests
 from sigstore import dsse
@@ -73,7 +73,7 @@ ANNOTATION_CHAIN = "dev.sigstore.cosign/chain"
 ANNOTATION_BUNDLE = "dev.sigstore.cosign/bundle"
 
 
-@dataclass(frozen=True)
+@record
 class V2Signature:
     """A verified cosign v2 signature: its certificate, and the statement for `.att`."""
 

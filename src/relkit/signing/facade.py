@@ -18,12 +18,13 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Protocol
 
 from relkit.core.config import SigningConfig
 from relkit.core.errors import ConfigError, RelkitError
+from relkit.core.records import record
 from relkit.signing.ambient import github_actions_token
 from relkit.signing.identity import (
     DEFAULT_RELEASE_WORKFLOW,
@@ -74,7 +75,7 @@ class Signer(Protocol):
     def sign(self, path: Path) -> bytes: ...
 
 
-@dataclass(frozen=True)
+@record
 class KeySigner:
     # repr=False: a dataclass repr would otherwise print the key into logs and tracebacks.
     private_key_pem: bytes = field(repr=False)
@@ -85,7 +86,7 @@ class KeySigner:
         return sign_blob_with_key(path, self.private_key_pem, self.password)
 
 
-@dataclass(frozen=True)
+@record
 class KeylessSigner:
     identity_token: str | None = field(repr=False)
     trust_config: Path | None = None

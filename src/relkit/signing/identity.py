@@ -25,7 +25,6 @@ import base64
 import binascii
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat import asn1
@@ -41,6 +40,7 @@ from cryptography.x509 import (
 )
 
 from relkit.core.errors import RelkitError, UsageError
+from relkit.core.records import record
 
 __all__ = [
     "DEFAULT_RELEASE_WORKFLOW",
@@ -78,7 +78,7 @@ OID_SOURCE_REPOSITORY_REF = ObjectIdentifier("1.3.6.1.4.1.57264.1.14")
 _TAG_REF = "refs/tags/"
 
 
-@dataclass(frozen=True)
+@record
 class VerifiedIdentity:
     """What a successful keyless verification established, as read from the certificate."""
 
@@ -90,7 +90,7 @@ class VerifiedIdentity:
     source_ref: str | None = None  # Source Repository Ref extension, if present
 
 
-@dataclass(frozen=True)
+@record
 class CertificateFacts:
     """What a Fulcio certificate says about its subject, read from the certificate."""
 
@@ -100,7 +100,7 @@ class CertificateFacts:
     source_ref: str | None
 
 
-@dataclass(frozen=True)
+@record
 class SourceRequirement:
     """What the Source Repository extensions of the certificate must say."""
 
@@ -266,7 +266,7 @@ def certificate_tag(verified: VerifiedIdentity) -> str | None:
     return ref[len(_TAG_REF) :]
 
 
-@dataclass(frozen=True)
+@record
 class ExpectedSigner:
     """Who a Fulcio certificate for an identity token names: identity, issuer, source."""
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from sigstore.models import TrustedRoot
@@ -29,6 +28,7 @@ from relkit.adapters.registry import NotFoundError, Reference, RegistryClient
 from relkit.core.config import ImagesConfig
 from relkit.core.errors import RelkitError
 from relkit.core.model import ImagePin
+from relkit.core.records import record
 from relkit.signing.attest import identity_policy, verify_attestation_keyless
 from relkit.signing.cosign_v2 import verify_v2_layer
 from relkit.signing.identity import CertificateFacts, read_certificate
@@ -44,7 +44,7 @@ __all__ = ["ImageVerdict", "check_images", "check_signer"]
 _MAX_LAYER = 4 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@record
 class ImageVerdict:
     """What the gate established for one image."""
 

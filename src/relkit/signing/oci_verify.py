@@ -12,7 +12,6 @@ what was not checked.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from relkit.adapters.helm import HELM_CONFIG
 from relkit.adapters.oci_referrers import AttachedBundle, fetch_bundles
 from relkit.adapters.registry import Reference, RegistryClient
 from relkit.core.errors import RelkitError
+from relkit.core.records import record
 from relkit.signing.attest import (
     VerifiedAttestation,
     identity_policy,
@@ -32,7 +32,7 @@ from relkit.signing.provenance import COSIGN_SIGN_PREDICATE, SLSA_PROVENANCE_V1,
 __all__ = ["AttestationPolicy", "OciVerification", "is_helm_chart", "verify_oci_attestations"]
 
 
-@dataclass(frozen=True)
+@record
 class AttestationPolicy:
     """Who must have signed: a key, or a keyless identity (exact or regexp) and issuer."""
 
@@ -44,7 +44,7 @@ class AttestationPolicy:
     source: SourceRequirement | None
 
 
-@dataclass(frozen=True)
+@record
 class OciVerification:
     manifest_digest: str
     lines: tuple[str, ...]

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from relkit.core.errors import RelkitError
+from relkit.core.records import record
 
 __all__ = [
     "COSIGN_SIGN_PREDICATE",
@@ -82,7 +83,7 @@ class Subject:
         return {"name": self.name, "digest": {"sha256": self.sha256}}
 
 
-@dataclass(frozen=True)
+@record
 class BuildSource:
     """Where and how the build ran: the facts the predicate records."""
 

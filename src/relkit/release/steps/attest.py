@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ from relkit.bundle.sums import parse_digests, parse_sha256sums
 from relkit.core.dist_files import write_atomic
 from relkit.core.errors import RelkitError
 from relkit.core.model import Artifact, ImagePin, StepOutcome, StepRecord
+from relkit.core.records import record
 from relkit.core.structured import load_json
 from relkit.release.pipeline import Step, StepContext
 from relkit.signing.attest import (
@@ -75,7 +75,7 @@ _log = logging.getLogger(__name__)
 ATTESTATION_SUFFIX = ".intoto.sigstore.json"
 
 
-@dataclass(frozen=True)
+@record
 class _Published:
     """One published thing: a dist/ file and, when pushed, its OCI manifest."""
 
@@ -84,7 +84,7 @@ class _Published:
     oci: Reference | None  # host/repo@sha256:manifest
 
 
-@dataclass(frozen=True)
+@record
 class _Wanted:
     """A statement to sign, the OCI manifests it attaches to, and its dist/ file (if any)."""
 

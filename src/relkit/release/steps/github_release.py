@@ -14,7 +14,6 @@ import hashlib
 import json
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -22,6 +21,7 @@ from relkit.adapters.github import GitHubApiError, Release, ReleaseAsset
 from relkit.core.dist_files import write_atomic
 from relkit.core.errors import RelkitError, UsageError
 from relkit.core.model import Artifact, ReleasePlan, StepOutcome, StepRecord, Version
+from relkit.core.records import record
 
 __all__ = [
     "LOCAL_METADATA",
@@ -81,7 +81,7 @@ class ReleaseApi(Protocol):
     def download_asset(self, repo: str, asset_id: int) -> bytes: ...
 
 
-@dataclass(frozen=True)
+@record
 class _LocalFile:
     path: Path
     size: int
