@@ -178,6 +178,10 @@ def test_records_it_cannot_declare_are_refused() -> None:
             record(cls)
     with pytest.raises(TypeError, match="record:"):
         record(order=True)(OwnOrder)
+    with pytest.raises(TypeError, match="record: Sub subclasses a record"):
+
+        class Sub(Person):  # type: ignore[misc]
+            pass
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,8 @@ def record(*, order: bool = False) -> Callable[[type[_T]], type[_T]]: ...
 @dataclass_transform(frozen_default=True, field_specifiers=(field, Field))
 def record(cls: type[_T] | None = None, /, *, order: bool = False) -> Any:
     """Declare a frozen, slotted record (`@record`, or `@record(order=True)` to compare
-    records field by field with `<`). No base class, `__post_init__` or `InitVar`."""
+    records field by field with `<`). No base class, `__post_init__` or `InitVar`, and no
+    subclass of it."""
 
     def declare(declared: type[_T]) -> type[_T]:
         return _declare(declared, order=order)
@@ -80,6 +81,8 @@ def _declare(cls: type[_T], *, order: bool) -> type[_T]:
     shaped.__reduce__ = _reduce
     shaped.__setattr__ = _refuse_assignment
     shaped.__delattr__ = _refuse_deletion
+    # A subclass's instances would not fit the twin's layout: `__new__` could not make them.
+    shaped.__init_subclass__ = classmethod(_refuse_subclass)
     _add_comparisons(shaped, declared, order=order)
     if "__repr__" not in shaped.__dict__:
         shaped.__repr__ = _repr_of([f.name for f in declared if f.repr])
@@ -185,6 +188,10 @@ def _repr_of(names: list[str]) -> Callable[[Any], str]:
         return f"{type(self).__qualname__}({shown})"
 
     return __repr__
+
+
+def _refuse_subclass(cls: type, /, **options: Any) -> None:
+    raise TypeError(f"record: {cls.__name__} subclasses a record; declare a record of its own")
 
 
 def _refuse_assignment(self: Any, name: str, value: object) -> None:
