@@ -99,10 +99,10 @@ def test_a_final_tags_numbers_are_what_parse_reads(
 ) -> None:
     tag_format = TagFormat(template, prefix)
     tag = tag_format.template.replace("{version}", version_text)
-    numbers = tag_format.final_numbers(tag)
+    final = tag_format.final_match(tag)
     parsed = tag_format.parse(tag)
-    if numbers is not None:
-        assert parsed == Version(*numbers) and parsed.build == ()
+    if final is not None:
+        assert parsed == Version(*map(int, final.groups())) and parsed.build == ()
     elif parsed is not None:
         # Not read as a final: a pre-release or build metadata (a number over the bound
         # neither reads: `parse` refuses it too).

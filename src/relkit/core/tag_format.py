@@ -31,9 +31,11 @@ class TagFormat:
         # One regex match per tag (the version inlined, ASCII digits only) keeps 10,000 tags cheap.
         self._pattern = re.compile(re.escape(before) + SEMVER_BODY + re.escape(after), re.ASCII)
         final = re.compile(re.escape(before) + _FINAL_BODY + re.escape(after), re.ASCII)
-        # The match of a final release tag, its groups the three numbers, else `None` (a
-        # pre-release `parse` may still read): `final_numbers` without a Python call, for
-        # the reader of every tag of a history.
+        # The match of a final release tag (no pre-release, no build metadata), its groups
+        # the three numbers, else `None` (a pre-release `parse` may still read). `before` and
+        # `after` are literal, so a tag that matches reads as the same final version through
+        # `parse`: the two never disagree. The pattern's own method, not a wrapper: the reader
+        # of every tag of a history calls it without a Python call in between.
         self.final_match = final.fullmatch
 
     def render(self, version: Version) -> str:
@@ -48,16 +50,3 @@ class TagFormat:
         if match is None:
             return None
         return version_from_match(match)  # None: a number too long to be a version
-
-    def final_numbers(self, tag: str) -> tuple[int, int, int] | None:
-        """(major, minor, patch) of a final release tag in this format (no pre-release, no
-        build metadata), else `None`, when `parse` may still read a pre-release.
-
-        `before` and `after` are literal, so a tag that matches here reads as the same final
-        version through `parse`: the two never disagree.
-        """
-        match = self.final_match(tag)
-        if match is None:
-            return None
-        major, minor, patch = match.groups()
-        return int(major), int(minor), int(patch)

@@ -95,7 +95,8 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 
 @record(order=True)
 class Person:
-    """An author or co-author; equality is by e-mail (case-insensitive) then name."""
+    """An author or co-author. Equality and order go by name, then e-mail, as written;
+    `key` is who they are (the e-mail, case aside, else the name)."""
 
     name: str
     email: str
